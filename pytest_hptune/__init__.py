@@ -1,0 +1,7 @@
+"""pytest-hptune: gate a model's tuned score and its stability across seeds.
+
+Importing this package is cheap; Keras and Keras Tuner load only when a
+search runs.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,194 @@
+"""The ``hptune`` fixture object: resolves settings, runs a search, records it
+for the reports and applies the gates. Keras is imported only inside
+``search()``."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import gates as gates_mod
+from .report_terminal import format_search
+from .settings import SPECS, Layer, SettingError, Settings, make_layer, resolve
+from .state import PENDING_RECORDS, SessionState
+
+RECORD_VERSION = 1
+
+
+def marker_layer(item: pytest.Item) -> Layer:
+    """Merge every ``hptune`` marker on the item (closest wins), validated."""
+    where = f"hptune marker on {item.nodeid}"
+    merged: dict[str, Any] = {}
+    for mark in reversed(list(item.iter_markers("hptune"))):
+        if mark.args:
+            raise SettingError(
+                f"{where} takes keyword arguments only, got positional {mark.args!r}; "
+                "write e.g. @pytest.mark.hptune(max_trials=3)"
+            )
+        merged.update(mark.kwargs)
+    return make_layer(where, merged)
+
+
+def _slug(nodeid: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[-100:] or "search"
+
+
+def _fmt_scores(scores) -> str:
+    return ", ".join(f"{s:.4f}" for s in scores)
+
+
+class Hptune:
+    """What the ``hptune`` fixture returns."""
+
+    def __init__(self, request: pytest.FixtureRequest, state: SessionState, marker: Layer):
+        self._request = request
+        self._item = request.node
+        self._state = state
+        self._marker = marker
+        self._searches = 0
+
+    def settings(self, **overrides: Any) -> Settings:
+        """The settings a search with these keyword overrides would use."""
+        where = f"hptune.search() argument in {self._item.nodeid}"
+        search_layer = make_layer(where, overrides)
+        return resolve(
+            [self._state.ini_layer, self._marker, search_layer, self._state.cli_layer]
+        )
+
+    def _directory(self) -> tuple[str, str]:
+        name = _slug(self._item.nodeid)
+        if self._searches:
+            name += f"-{self._searches}"
+        if self._state.directory is not None:
+            return str(self._state.directory), name
+        factory = self._request.getfixturevalue("tmp_path_factory")
+        return str(factory.mktemp("hptune", numbered=True)), name
+
+    def search(self, hypermodel, *fit_args: Any, **fit_kwargs: Any):
+        """Run a bounded Keras Tuner search and apply the gates.
+
+        ``fit_args``/``fit_kwargs`` go to ``model.fit`` as in
+        ``Tuner.search``; keyword arguments named like a setting
+        (``max_trials``, ``objective``, ``min_score``, ``epochs``, ...) set it
+        for this search.
+        """
+        __tracebackhide__ = True
+        overrides = {k: fit_kwargs.pop(k) for k in list(fit_kwargs) if k in SPECS}
+        try:
+            settings = self.settings(**overrides)
+        except SettingError as exc:
+            pytest.fail(str(exc), pytrace=False)
+
+        from . import runner  # heavy: TensorFlow, Keras, Keras Tuner
+
+        directory, project = self._directory()
+        self._searches += 1
+        started = time.perf_counter()
+        error = None
+        result = None
+        try:
+            result = runner.run_search(
+                hypermodel, settings, directory, project, fit_args, fit_kwargs
+            )
+        except runner.SearchError as exc:
+            error = str(exc)
+        except runner.errors.FatalError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        duration = time.perf_counter() - started
+
+        gates = gates_mod.evaluate(settings, result.best) if result and result.best else []
+        record = build_record(
+            self._item.nodeid, settings, result, gates, error, duration,
+            str(Path(directory) / project),
+        )
+        self._item.stash.setdefault(PENDING_RECORDS, []).append(record)
+        self._item.add_report_section(
+            "call", f"hptune search {self._searches}", "\n".join(t for t, _ in format_search(record, 80, verbose=True))
+        )
+        problems = failure_message(record, result)
+        if problems:
+            pytest.fail(problems, pytrace=False)
+        return result
+
+
+def build_record(nodeid, settings, result, gates, error, duration, directory) -> dict:
+    """The JSON-serialisable record of one search (the report's unit)."""
+    objective = (
+        {"name": result.objective.name, "direction": result.objective.direction}
+        if result
+        else {"name": settings.objective_name, "direction": settings.direction}
+    )
+    trials = []
+    if result is not None:
+        everything = {t.trial_id: t for t in result.trials + result.failed}
+        for trial_id in sorted(everything, key=lambda t: (len(t), t)):
+            entry = everything[trial_id].to_dict()
+            entry["message"] = _last_line(entry["message"])
+            trials.append(entry)
+    return {
+        "nodeid": nodeid,
+        "tuner": settings.tuner,
+        "objective": objective,
+        "settings": settings.as_dict(),
+        "sources": dict(settings.sources),
+        "trials": trials,
+        "best_trial_id": result.best.trial_id if result and result.best else None,
+        "gates": [g.to_dict() for g in gates],
+        "passed": error is None
+        and result is not None
+        and result.best is not None
+        and result.stopped_reason is None
+        and all(g.passed for g in gates),
+        "error": error,
+        "stopped_reason": result.stopped_reason if result else None,
+        "fits": sum(len(t["scores"]) for t in trials),
+        "duration_s": round(duration, 3),
+        "directory": directory,
+    }
+
+
+def _last_line(message: str | None) -> str | None:
+    if not message:
+        return None
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else None
+
+
+def failure_message(record: dict, result) -> str | None:
+    """Why this search fails its test, or None when it passes."""
+    head = f"hptune: search in {record['nodeid']}"
+    if record["error"]:
+        return f"{head} could not run: {record['error']}"
+    objective = f"{record['objective']['name']} ({record['objective']['direction']})"
+    if result.best is None:
+        lines = [f"{head}: no trial completed ({len(result.failed)} failed)."]
+        if result.stopped_reason:
+            lines.append(result.stopped_reason + ".")
+        for trial in result.failed:
+            lines.append(f"--- trial {trial.trial_id} {trial.status}: {trial.hyperparameters}")
+            lines.append((trial.message or "no reason recorded").rstrip())
+        return "\n".join(lines)
+    lines = []
+    if result.stopped_reason:
+        lines.append(f"{head} stopped early: {result.stopped_reason}.")
+        for trial in result.failed:
+            lines.append(f"  trial {trial.trial_id}: {_last_line(trial.message)}")
+    failed = [g for g in record["gates"] if not g["passed"]]
+    if failed:
+        best = result.best
+        lines.append(f"{head} failed {len(failed)} gate(s) on objective {objective}:")
+        for gate in failed:
+            what = "std across executions" if gate["name"] == "max_std" else "mean"
+            lines.append(
+                f"  {gate['name']}: best trial {best.trial_id} {what} "
+                f"{gates_mod.describe(gate)}"
+            )
+        lines.append(
+            f"  best trial {best.trial_id} {best.hyperparameters}: scores "
+            f"[{_fmt_scores(best.scores)}], mean {best.mean:.4f} +- {best.std:.4f}"
+        )
+    return "\n".join(lines) or None

@@ -1,0 +1,47 @@
+"""Gates: the thresholds a search's best trial must meet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .result import TrialResult
+from .settings import Settings
+
+
+@dataclass(frozen=True)
+class GateResult:
+    name: str
+    threshold: float
+    value: float
+    passed: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "threshold": self.threshold,
+            "value": self.value,
+            "passed": self.passed,
+        }
+
+
+def describe(gate: Mapping[str, Any]) -> str:
+    """'0.9512 >= 0.9000 passed' for a gate record (``GateResult.to_dict()``)."""
+    relation = ">=" if gate["name"].startswith("min_") else "<="
+    if not gate["passed"]:
+        relation = {">=": "<", "<=": ">"}[relation]
+    verdict = "passed" if gate["passed"] else "FAILED"
+    return f"{gate['value']:.4f} {relation} {gate['threshold']:.4f} {verdict}"
+
+
+def evaluate(settings: Settings, best: TrialResult) -> list[GateResult]:
+    """The gates asked for by ``settings``, applied to the best trial."""
+    observed = {"min_score": best.mean, "max_score": best.mean, "max_std": best.std}
+    results = []
+    for name, value in observed.items():
+        threshold = getattr(settings, name)
+        if threshold is None:
+            continue
+        passed = value >= threshold if name.startswith("min_") else value <= threshold
+        results.append(GateResult(name, threshold, value, passed))
+    return results

@@ -1,0 +1,171 @@
+"""pytest-hptune's pytest plugin: options, marker, fixture and reports.
+
+This is the module pytest loads for every run; it must stay cheap. Nothing
+here imports TensorFlow, Keras or Keras Tuner (see ``runner.py``).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from . import report_json
+from .fixture import Hptune, marker_layer
+from .report_terminal import format_summary
+from .settings import (
+    OPTION_SETTINGS,
+    SESSION_HELP,
+    SPECS,
+    SettingError,
+    cli_type,
+    describe,
+    ini_name,
+    option_help,
+    option_name,
+    resolve,
+)
+from .state import PENDING_RECORDS, SessionState, dest
+
+STATE = pytest.StashKey[SessionState]()
+
+MARKER_DOC = (
+    "hptune(tuner='random', objective='val_accuracy', direction=None, "
+    "max_trials=3, executions_per_trial=3, epochs=None, seed=0, "
+    "max_consecutive_failed_trials=3, min_score=None, max_score=None, "
+    "max_std=None): settings and gates of the searches run by the hptune "
+    "fixture in this test; see pytest-hptune's README."
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("hptune", "hyperparameter-tuning gates (pytest-hptune)")
+    for setting in OPTION_SETTINGS:
+        option = SPECS[setting].option
+        group.addoption(
+            option_name(setting),
+            dest=dest(option),
+            metavar="NAME" if setting == "tuner" else "N",
+            type=cli_type(setting),
+            default=None,
+            help=option_help(setting),
+        )
+        parser.addini(ini_name(setting), option_help(setting), type="string", default="")
+    for option, text in SESSION_HELP.items():
+        group.addoption(
+            f"--hptune-{option}",
+            dest=dest(option),
+            metavar="PATH",
+            default=None,
+            help=f"{text} (ini: hptune_{option})",
+        )
+        parser.addini(f"hptune_{option}", text, type="string", default="")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_DOC)
+    state = SessionState.from_config(config)
+    config.stash[STATE] = state
+    config.pluginmanager.register(Reporter(config, state), "hptune-reporter")
+
+
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    state = config.stash.get(STATE, None)
+    if state is None:
+        return None
+    try:
+        defaults = resolve([state.ini_layer, state.cli_layer])
+    except SettingError as exc:
+        return f"hptune: {exc}"
+    origins = [
+        f"{setting} from {label}"
+        for setting in OPTION_SETTINGS
+        if (label := state.source_label(setting))
+    ]
+    where = state.directory or "pytest's temporary directory"
+    text = f"hptune: {describe(defaults)} dir={where}"
+    if origins:
+        text += f" ({'; '.join(origins)})"
+    return text
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("hptune") is None:
+            continue
+        if "hptune" not in getattr(item, "fixturenames", ()):
+            warnings.warn(
+                pytest.PytestWarning(
+                    f"{item.nodeid} is marked hptune but does not use the hptune "
+                    "fixture: the marker has no effect"
+                )
+            )
+
+
+@pytest.fixture
+def hptune(request: pytest.FixtureRequest) -> Hptune:
+    """Run bounded Keras Tuner searches gated by the ``hptune`` marker."""
+    try:
+        marker = marker_layer(request.node)
+    except SettingError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    return Hptune(request, request.config.stash[STATE], marker)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    report = yield
+    pending = item.stash.get(PENDING_RECORDS, None)
+    if pending:
+        # A plain, JSON-serialisable attribute: pytest-xdist ships it to the
+        # controller with the report.
+        report.hptune = list(pending)
+        pending.clear()
+    return report
+
+
+class Reporter:
+    """Per-session collector and writer of the reports. Registered as a plugin
+    object so that nested sessions (pytester) never share state."""
+
+    def __init__(self, config: pytest.Config, state: SessionState):
+        self.config = config
+        self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        records = getattr(report, "hptune", None)
+        if records:
+            self.state.records.extend(records)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        state = self.state
+        if state.json_path is None or _is_xdist_worker(self.config):
+            return
+        try:
+            report_json.write(state.json_path, state.records)
+        except (OSError, ValueError) as exc:
+            state.problems.append(f"could not write the JSON report {state.json_path}: {exc}")
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        state = self.state
+        if _is_xdist_worker(self.config) or not (state.records or state.problems):
+            return
+        try:
+            terminalreporter.section("hptune")
+            width = self.config.get_terminal_writer().fullwidth
+            verbose = self.config.get_verbosity() > 0
+            for text, markup in format_summary(state.records, width, verbose):
+                terminalreporter.write_line(text, **markup)
+            if state.json_path is not None and not state.problems:
+                terminalreporter.write_line(f"JSON report: {state.json_path}")
+            for problem in state.problems:
+                terminalreporter.write_line(f"hptune: {problem}", red=True, bold=True)
+        except Exception as exc:  # a report never turns into an INTERNALERROR
+            terminalreporter.write_line(
+                f"hptune: could not render the summary: {type(exc).__name__}: {exc}",
+                red=True,
+            )

@@ -1,0 +1,126 @@
+"""The ``hptune`` section of pytest's terminal summary.
+
+Renders from search records (plain dicts), so the same code serves a local
+run and records shipped from pytest-xdist workers. Returns (text, markup)
+pairs; the plugin writes them with the terminal reporter.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .gates import describe
+
+Line = tuple[str, dict]
+MAX_ROWS = 10  # trials shown per search without -v
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def format_hyperparameters(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={_num(v)}" for k, v in values.items()) or "(no hyperparameters)"
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 3, 0)] + "..."
+
+
+def _scores(scores: list[float], width: int) -> str:
+    parts = [f"{s:.4f}" for s in scores]
+    text = " ".join(parts)
+    while len(text) > width and len(parts) > 1:
+        parts.pop()
+        text = " ".join(parts) + f" ... ({len(scores)})"
+    return text
+
+
+def _order(record: dict) -> list[dict]:
+    """Best first, then the other completed trials by rank, then the rest."""
+    trials = record["trials"]
+    done = [t for t in trials if t["status"] == "COMPLETED" and t["mean"] is not None]
+    sign = -1 if record["objective"]["direction"] == "max" else 1
+    done.sort(key=lambda t: sign * t["mean"])
+    return done + [t for t in trials if t not in done]
+
+
+def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[Line]:
+    width = max(width, 60)
+    s = record["settings"]
+    objective = record["objective"]
+    epochs = "fit default" if s.get("epochs") is None else s["epochs"]
+    lines: list[Line] = [(record["nodeid"], {"bold": True})]
+    parts = [
+        f"{record['tuner']} search",
+        f"objective {objective['name']} ({objective['direction']})",
+        f"{s['max_trials']} trials x {s['executions_per_trial']} executions",
+        f"epochs {epochs}",
+        f"seed {s['seed']}",
+        f"{record['duration_s']:.1f} s",
+    ]
+    line = " "
+    for part in parts:
+        if len(line) + len(part) + 2 > width and line.strip():
+            lines.append((line.rstrip(","), {}))
+            line = "   "
+        line += f" {part},"
+    lines.append((line.rstrip(","), {}))
+    if record.get("error"):
+        lines.append((_fit(f"  ERROR: {record['error']}", width), {"red": True}))
+        return lines
+
+    id_width = max([5] + [len(t["trial_id"]) for t in record["trials"]])
+    head = f"     {'trial':<{id_width}}  {'mean +- std':<18}  {'status':<9}  scores"
+    lines.append((head, {}))
+    indent = 5 + id_width + 2
+    ordered = _order(record)
+    shown = ordered if verbose else ordered[:MAX_ROWS]
+    for trial in shown:
+        best = trial["trial_id"] == record["best_trial_id"]
+        if trial["mean"] is not None and trial["status"] == "COMPLETED":
+            stat = f"{trial['mean']:.4f} +- {trial['std']:.4f}"
+        else:
+            stat = "-"
+        prefix = f"  {'*' if best else ' '}  {trial['trial_id']:<{id_width}}  {stat:<18}  {trial['status']:<9}  "
+        room = width - len(prefix)
+        if trial["status"] == "COMPLETED":
+            tail = _scores(trial["scores"], room)
+        else:
+            tail = _fit(trial.get("message") or "", room)
+        markup = {"green": True, "bold": True} if best else (
+            {"red": True} if trial["status"] != "COMPLETED" else {}
+        )
+        lines.append((prefix + tail, markup))
+        lines.append(
+            (_fit(" " * indent + format_hyperparameters(trial["hyperparameters"]), width), {})
+        )
+    if len(shown) < len(ordered):
+        lines.append((f"     ... {len(ordered) - len(shown)} more trials (-v shows all)", {}))
+    if not record["trials"]:
+        lines.append(("     no trial ran", {"red": True}))
+    if record.get("stopped_reason"):
+        lines.append((_fit(f"  stopped early: {record['stopped_reason']}", width), {"red": True}))
+    if record["best_trial_id"] is None and record["trials"]:
+        lines.append(("  no trial completed: the test fails", {"red": True}))
+    for gate in record["gates"]:
+        lines.append(
+            (
+                f"  gate {gate['name']:<9} {describe(gate)}",
+                {"green": True} if gate["passed"] else {"red": True, "bold": True},
+            )
+        )
+    if not record["gates"] and record["best_trial_id"] is not None:
+        lines.append(("  no gates asked for", {}))
+    return lines
+
+
+def format_summary(records: Iterable[dict], width: int, verbose: bool) -> list[Line]:
+    out: list[Line] = []
+    for i, record in enumerate(records):
+        if i:
+            out.append(("", {}))
+        out.extend(format_search(record, width, verbose))
+    return out

@@ -1,0 +1,77 @@
+"""Session state kept in ``config.stash``: the command-line and ini layers of
+settings (validated once, at configure time), report paths and the records
+of every search seen by this process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .settings import (
+    OPTION_SETTINGS,
+    SPECS,
+    Layer,
+    SettingError,
+    ini_name,
+    option_name,
+    parse_ini,
+)
+
+PENDING_RECORDS = pytest.StashKey[list]()  # on an item: records not yet reported
+
+
+def dest(option: str) -> str:
+    return "hptune_" + option
+
+
+@dataclass
+class SessionState:
+    cli_layer: Layer
+    ini_layer: Layer
+    directory: Path | None = None
+    json_path: Path | None = None
+    records: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # shown in the summary
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> "SessionState":
+        inifile = str(config.inipath) if config.inipath else "the ini file"
+        ini_base = config.inipath.parent if config.inipath else config.rootpath
+        cli: dict[str, Any] = {}
+        ini: dict[str, Any] = {}
+        for setting in OPTION_SETTINGS:
+            value = config.getoption(dest(SPECS[setting].option))
+            if value is not None:
+                cli[setting] = value  # validated by the argparse type converter
+            text = config.getini(ini_name(setting))
+            if text:
+                try:
+                    ini[setting] = parse_ini(setting, text, inifile)
+                except SettingError as exc:
+                    raise pytest.UsageError(str(exc)) from None
+
+        def path(option: str) -> Path | None:
+            value = config.getoption(dest(option))
+            if value:
+                return Path(value).expanduser().absolute()
+            text = config.getini(dest(option))
+            if text:
+                return (ini_base / Path(text).expanduser()).absolute()
+            return None
+
+        return cls(
+            cli_layer=Layer("command line", cli),
+            ini_layer=Layer(f"ini ({inifile})", ini),
+            directory=path("dir"),
+            json_path=path("json"),
+        )
+
+    def source_label(self, setting: str) -> str | None:
+        if setting in self.cli_layer.values:
+            return option_name(setting)
+        if setting in self.ini_layer.values:
+            return ini_name(setting)
+        return None
