@@ -68,6 +68,19 @@ class Hptune:
         factory = self._request.getfixturevalue("tmp_path_factory")
         return str(factory.mktemp("hptune", numbered=True)), name
 
+    def _record(self, settings, result, error, started, directory, project) -> dict:
+        gates = gates_mod.evaluate(settings, result.best) if result and result.best else []
+        record = build_record(
+            self._item.nodeid, settings, result, gates, error,
+            time.perf_counter() - started, str(Path(directory) / project),
+        )
+        self._item.stash.setdefault(PENDING_RECORDS, []).append(record)
+        table = format_search(record, 80, verbose=True)
+        self._item.add_report_section(
+            "call", f"hptune search {self._searches}", "\n".join(text for text, _ in table)
+        )
+        return record
+
     def search(self, hypermodel, *fit_args: Any, **fit_kwargs: Any):
         """Run a bounded Keras Tuner search and apply the gates.
 
@@ -98,17 +111,14 @@ class Hptune:
             error = str(exc)
         except runner.errors.FatalError as exc:
             error = f"{type(exc).__name__}: {exc}"
-        duration = time.perf_counter() - started
+        except Exception as exc:
+            # The user's own error (a build function that raises while Keras
+            # Tuner reads the search space): record the search, then let the
+            # error fail the test with its own traceback.
+            self._record(settings, None, f"{type(exc).__name__}: {exc}", started, directory, project)
+            raise
+        record = self._record(settings, result, error, started, directory, project)
 
-        gates = gates_mod.evaluate(settings, result.best) if result and result.best else []
-        record = build_record(
-            self._item.nodeid, settings, result, gates, error, duration,
-            str(Path(directory) / project),
-        )
-        self._item.stash.setdefault(PENDING_RECORDS, []).append(record)
-        self._item.add_report_section(
-            "call", f"hptune search {self._searches}", "\n".join(t for t, _ in format_search(record, 80, verbose=True))
-        )
         problems = failure_message(record, result)
         if problems:
             pytest.fail(problems, pytrace=False)
@@ -155,7 +165,10 @@ def _last_line(message: str | None) -> str | None:
     if not message:
         return None
     lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else None
+    if not lines:
+        return None
+    # "keras_tuner.src.errors.FailedTrialError: why" -> "FailedTrialError: why"
+    return re.sub(r"^(?:[A-Za-z_][\w]*\.)+(?=\w+(?:Error|Exception)\b)", "", lines[-1])
 
 
 def failure_message(record: dict, result) -> str | None:

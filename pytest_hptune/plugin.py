@@ -93,17 +93,18 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return text
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.get_closest_marker("hptune") is None:
-            continue
-        if "hptune" not in getattr(item, "fixturenames", ()):
-            warnings.warn(
-                pytest.PytestWarning(
-                    f"{item.nodeid} is marked hptune but does not use the hptune "
-                    "fixture: the marker has no effect"
-                )
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Warned at setup, not collection: under filterwarnings=error this makes
+    # the test an error instead of the whole session an INTERNALERROR.
+    if item.get_closest_marker("hptune") is not None and "hptune" not in getattr(
+        item, "fixturenames", ()
+    ):
+        warnings.warn(
+            pytest.PytestWarning(
+                f"{item.nodeid} is marked hptune but does not use the hptune "
+                "fixture: the marker has no effect"
             )
+        )
 
 
 @pytest.fixture
@@ -111,9 +112,11 @@ def hptune(request: pytest.FixtureRequest) -> Hptune:
     """Run bounded Keras Tuner searches gated by the ``hptune`` marker."""
     try:
         marker = marker_layer(request.node)
+        fixture = Hptune(request, request.config.stash[STATE], marker)
+        fixture.settings()  # validate the marker with ini and command line now
     except SettingError as exc:
         pytest.fail(str(exc), pytrace=False)
-    return Hptune(request, request.config.stash[STATE], marker)
+    return fixture
 
 
 @pytest.hookimpl(wrapper=True)
