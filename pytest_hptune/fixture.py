@@ -167,8 +167,10 @@ def _last_line(message: str | None) -> str | None:
     lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
     if not lines:
         return None
-    # "keras_tuner.src.errors.FailedTrialError: why" -> "FailedTrialError: why"
-    return re.sub(r"^(?:[A-Za-z_][\w]*\.)+(?=\w+(?:Error|Exception)\b)", "", lines[-1])
+    # "keras_tuner.src.errors.FailedTrialError: why" -> "why" (the expected
+    # way for a trial to fail); "pkg.mod.ValueError: why" -> "ValueError: why"
+    line = re.sub(r"^(?:[A-Za-z_]\w*\.)+(?=\w+(?:Error|Exception)\b)", "", lines[-1])
+    return line.removeprefix("FailedTrialError: ")
 
 
 def failure_message(record: dict, result) -> str | None:
@@ -182,8 +184,10 @@ def failure_message(record: dict, result) -> str | None:
         if result.stopped_reason:
             lines.append(result.stopped_reason + ".")
         for trial in result.failed:
-            lines.append(f"--- trial {trial.trial_id} {trial.status}: {trial.hyperparameters}")
-            lines.append((trial.message or "no reason recorded").rstrip())
+            reason = _last_line(trial.message) or "no reason recorded"
+            lines.append(f"--- trial {trial.trial_id} {trial.status} {trial.hyperparameters}: {reason}")
+            if trial.message and "FailedTrialError" not in reason and "FailedTrialError" not in trial.message.splitlines()[-1]:
+                lines.append(trial.message.rstrip())  # an unexpected error: its traceback
         return "\n".join(lines)
     lines = []
     if result.stopped_reason:

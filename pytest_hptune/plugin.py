@@ -6,6 +6,7 @@ here imports TensorFlow, Keras or Keras Tuner (see ``runner.py``).
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import pytest
@@ -64,6 +65,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_DOC)
+    # TensorFlow reads this once, at its import, which may come from the
+    # user's own modules during collection: set it now (a user's value wins).
+    # Only an environment variable: nothing heavy is imported here.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     state = SessionState.from_config(config)
     config.stash[STATE] = state
     config.pluginmanager.register(Reporter(config, state), "hptune-reporter")

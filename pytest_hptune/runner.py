@@ -30,6 +30,7 @@ from typing import Any, Sequence  # noqa: E402
 import keras  # noqa: E402
 import keras_tuner  # noqa: E402
 import numpy as np  # noqa: E402
+from keras_tuner.src import config as kt_config  # noqa: E402
 from keras_tuner.src.engine import tuner_utils  # noqa: E402
 
 from .result import COMPLETED, FAILED, Objective, SearchResult, TrialResult, rank  # noqa: E402
@@ -231,11 +232,16 @@ def collect(tuner, stopped_reason: str | None) -> SearchResult:
 @contextlib.contextmanager
 def quiet_keras():
     """Keep library noise out of the test's output while a search runs:
-    keras-tuner's deprecated threading calls, Keras/TensorFlow deprecation
-    warnings and TensorFlow's retracing log lines (one per new model)."""
+    keras-tuner's deprecated threading calls and failed-trial tracebacks,
+    Keras/TensorFlow deprecation warnings and TensorFlow's retracing log lines
+    (one per new model)."""
     tf_logger = logging.getLogger("tensorflow")
     level = tf_logger.level
     tf_logger.setLevel(logging.ERROR)
+    # keras-tuner prints every failed trial's traceback to stderr while DEBUG
+    # is on (its default); we keep the traceback in the trial and report it.
+    debug = kt_config.DEBUG
+    kt_config.DEBUG = False
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings(
@@ -249,6 +255,7 @@ def quiet_keras():
             yield
     finally:
         tf_logger.setLevel(level)
+        kt_config.DEBUG = debug
 
 
 def run_search(
