@@ -1,0 +1,91 @@
+"""Statistics, gates and the terminal table (no Keras involved)."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pytest_hptune import gates, stats
+from pytest_hptune.report_terminal import format_search
+from pytest_hptune.result import COMPLETED, Objective, TrialResult, rank
+from pytest_hptune.settings import resolve, Layer
+
+SCORES = st.lists(st.floats(0, 1), min_size=1, max_size=12)
+
+
+@given(SCORES)
+def test_mean_and_sample_std_match_numpy(scores):
+    assert stats.mean(scores) == pytest.approx(np.mean(scores))
+    expected = 0.0 if len(scores) == 1 else np.std(scores, ddof=1)
+    assert stats.std(scores) == pytest.approx(expected, abs=1e-12)
+
+
+def trial(tid, scores, status=COMPLETED, hps=None):
+    return TrialResult(tid, hps or {"learning_rate": 0.001}, tuple(scores), status)
+
+
+@given(st.lists(SCORES, min_size=1, max_size=8), st.sampled_from(["max", "min"]))
+def test_rank_puts_the_best_mean_first(score_lists, direction):
+    trials = [trial(str(i), s) for i, s in enumerate(score_lists)]
+    ranked = rank(trials, Objective("m", direction))
+    means = [t.mean for t in ranked]
+    assert means == sorted(means, reverse=direction == "max")
+
+
+def test_gates_apply_only_when_asked_and_compare_inclusively():
+    best = trial("0", [0.9, 0.9, 0.9])
+    assert gates.evaluate(resolve([]), best) == []
+    settings = resolve([Layer("m", {"min_score": 0.9, "max_std": 0.0, "max_score": 0.95})])
+    results = {g.name: g for g in gates.evaluate(settings, best)}
+    assert all(g.passed for g in results.values())
+    assert results["max_std"].value == 0.0
+    failing = gates.evaluate(resolve([Layer("m", {"min_score": 0.91})]), best)
+    assert [g.passed for g in failing] == [False]
+    assert gates.describe(failing[0].to_dict()) == "0.9000 < 0.9100 FAILED"
+
+
+def record_for(trials, executions, hps_width):
+    return {
+        "nodeid": "tests/test_model.py::test_tuned[" + "x" * 30 + "]",
+        "tuner": "random",
+        "objective": {"name": "val_sparse_categorical_accuracy", "direction": "max"},
+        "settings": {"max_trials": len(trials), "executions_per_trial": executions, "epochs": 5, "seed": 0},
+        "trials": trials,
+        "best_trial_id": trials[0]["trial_id"] if trials else None,
+        "gates": [{"name": "min_score", "threshold": 0.9, "value": 0.95, "passed": True}],
+        "duration_s": 12.3,
+    }
+
+
+@given(
+    n_trials=st.integers(1, 15),
+    executions=st.integers(1, 12),
+    hp_count=st.integers(0, 8),
+    width=st.integers(60, 200),
+)
+def test_summary_lines_fit_the_terminal(n_trials, executions, hp_count, width):
+    trials = []
+    for i in range(n_trials):
+        scores = [0.5 + 0.01 * j for j in range(executions)]
+        t = trial(str(i), scores, hps={f"hyperparameter_{k}": 0.001 * k for k in range(hp_count)})
+        entry = t.to_dict()
+        if i == 1:
+            entry.update(status="FAILED", scores=[], mean=None, std=None, message="loss is nan at epoch 3 " * 5)
+        trials.append(entry)
+    lines = format_search(record_for(trials, executions, hp_count), width)
+    # the test id heads the block whole (it is copied into `pytest ID`)
+    assert lines[0][0].startswith("tests/test_model.py::test_tuned[")
+    too_long = [text for text, _ in lines[1:] if len(text) > width]
+    assert not too_long
+    best_rows = [text for text, _ in lines if text.startswith("  *  ")]
+    assert len(best_rows) == 1
+
+
+def test_summary_caps_rows_without_verbose():
+    trials = [trial(str(i), [0.5]).to_dict() for i in range(15)]
+    short = format_search(record_for(trials, 1, 1), 80)
+    assert any("5 more trials (-v shows all)" in text for text, _ in short)
+    full = format_search(record_for(trials, 1, 1), 80, verbose=True)
+    assert not any("more trials" in text for text, _ in full)
