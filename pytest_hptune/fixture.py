@@ -96,7 +96,15 @@ class Hptune:
         except SettingError as exc:
             pytest.fail(str(exc), pytrace=False)
 
-        from . import runner  # heavy: TensorFlow, Keras, Keras Tuner
+        try:
+            from . import runner  # heavy: TensorFlow, Keras, Keras Tuner
+        except ImportError as exc:
+            pytest.fail(
+                f"pytest-hptune could not load Keras and Keras Tuner ({exc}). "
+                "Keras needs a backend: pip install 'pytest-hptune[tensorflow]' "
+                "(or 'pytest-hptune[jax]' and KERAS_BACKEND=jax)",
+                pytrace=False,
+            )
 
         directory, project = self._directory()
         self._searches += 1
