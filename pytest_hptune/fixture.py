@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,9 @@ def marker_layer(item: pytest.Item) -> Layer:
 
 
 def _slug(nodeid: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[-100:] or "search"
+    """A directory name for a test id: readable, bounded and unique."""
+    readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[-80:]
+    return f"{readable}-{zlib.crc32(nodeid.encode()):08x}"
 
 
 def _fmt_scores(scores) -> str:

@@ -31,11 +31,10 @@ from .state import PENDING_RECORDS, SessionState, dest
 STATE = pytest.StashKey[SessionState]()
 
 MARKER_DOC = (
-    "hptune(tuner='random', objective='val_accuracy', direction=None, "
-    "max_trials=3, executions_per_trial=3, epochs=None, seed=0, "
-    "max_consecutive_failed_trials=3, min_score=None, max_score=None, "
-    "max_std=None): settings and gates of the searches run by the hptune "
-    "fixture in this test; see pytest-hptune's README."
+    "hptune("
+    + ", ".join(f"{name}={spec.default!r}" for name, spec in SPECS.items())
+    + "): settings and gates of the searches run by the hptune fixture in "
+    "this test (see pytest-hptune's README)"
 )
 
 

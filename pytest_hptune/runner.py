@@ -155,7 +155,11 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         return model
 
 
-_STRATEGIES = {"random": "RandomSearch"}
+_STRATEGIES = {
+    "random": "RandomSearch",
+    "bayesian": "BayesianOptimization",
+    "grid": "GridSearch",
+}
 _CLASSES: dict[str, type] = {}
 
 
@@ -194,6 +198,7 @@ def build_tuner(hypermodel, settings: Settings, directory: str, project_name: st
         directory=directory,
         project_name=project_name,
         overwrite=True,
+        **settings.tuner_kwargs(),
     )
     tuner.hptune_setup(settings.seed)
     return tuner

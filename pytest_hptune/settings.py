@@ -19,7 +19,15 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-TUNERS = ("random",)
+TUNERS = ("random", "bayesian", "grid")
+
+# Settings that only some Keras Tuner strategies take (passed through to the
+# tuner's constructor). Any other tuner rejects them.
+TUNER_SETTINGS = {
+    "num_initial_points": ("bayesian",),
+    "alpha": ("bayesian",),
+    "beta": ("bayesian",),
+}
 
 DEFAULT = "default"
 
@@ -67,6 +75,13 @@ def _std_threshold(name: str, value: Any, where: str) -> float | None:
     value = _threshold(name, value, where)
     if value is not None and value < 0:
         raise _fail(name, value, where, "a number >= 0 (a standard deviation)")
+    return value
+
+
+def _positive(name: str, value: Any, where: str) -> float | None:
+    value = _threshold(name, value, where)
+    if value is not None and value <= 0:
+        raise _fail(name, value, where, "a number > 0")
     return value
 
 
@@ -153,6 +168,11 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
         "max_consecutive_failed_trials": Spec(
             3, _count, "stop the search after this many failed trials in a row"
         ),
+        "num_initial_points": Spec(
+            None, _optional_count, "bayesian: random trials before the Gaussian process"
+        ),
+        "alpha": Spec(None, _positive, "bayesian: GP noise level"),
+        "beta": Spec(None, _positive, "bayesian: exploration factor of the acquisition"),
         "min_score": Spec(None, _threshold, "gate: best trial's mean >= this"),
         "max_score": Spec(None, _threshold, "gate: best trial's mean <= this"),
         "max_std": Spec(
@@ -254,10 +274,21 @@ class Settings:
     epochs: int | None = SPECS["epochs"].default
     seed: int = SPECS["seed"].default
     max_consecutive_failed_trials: int = SPECS["max_consecutive_failed_trials"].default
+    num_initial_points: int | None = SPECS["num_initial_points"].default
+    alpha: float | None = SPECS["alpha"].default
+    beta: float | None = SPECS["beta"].default
     min_score: float | None = SPECS["min_score"].default
     max_score: float | None = SPECS["max_score"].default
     max_std: float | None = SPECS["max_std"].default
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def tuner_kwargs(self) -> dict[str, Any]:
+        """The tuner-specific settings that were given, for the constructor."""
+        return {
+            name: getattr(self, name)
+            for name in TUNER_SETTINGS
+            if getattr(self, name) is not None
+        }
 
     @property
     def objective_name(self) -> str:
@@ -285,6 +316,14 @@ def resolve(layers_low_to_high: list[Layer]) -> Settings:
             values[key] = value
             sources[key] = layer.source
     settings = Settings(**values, sources=MappingProxyType(sources))
+    for name, tuners in TUNER_SETTINGS.items():
+        if getattr(settings, name) is not None and settings.tuner not in tuners:
+            raise SettingError(
+                f"{name}={getattr(settings, name)!r} (from {sources[name]}) is a "
+                f"setting of the {' / '.join(map(repr, tuners))} tuner, not of "
+                f"tuner={settings.tuner!r} (from {sources.get('tuner', 'the default')}): "
+                f"remove it or set tuner={tuners[0]!r}"
+            )
     if (
         settings.min_score is not None
         and settings.max_score is not None
