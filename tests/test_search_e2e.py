@@ -379,3 +379,26 @@ def test_unwritable_json_report_is_reported_not_crashed(project):
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*hptune: could not write the JSON report*blocker/report.json*"])
     assert "INTERNALERROR" not in result.stdout.str()
+
+
+def test_xdist_workers_report_every_search_exactly_once(project):
+    project.makepyfile(
+        test_par="""
+        import pytest
+        from models import FastModel, data
+
+        @pytest.mark.parametrize("i", range(4))
+        @pytest.mark.hptune(max_trials=2, executions_per_trial=2, min_score=0.5)
+        def test_par(hptune, i):
+            hptune.search(FastModel(), *data())
+        """
+    )
+    result = project.runpytest_subprocess("-n", "2", "--hptune-json=report.json")
+    result.assert_outcomes(passed=4)
+    tests = json.loads((project.path / "report.json").read_text())["tests"]
+    assert sorted(t["nodeid"] for t in tests) == [f"test_par.py::test_par[{i}]" for i in range(4)]
+    assert len({t["directory"] for t in tests}) == 4  # workers never share a directory
+    out = result.stdout.str()
+    assert out.count("= hptune =") == 1
+    for i in range(4):
+        assert out.count(f"test_par.py::test_par[{i}]\n") == 1
