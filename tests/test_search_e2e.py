@@ -402,3 +402,22 @@ def test_xdist_workers_report_every_search_exactly_once(project):
     assert out.count("= hptune =") == 1
     for i in range(4):
         assert out.count(f"test_par.py::test_par[{i}]\n") == 1
+
+
+def test_interrupted_run_still_writes_the_searches_that_finished(project):
+    project.makepyfile(
+        test_int="""
+        from models import FastModel, data
+
+        def test_a(hptune):
+            hptune.search(FastModel(), *data(), max_trials=1, executions_per_trial=1)
+
+        def test_b(hptune):
+            raise KeyboardInterrupt  # as Ctrl-C during the next search
+        """
+    )
+    result = project.runpytest_subprocess("--hptune-json=report.json")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    tests = json.loads((project.path / "report.json").read_text())["tests"]
+    assert [t["nodeid"] for t in tests] == ["test_int.py::test_a"]
+    assert "INTERNALERROR" not in result.stdout.str()
