@@ -21,9 +21,6 @@ class Objective:
     name: str
     direction: str  # "max" or "min"
 
-    def better(self, a: float, b: float) -> bool:
-        return a > b if self.direction == "max" else a < b
-
 
 @dataclass(frozen=True)
 class TrialResult:
