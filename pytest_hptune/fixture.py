@@ -14,6 +14,7 @@ import pytest
 
 from . import gates as gates_mod
 from .report_terminal import format_search
+from .result import trial_order
 from .settings import SPECS, Layer, SettingError, Settings, make_layer, resolve
 from .state import PENDING_RECORDS, SessionState
 
@@ -146,7 +147,7 @@ def build_record(nodeid, settings, result, gates, error, duration, directory) ->
     trials = []
     if result is not None:
         everything = {t.trial_id: t for t in result.trials + result.failed}
-        for trial_id in sorted(everything, key=lambda t: (len(t), t)):
+        for trial_id in sorted(everything, key=trial_order):
             entry = everything[trial_id].to_dict()
             entry["message"] = _last_line(entry["message"])
             trials.append(entry)
@@ -184,6 +185,12 @@ def _last_line(message: str | None) -> str | None:
     return line.removeprefix("FailedTrialError: ")
 
 
+def _is_failed_trial_error(message: str) -> bool:
+    """Keras Tuner's FailedTrialError is the expected way to fail a trial: its
+    reason says it all, the traceback is noise."""
+    return "FailedTrialError:" in message.strip().splitlines()[-1]
+
+
 def failure_message(record: dict, result) -> str | None:
     """Why this search fails its test, or None when it passes."""
     head = f"hptune: search in {record['nodeid']}"
@@ -197,7 +204,7 @@ def failure_message(record: dict, result) -> str | None:
         for trial in result.failed:
             reason = _last_line(trial.message) or "no reason recorded"
             lines.append(f"--- trial {trial.trial_id} {trial.status} {trial.hyperparameters}: {reason}")
-            if trial.message and "FailedTrialError" not in reason and "FailedTrialError" not in trial.message.splitlines()[-1]:
+            if trial.message and not _is_failed_trial_error(trial.message):
                 lines.append(trial.message.rstrip())  # an unexpected error: its traceback
         return "\n".join(lines)
     lines = []

@@ -50,6 +50,11 @@ class TrialResult:
         }
 
 
+def trial_order(trial_id: str) -> tuple[int, str]:
+    """Sort key putting Keras Tuner's trial ids in trial order ("9" < "10")."""
+    return (len(trial_id), trial_id)
+
+
 def rank(trials: Sequence[TrialResult], objective: Objective) -> list[TrialResult]:
     """Completed trials, best mean first; ties keep trial order."""
     done = [t for t in trials if t.status == COMPLETED and t.scores]

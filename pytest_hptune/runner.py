@@ -33,7 +33,15 @@ import numpy as np  # noqa: E402
 from keras_tuner.src import config as kt_config  # noqa: E402
 from keras_tuner.src.engine import tuner_utils  # noqa: E402
 
-from .result import COMPLETED, FAILED, Objective, SearchResult, TrialResult, rank  # noqa: E402
+from .result import (  # noqa: E402
+    COMPLETED,
+    FAILED,
+    Objective,
+    SearchResult,
+    TrialResult,
+    rank,
+    trial_order,
+)
 from .settings import Settings  # noqa: E402
 
 errors = keras_tuner.errors
@@ -212,7 +220,7 @@ def collect(tuner, stopped_reason: str | None) -> SearchResult:
     oracle = tuner.oracle
     objective = Objective(oracle.objective.name, oracle.objective.direction)
     trials = []
-    for trial_id in sorted(oracle.trials, key=lambda t: (len(t), t)):
+    for trial_id in sorted(oracle.trials, key=trial_order):
         trial = oracle.trials[trial_id]
         hp = trial.hyperparameters
         values = {k: _plain(v) for k, v in hp.values.items() if hp.is_active(k)}
