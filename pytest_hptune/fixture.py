@@ -146,7 +146,7 @@ def build_record(nodeid, settings, result, gates, error, duration, directory) ->
     )
     trials = []
     if result is not None:
-        everything = {t.trial_id: t for t in result.trials + result.failed}
+        everything = {t.trial_id: t for t in result.trials + result.partial + result.failed}
         for trial_id in sorted(everything, key=trial_order):
             entry = everything[trial_id].to_dict()
             entry["message"] = _last_line(entry["message"])
@@ -170,6 +170,8 @@ def build_record(nodeid, settings, result, gates, error, duration, directory) ->
         "fits": sum(len(t["scores"]) for t in trials),
         "duration_s": round(duration, 3),
         "directory": directory,
+        "search_space": result.search_space if result else [],
+        "tuner_info": result.tuner_info if result else {},
     }
 
 
@@ -197,6 +199,17 @@ def failure_message(record: dict, result) -> str | None:
     if record["error"]:
         return f"{head} could not run: {record['error']}"
     objective = f"{record['objective']['name']} ({record['objective']['direction']})"
+    if result.best is None and result.partial:
+        full = result.tuner_info.get("max_epochs")
+        lines = [
+            f"{head}: no trial completed at the full budget of {full} epochs "
+            f"({len(result.partial)} completed at fewer epochs, {len(result.failed)} "
+            "failed); the gates judge only full-budget trials. Raise max_trials "
+            "or lower max_epochs."
+        ]
+        for trial in result.failed:
+            lines.append(f"--- trial {trial.trial_id} {trial.status}: {_last_line(trial.message)}")
+        return "\n".join(lines)
     if result.best is None:
         lines = [f"{head}: no trial completed ({len(result.failed)} failed)."]
         if result.stopped_reason:

@@ -38,12 +38,77 @@ def _scores(scores: list[float], width: int) -> str:
     return text
 
 
+def format_hyperparameter(entry: dict[str, Any]) -> str:
+    """'units Choice 4|8|16', 'lr Float 0.0001..0.01 log', ... from a
+    search-space entry of the record."""
+    kind = entry["type"]
+    if "values" in entry:
+        domain = "|".join(_num(v) for v in entry["values"])
+    elif "min" in entry:
+        domain = f"{_num(entry['min'])}..{_num(entry['max'])}"
+        if entry.get("step") is not None:
+            domain += f" step {_num(entry['step'])}"
+        if entry.get("sampling") not in (None, "linear"):
+            domain += f" {entry['sampling']}"
+    elif "value" in entry:
+        domain = _num(entry["value"])
+    else:
+        domain = ""
+    text = f"{entry['name']} {kind} {domain}".rstrip()
+    for condition in entry.get("conditions", ()):
+        text += f" (if {condition['parent']} in {'|'.join(_num(v) for v in condition['values'])})"
+    return text
+
+
+def _wrapped(label: str, items: list[str], width: int) -> list[Line]:
+    """'label a; b; c' wrapped to width, continuation lines indented."""
+    lines: list[Line] = []
+    line = label
+    indent = " " * len(label)
+    for i, item in enumerate(items):
+        piece = item + (";" if i < len(items) - 1 else "")
+        if len(line) + len(piece) + 1 > width and line.strip() != label.strip():
+            lines.append((line.rstrip(), {}))
+            line = indent
+        line += (" " if not line.endswith(" ") else "") + piece
+    lines.append((_fit(line.rstrip(), width), {}))
+    return lines
+
+
+def _hyperband_lines(record: dict, width: int) -> list[Line]:
+    info = record["tuner_info"]
+    full = info["max_epochs"]
+    brackets = "; ".join(
+        " -> ".join(f"{r['trials']}x{r['epochs']}ep" for r in b["rounds"]) for b in info["brackets"]
+    )
+    used = len(info["brackets"])
+    lines = _wrapped(
+        f"  hyperband: max_epochs {full}, factor {info['factor']}, "
+        f"{used} of {info['all_brackets']} brackets:",
+        [brackets],
+        width,
+    )
+    full_trials = sum(1 for t in record["trials"] if t.get("budget") == full)
+    lines.append(
+        (
+            _fit(
+                f"  gates judge the {full_trials} of {len(record['trials'])} trials "
+                f"that trained the full {full} epochs",
+                width,
+            ),
+            {},
+        )
+    )
+    return lines
+
+
 def _order(record: dict) -> list[dict]:
-    """Best first, then the other completed trials by rank, then the rest."""
+    """Best first, then the other completed trials by rank (Hyperband: the
+    largest budget first), then the rest."""
     trials = record["trials"]
     done = [t for t in trials if t["status"] == "COMPLETED" and t["mean"] is not None]
     sign = -1 if record["objective"]["direction"] == "max" else 1
-    done.sort(key=lambda t: sign * t["mean"])
+    done.sort(key=lambda t: (-(t.get("budget") or 0), sign * t["mean"]))
     return done + [t for t in trials if t not in done]
 
 
@@ -51,13 +116,23 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
     width = max(width, 60)
     s = record["settings"]
     objective = record["objective"]
-    epochs = "fit default" if s.get("epochs") is None else s["epochs"]
+    info = record.get("tuner_info") or {}
     lines: list[Line] = [(record["nodeid"], {"bold": True})]
+    if record["tuner"] == "sklearn":
+        folds = info.get("folds") or s.get("executions_per_trial") or "?"
+        runs = f"{s['max_trials']} trials x {folds} folds"
+        epochs = f"oracle {info.get('oracle') or s.get('oracle') or 'random'}"
+    else:
+        runs = f"{s['max_trials']} trials x {s['executions_per_trial']} executions"
+        if "max_epochs" in info:
+            epochs = f"max_epochs {info['max_epochs']}"
+        else:
+            epochs = "epochs " + ("fit default" if s.get("epochs") is None else str(s["epochs"]))
     parts = [
         f"{record['tuner']} search",
         f"objective {objective['name']} ({objective['direction']})",
-        f"{s['max_trials']} trials x {s['executions_per_trial']} executions",
-        f"epochs {epochs}",
+        runs,
+        epochs,
         f"seed {s['seed']}",
         f"{record['duration_s']:.1f} s",
     ]
@@ -72,8 +147,20 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
         lines.append((_fit(f"  ERROR: {record['error']}", width), {"red": True}))
         return lines
 
+    if record.get("search_space"):
+        lines.extend(
+            _wrapped(
+                "  search space:",
+                [format_hyperparameter(e) for e in record["search_space"]],
+                width,
+            )
+        )
+    hyperband = "max_epochs" in info
+    if hyperband:
+        lines.extend(_hyperband_lines(record, width))
     id_width = max([5] + [len(t["trial_id"]) for t in record["trials"]])
-    head = f"     {'trial':<{id_width}}  {'mean +- std':<18}  {'status':<9}  scores"
+    budget_col = "ep   " if hyperband else ""
+    head = f"     {'trial':<{id_width}}  {'mean +- std':<18}  {'status':<9}  {budget_col}scores"
     lines.append((head, {}))
     indent = 5 + id_width + 2
     ordered = _order(record)
@@ -85,6 +172,8 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
         else:
             stat = "-"
         prefix = f"  {'*' if best else ' '}  {trial['trial_id']:<{id_width}}  {stat:<18}  {trial['status']:<9}  "
+        if hyperband:
+            prefix += f"{trial.get('budget') or '-'!s:<3}  "
         room = width - len(prefix)
         if trial["status"] == "COMPLETED":
             tail = _scores(trial["scores"], room)

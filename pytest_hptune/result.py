@@ -1,6 +1,6 @@
 """The result model: what a search found, free of Keras Tuner objects.
 
-``TrialResult`` and the record produced by ``SearchResult.to_record()`` are
+``TrialResult`` and the search record built from a ``SearchResult`` are
 plain data: they travel to the terminal summary, the JSON report and, under
 pytest-xdist, from workers to the controller.
 """
@@ -29,6 +29,7 @@ class TrialResult:
     scores: tuple[float, ...]  # one per execution, in execution order
     status: str
     message: str | None = None  # why the trial failed
+    budget: int | None = None  # Hyperband: epochs the model has trained
 
     @property
     def mean(self) -> float | None:
@@ -47,6 +48,7 @@ class TrialResult:
             "std": self.std,
             "status": self.status,
             "message": self.message,
+            "budget": self.budget,
         }
 
 
@@ -67,11 +69,20 @@ class SearchResult:
     """What ``hptune.search()`` returns."""
 
     objective: Objective
-    trials: list[TrialResult]  # completed, best first
+    # Completed trials the verdict is about, best first (for Hyperband, those
+    # that trained for the full max_epochs).
+    trials: list[TrialResult]
     failed: list[TrialResult]  # failed trials, in trial order
     tuner: Any = field(repr=False)  # the underlying Keras Tuner object
     stopped_reason: str | None = None  # why the search ended early, if it did
+    # Hyperband: completed trials stopped at a smaller budget, in trial order.
+    partial: list[TrialResult] = field(default_factory=list)
+    # Each hyperparameter: name, type, range or values, conditions.
+    search_space: list[dict[str, Any]] = field(default_factory=list)
+    # Tuner-specific facts for the report (Hyperband's brackets, sklearn's folds).
+    tuner_info: dict[str, Any] = field(default_factory=dict)
     _best_hp: Any = field(default=None, repr=False)
+    _retrain: Any = field(default=None, repr=False)
 
     @property
     def best(self) -> TrialResult | None:
@@ -87,3 +98,17 @@ class SearchResult:
         if self._best_hp is None:
             raise LookupError("no trial completed: there is no best model")
         return self.tuner.hypermodel.build(self._best_hp)
+
+    def retrain(self, *fit_args: Any, **fit_kwargs: Any):
+        """Build a fresh model with the best hyperparameters, train it as the
+        trials were trained (the HyperModel's own ``fit()``, seeded) and
+        return it, ready to ``evaluate`` on held-out data.
+
+        ``fit_args``/``fit_kwargs`` go to ``fit`` (``model.fit``, or the
+        estimator's ``fit(X, y)`` with tuner='sklearn'). Without ``epochs=``
+        the model trains for the search's full epochs (``epochs`` setting,
+        the search's ``epochs=``, or Hyperband's ``max_epochs``).
+        """
+        if self._best_hp is None:
+            raise LookupError("no trial completed: there is no best model to retrain")
+        return self._retrain(self._best_hp, *fit_args, **fit_kwargs)

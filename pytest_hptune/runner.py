@@ -21,6 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import contextlib  # noqa: E402
 import copy  # noqa: E402
+import difflib  # noqa: E402
 import logging  # noqa: E402
 import math  # noqa: E402
 import warnings  # noqa: E402
@@ -42,7 +43,7 @@ from .result import (  # noqa: E402
     rank,
     trial_order,
 )
-from .settings import Settings  # noqa: E402
+from .settings import DEFAULT_FOLDS, Settings  # noqa: E402
 
 errors = keras_tuner.errors
 
@@ -163,12 +164,108 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         return model
 
 
+HYPERBAND_DEFAULT_MAX_EPOCHS = 100  # Keras Tuner's default
+HYPERBAND_DEFAULT_FACTOR = 3
+
+
+def hyperband_max_epochs(settings: Settings, fit_kwargs: dict) -> int:
+    """A full-budget trial's epochs: max_epochs, bounded by --hptune-epochs /
+    epochs= and by an ``epochs=`` given to search() (Keras Tuner ignores the
+    latter and trains up to its default of 100)."""
+    bounds = [settings.max_epochs or HYPERBAND_DEFAULT_MAX_EPOCHS]
+    if settings.epochs is not None:
+        bounds.append(settings.epochs)
+    elif isinstance(fit_kwargs.get("epochs"), int) and settings.max_epochs is None:
+        bounds.append(fit_kwargs["epochs"])
+    return min(bounds)
+
+
+class HptuneHyperbandOracle(keras_tuner.oracles.HyperbandOracle):
+    """Keras Tuner's Hyperband oracle with a trial budget.
+
+    Keras Tuner's Hyperband has no ``max_trials``: it runs whole brackets,
+    starting with the most exploratory one (many trials at 1 epoch). A budget
+    smaller than that bracket would end before any trial trained for the
+    full ``max_epochs``, and the gates would have nothing to judge. So the
+    brackets are limited to those whose rounds fit in ``max_trials``: the
+    search starts with the most exploratory bracket that reaches the full
+    budget within ``max_trials`` trials, goes on through the less exploratory
+    ones as Keras Tuner does, and stops at ``max_trials`` trials. With a
+    budget that fits the whole algorithm this is Keras Tuner's Hyperband.
+    """
+
+    def __init__(self, *args, max_trials: int, **kwargs):
+        self.hptune_budget = max_trials  # read by _get_num_brackets in __init__
+        super().__init__(*args, **kwargs)
+        self.max_trials = max_trials
+
+    def bracket_trials(self, bracket: int) -> int:
+        return sum(self._get_size(bracket, r) for r in range(bracket + 1))
+
+    def _get_num_brackets(self) -> int:
+        brackets = super()._get_num_brackets()
+        fitting = [b for b in range(brackets) if self.bracket_trials(b) <= self.hptune_budget]
+        return (max(fitting) + 1) if fitting else 1
+
+    def plan(self) -> dict:
+        """How the trial budget maps onto brackets, for the report."""
+        brackets = self._get_num_brackets()
+        return {
+            "max_epochs": self.max_epochs,
+            "factor": self.factor,
+            "hyperband_iterations": self.hyperband_iterations,
+            "brackets": [
+                {
+                    "bracket": b,
+                    "rounds": [
+                        {"trials": self._get_size(b, r), "epochs": self._get_epochs(b, r)}
+                        for r in range(b + 1)
+                    ],
+                }
+                for b in reversed(range(brackets))
+            ],
+            "all_brackets": super()._get_num_brackets(),
+        }
+
+
+class HptuneHyperband(keras_tuner.Hyperband, HptuneTunerMixin):
+    def __init__(
+        self,
+        hypermodel,
+        objective,
+        max_trials,
+        max_epochs,
+        factor,
+        hyperband_iterations,
+        seed,
+        max_consecutive_failed_trials,
+        **kwargs,
+    ):
+        oracle = HptuneHyperbandOracle(
+            objective,
+            max_trials=max_trials,
+            max_epochs=max_epochs,
+            factor=factor,
+            hyperband_iterations=hyperband_iterations,
+            seed=seed,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+        )
+        # Hyperband.__init__ only builds its own oracle (without a budget)
+        # and hands it to Tuner.__init__: do the same with ours.
+        keras_tuner.Tuner.__init__(self, oracle=oracle, hypermodel=hypermodel, **kwargs)
+
+
 _STRATEGIES = {
     "random": "RandomSearch",
     "bayesian": "BayesianOptimization",
     "grid": "GridSearch",
 }
-_CLASSES: dict[str, type] = {}
+_ORACLES = {
+    "random": "RandomSearchOracle",
+    "bayesian": "BayesianOptimizationOracle",
+    "grid": "GridSearchOracle",
+}
+_CLASSES: dict[str, type] = {"hyperband": HptuneHyperband}
 
 
 def tuner_class(name: str) -> type:
@@ -176,6 +273,88 @@ def tuner_class(name: str) -> type:
         base = getattr(keras_tuner, _STRATEGIES[name])
         _CLASSES[name] = type(f"Hptune{base.__name__}", (base, HptuneTunerMixin), {})
     return _CLASSES[name]
+
+
+class HptuneSklearnTuner(keras_tuner.SklearnTuner):
+    """Keras Tuner's scikit-learn tuner, keeping every fold's score.
+
+    Its ``run_trial`` scores each fold through ``self.scoring`` and keeps
+    only the mean; a recording scorer keeps the folds, so Keras Tuner's own
+    cross-validation loop runs unchanged. Each trial is seeded (NumPy's
+    global RNG, used by estimators without a ``random_state``).
+    """
+
+    def hptune_setup(self, seed: int, scoring) -> None:
+        self.hptune_seed = seed
+        self.hptune_scores: dict[str, list[float]] = {}
+        self.hptune_fits = 0
+        self.hptune_folds: list[float] = []
+
+        def record(model, X, y, sample_weight=None):
+            self.hptune_fits += 1
+            if scoring is None:
+                score = model.score(X, y, sample_weight=sample_weight)
+            else:
+                score = scoring(model, X, y, sample_weight=sample_weight)
+            self.hptune_folds.append(float(score))
+            return score
+
+        self.scoring = record
+
+    def run_trial(self, trial, *args, **kwargs):
+        self.hptune_folds = []
+        self.hptune_scores[trial.trial_id] = self.hptune_folds
+        np.random.seed(execution_seed(self.hptune_seed, trial.trial_id, 0))
+        metrics = super().run_trial(trial, *args, **kwargs)
+        for i, score in enumerate(self.hptune_folds, start=1):
+            if not math.isfinite(score):
+                raise errors.FailedTrialError(f"score is {score} on fold {i}")
+        return metrics
+
+
+def sklearn_estimator_check(hypermodel):
+    """Wrap the build function so a non-estimator fails with a clear reason."""
+    build = hypermodel.build if isinstance(hypermodel, keras_tuner.HyperModel) else hypermodel
+
+    def checked(hp):
+        model = build(hp)
+        if not callable(getattr(model, "fit", None)):
+            raise errors.FatalTypeError(
+                "with tuner='sklearn' the build function must return a scikit-learn "
+                f"estimator (with fit()); it returned {model!r} of type "
+                f"{type(model).__name__}"
+            )
+        return model
+
+    return checked
+
+
+def sklearn_scoring(scoring):
+    if not isinstance(scoring, str):
+        return scoring
+    import sklearn.metrics
+
+    try:
+        return sklearn.metrics.get_scorer(scoring)
+    except ValueError:
+        close = difflib.get_close_matches(scoring, sklearn.metrics.get_scorer_names(), n=3)
+        hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
+        raise SearchError(
+            f"scoring={scoring!r} is not a scikit-learn scorer name{hint}; see "
+            "sklearn.metrics.get_scorer_names() or pass a scorer callable"
+        ) from None
+
+
+def sklearn_cv(settings: Settings):
+    import sklearn.model_selection
+
+    cv = settings.cv if settings.cv is not None else DEFAULT_FOLDS
+    if isinstance(cv, int):
+        # Shuffled like Keras Tuner's default splitter, seeded by the search.
+        return sklearn.model_selection.KFold(
+            cv, shuffle=True, random_state=execution_seed(settings.seed, "cv", 0)
+        )
+    return cv
 
 
 def check_hypermodel(hypermodel: Any) -> None:
@@ -191,55 +370,162 @@ def check_hypermodel(hypermodel: Any) -> None:
         )
 
 
-def build_tuner(hypermodel, settings: Settings, directory: str, project_name: str):
+BAYESIAN_SETTINGS = ("num_initial_points", "alpha", "beta")
+
+
+def build_tuner(
+    hypermodel, settings: Settings, directory: str, project_name: str, fit_kwargs: dict
+):
     check_hypermodel(hypermodel)
     objective = settings.objective
     if settings.direction is not None:
         objective = keras_tuner.Objective(settings.objective_name, settings.direction)
-    tuner = tuner_class(settings.tuner)(
-        hypermodel=hypermodel,
-        objective=objective,
-        max_trials=settings.max_trials,
-        executions_per_trial=settings.executions_per_trial,
-        max_consecutive_failed_trials=settings.max_consecutive_failed_trials,
-        seed=oracle_seed(settings.seed),
+    common = dict(
         directory=directory,
         project_name=project_name,
         overwrite=True,
-        **settings.tuner_kwargs(),
+    )
+    search = dict(
+        objective=objective,
+        max_trials=settings.max_trials,
+        max_consecutive_failed_trials=settings.max_consecutive_failed_trials,
+        seed=oracle_seed(settings.seed),
+    )
+    if settings.strategy == "bayesian":
+        search.update(settings.tuner_kwargs(BAYESIAN_SETTINGS))
+    if settings.tuner == "sklearn":
+        oracle = getattr(keras_tuner.oracles, _ORACLES[settings.strategy])(**search)
+        tuner = HptuneSklearnTuner(
+            oracle=oracle,
+            hypermodel=sklearn_estimator_check(hypermodel),
+            cv=sklearn_cv(settings),
+            **common,
+        )
+        tuner.hptune_setup(settings.seed, sklearn_scoring(settings.scoring))
+        return tuner
+    if settings.tuner == "hyperband":
+        search.update(
+            max_epochs=hyperband_max_epochs(settings, fit_kwargs),
+            factor=settings.factor or HYPERBAND_DEFAULT_FACTOR,
+            hyperband_iterations=settings.hyperband_iterations or 1,
+        )
+    tuner = tuner_class(settings.tuner)(
+        hypermodel=hypermodel,
+        executions_per_trial=settings.executions_per_trial,
+        **search,
+        **common,
     )
     tuner.hptune_setup(settings.seed)
     return tuner
+
+
+def search_space(hyperparameters) -> list[dict]:
+    """Each hyperparameter of the space: name, type, range or values,
+    default and the conditions under which it is active."""
+    space = []
+    for hp in hyperparameters.space:
+        config = hp.get_config()
+        if config["name"].startswith(HIDDEN_PREFIX):
+            continue
+        entry = {"name": config.pop("name"), "type": type(hp).__name__}
+        conditions = config.pop("conditions", [])
+        config.pop("ordered", None)
+        for key in ("min_value", "max_value"):
+            if key in config:
+                entry[key.removesuffix("_value")] = _plain(config.pop(key))
+        entry.update({k: _plain(v) for k, v in config.items() if v is not None})
+        if "values" in entry:
+            entry["values"] = [_plain(v) for v in entry["values"]]
+        if conditions:
+            entry["conditions"] = [
+                {"parent": c["config"]["name"], "values": [_plain(v) for v in c["config"]["values"]]}
+                for c in conditions
+                if c.get("class_name") == "Parent"
+            ]
+        space.append(entry)
+    return space
 
 
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def collect(tuner, stopped_reason: str | None) -> SearchResult:
+HIDDEN_PREFIX = "tuner/"  # Hyperband's bookkeeping values (epochs, bracket, ...)
+
+
+def collect(tuner, settings: Settings, stopped_reason: str | None, fit_kwargs: dict) -> SearchResult:
     oracle = tuner.oracle
     objective = Objective(oracle.objective.name, oracle.objective.direction)
+    full_budget = oracle.max_epochs if isinstance(oracle, HptuneHyperbandOracle) else None
     trials = []
     for trial_id in sorted(oracle.trials, key=trial_order):
         trial = oracle.trials[trial_id]
         hp = trial.hyperparameters
-        values = {k: _plain(v) for k, v in hp.values.items() if hp.is_active(k)}
+        values = {
+            k: _plain(v)
+            for k, v in hp.values.items()
+            if not k.startswith(HIDDEN_PREFIX) and hp.is_active(k)
+        }
+        budget = hp.values.get("tuner/epochs") if full_budget else None
         scores = tuple(tuner.hptune_scores.get(trial_id, ()))
         status = trial.status
         if status == COMPLETED and not scores:
             status = FAILED  # defensive: a completed trial always has scores
         message = None if status == COMPLETED else (trial.message or "")
-        trials.append(TrialResult(trial_id, values, scores, status, message))
-    ranked = rank(trials, objective)
+        trials.append(TrialResult(trial_id, values, scores, status, message, budget))
+    eligible = [t for t in trials if full_budget is None or t.budget == full_budget]
+    ranked = rank(eligible, objective)
     best_hp = oracle.trials[ranked[0].trial_id].hyperparameters if ranked else None
+    info: dict[str, Any] = {}
+    if full_budget:
+        info = oracle.plan()
+    elif settings.tuner == "sklearn":
+        info = {"folds": _folds(tuner.cv), "oracle": settings.strategy}
     return SearchResult(
         objective=objective,
         trials=ranked,
         failed=[t for t in trials if t.status != COMPLETED],
+        partial=[t for t in trials if t.status == COMPLETED and t not in eligible],
         tuner=tuner,
         stopped_reason=stopped_reason,
+        search_space=search_space(oracle.hyperparameters),
+        tuner_info=info,
         _best_hp=best_hp,
+        _retrain=_retrainer(tuner, settings, fit_kwargs, full_budget),
     )
+
+
+def _folds(cv) -> int | None:
+    try:
+        return int(cv.get_n_splits())
+    except Exception:
+        return None
+
+
+def _retrainer(tuner, settings: Settings, search_fit_kwargs: dict, full_budget):
+    """``result.retrain(*fit_args, **fit_kwargs)``: a fresh best model trained
+    the way a trial trains it (the HyperModel's own fit(), seeded), for the
+    full epochs of the search unless ``epochs=`` says otherwise."""
+
+    def retrain(hp, *fit_args, **fit_kwargs):
+        hypermodel = tuner.hypermodel
+        if settings.tuner == "sklearn":
+            np.random.seed(execution_seed(settings.seed, "retrain", 0))
+            model = hypermodel.build(hp)
+            model.fit(*fit_args, **fit_kwargs)
+            return model
+        epochs = full_budget or settings.epochs or search_fit_kwargs.get("epochs")
+        if epochs is not None:
+            fit_kwargs.setdefault("epochs", epochs)
+        fit_kwargs.setdefault("verbose", 0)
+        keras.backend.clear_session(free_memory=False)
+        keras.utils.set_random_seed(execution_seed(settings.seed, "retrain", 0))
+        with quiet_keras():
+            model = hypermodel.build(hp)
+            hypermodel.fit(hp, model, *fit_args, **fit_kwargs)
+        return model
+
+    return retrain
 
 
 @contextlib.contextmanager
@@ -281,8 +567,10 @@ def run_search(
 ) -> SearchResult:
     """Run one bounded search. Raises SearchError or a Keras Tuner FatalError
     when the search cannot go on; failed trials are in the result instead."""
-    tuner = build_tuner(hypermodel, settings, directory, project_name)
+    tuner = build_tuner(hypermodel, settings, directory, project_name, fit_kwargs)
     fit_kwargs = dict(fit_kwargs)
+    if settings.tuner == "sklearn":
+        return _run_sklearn(tuner, settings, fit_args, fit_kwargs)
     if settings.epochs is not None:
         fit_kwargs["epochs"] = settings.epochs
     fit_kwargs.setdefault("verbose", 0)  # also silences the oracle's display
@@ -298,4 +586,28 @@ def run_search(
                 f"{settings.max_consecutive_failed_trials} consecutive failed "
                 "trials (raise max_consecutive_failed_trials to go on)"
             )
-    return collect(tuner, stopped)
+    return collect(tuner, settings, stopped, fit_kwargs)
+
+
+def _run_sklearn(tuner, settings: Settings, fit_args: tuple, fit_kwargs: dict) -> SearchResult:
+    stopped = None
+    tuner.oracle.verbose = 0  # SklearnTuner.search() takes no verbose=
+    with quiet_keras():
+        try:
+            tuner.search(*fit_args, **fit_kwargs)
+        except TypeError as exc:
+            if "search()" not in str(exc):
+                raise
+            raise SearchError(
+                f"with tuner='sklearn', hptune.search() takes (build_estimator, X, y, "
+                f"sample_weight=None, groups=None): {exc}"
+            ) from None
+        except RuntimeError as exc:
+            if "consecutive failures" not in str(exc):
+                raise
+            stopped = (
+                f"Keras Tuner stopped the search after "
+                f"{settings.max_consecutive_failed_trials} consecutive failed "
+                "trials (raise max_consecutive_failed_trials to go on)"
+            )
+    return collect(tuner, settings, stopped, fit_kwargs)

@@ -19,15 +19,32 @@ from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-TUNERS = ("random", "bayesian", "grid")
+TUNERS = ("random", "bayesian", "hyperband", "grid", "sklearn")
+# The search strategies the scikit-learn tuner's oracle can use.
+SKLEARN_ORACLES = ("random", "bayesian", "grid")
 
-# Settings that only some Keras Tuner strategies take (passed through to the
-# tuner's constructor). Any other tuner rejects them.
+# Settings that only some tuners take. Any other tuner rejects them. The
+# Bayesian ones also apply to tuner='sklearn' with oracle='bayesian'.
 TUNER_SETTINGS = {
     "num_initial_points": ("bayesian",),
     "alpha": ("bayesian",),
     "beta": ("bayesian",),
+    "max_epochs": ("hyperband",),
+    "factor": ("hyperband",),
+    "hyperband_iterations": ("hyperband",),
+    "cv": ("sklearn",),
+    "scoring": ("sklearn",),
+    "oracle": ("sklearn",),
 }
+# General settings that mean nothing to the scikit-learn tuner: an error when
+# a test sets them, ignored when they come from the command line or ini (a
+# session-wide --hptune-executions must not break a suite's sklearn tests).
+NOT_FOR_SKLEARN = {
+    "executions_per_trial": "its executions are the cross-validation folds: set cv=N",
+    "epochs": "scikit-learn estimators are not trained in epochs",
+}
+SKLEARN_OBJECTIVE = "score"
+DEFAULT_FOLDS = 5
 
 DEFAULT = "default"
 
@@ -88,6 +105,50 @@ def _positive(name: str, value: Any, where: str) -> float | None:
 def _tuner(name: str, value: Any, where: str) -> str:
     if not isinstance(value, str) or value.lower() not in TUNERS:
         raise _fail(name, value, where, "one of " + ", ".join(map(repr, TUNERS)))
+    return value.lower()
+
+
+def _factor(name: str, value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+        raise _fail(name, value, where, "an integer >= 2 (epochs shrink by this factor)")
+    return value
+
+
+def _cv(name: str, value: Any, where: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 2:
+            raise _fail(name, value, where, "a number of folds >= 2 or a scikit-learn splitter")
+        return value
+    if callable(getattr(value, "split", None)):
+        return value
+    raise _fail(
+        name,
+        value,
+        where,
+        "a number of folds >= 2 or a scikit-learn splitter such as "
+        "sklearn.model_selection.StratifiedKFold(5)",
+    )
+
+
+def _scoring(name: str, value: Any, where: str) -> Any:
+    if value is None or callable(value):
+        return value
+    if isinstance(value, str) and value.strip():
+        return value.strip()  # checked against scikit-learn's scorers when the search runs
+    raise _fail(
+        name, value, where, "a scikit-learn scorer name such as 'accuracy', or a scorer callable"
+    )
+
+
+def _oracle(name: str, value: Any, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value.lower() not in SKLEARN_ORACLES:
+        raise _fail(name, value, where, "one of " + ", ".join(map(repr, SKLEARN_ORACLES)))
     return value.lower()
 
 
@@ -173,6 +234,28 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
         ),
         "alpha": Spec(None, _positive, "bayesian: GP noise level"),
         "beta": Spec(None, _positive, "bayesian: exploration factor of the acquisition"),
+        "max_epochs": Spec(
+            None,
+            _optional_count,
+            "hyperband: epochs of a full-budget trial (default: epochs if set, "
+            "else Keras Tuner's 100)",
+        ),
+        "factor": Spec(None, _factor, "hyperband: reduction factor of epochs and trials (default 3)"),
+        "hyperband_iterations": Spec(
+            None, _optional_count, "hyperband: iterations of the whole algorithm (default 1)"
+        ),
+        "cv": Spec(
+            None,
+            _cv,
+            f"sklearn: folds (int) or a splitter; the folds are the executions "
+            f"(default {DEFAULT_FOLDS})",
+        ),
+        "scoring": Spec(
+            None, _scoring, "sklearn: scorer name or callable (default: the estimator's score())"
+        ),
+        "oracle": Spec(
+            None, _oracle, "sklearn: search strategy, 'random', 'bayesian' or 'grid' (default random)"
+        ),
         "min_score": Spec(None, _threshold, "gate: best trial's mean >= this"),
         "max_score": Spec(None, _threshold, "gate: best trial's mean <= this"),
         "max_std": Spec(
@@ -234,10 +317,13 @@ def parse_ini(setting: str, text: str, inifile: str) -> Any:
 
 @dataclass(frozen=True)
 class Layer:
-    """One source of settings: its values (already validated) and its name."""
+    """One source of settings: its values (already validated) and its name.
+    ``per_test``: set by the test itself (marker, search() argument), not by
+    the session (command line, ini)."""
 
     source: str
     values: Mapping[str, Any]
+    per_test: bool = False
 
 
 def check_keywords(kwargs: Mapping[str, Any], where: str, allowed=SPECS) -> None:
@@ -259,6 +345,7 @@ def make_layer(source: str, kwargs: Mapping[str, Any]) -> Layer:
     return Layer(
         source,
         {k: SPECS[k].validate(k, v, source) for k, v in kwargs.items()},
+        per_test=True,
     )
 
 
@@ -277,18 +364,27 @@ class Settings:
     num_initial_points: int | None = SPECS["num_initial_points"].default
     alpha: float | None = SPECS["alpha"].default
     beta: float | None = SPECS["beta"].default
+    max_epochs: int | None = SPECS["max_epochs"].default
+    factor: int | None = SPECS["factor"].default
+    hyperband_iterations: int | None = SPECS["hyperband_iterations"].default
+    cv: Any = SPECS["cv"].default
+    scoring: Any = SPECS["scoring"].default
+    oracle: str | None = SPECS["oracle"].default
     min_score: float | None = SPECS["min_score"].default
     max_score: float | None = SPECS["max_score"].default
     max_std: float | None = SPECS["max_std"].default
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
-    def tuner_kwargs(self) -> dict[str, Any]:
-        """The tuner-specific settings that were given, for the constructor."""
-        return {
-            name: getattr(self, name)
-            for name in TUNER_SETTINGS
-            if getattr(self, name) is not None
-        }
+    @property
+    def strategy(self) -> str:
+        """How trials are chosen: the tuner, or the sklearn tuner's oracle."""
+        if self.tuner == "sklearn":
+            return self.oracle or "random"
+        return self.tuner
+
+    def tuner_kwargs(self, names) -> dict[str, Any]:
+        """The given values among these settings, for a constructor."""
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
     @property
     def objective_name(self) -> str:
@@ -303,6 +399,8 @@ class Settings:
             value = getattr(self, f.name)
             if f.name == "objective" and not isinstance(value, str):
                 value = {"name": value.name, "direction": value.direction}
+            elif not isinstance(value, (str, int, float, type(None))):
+                value = repr(value)  # a splitter or scorer object
             out[f.name] = value
         return out
 
@@ -311,17 +409,34 @@ def resolve(layers_low_to_high: list[Layer]) -> Settings:
     """Merge layers (lowest precedence first) into frozen Settings."""
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
+    per_test: set[str] = set()
     for layer in layers_low_to_high:
         for key, value in layer.values.items():
             values[key] = value
             sources[key] = layer.source
+            if layer.per_test:
+                per_test.add(key)
+            else:
+                per_test.discard(key)
+    if values.get("tuner") == "sklearn":
+        _sklearn_defaults(values, sources, per_test)
     settings = Settings(**values, sources=MappingProxyType(sources))
+    tuner_from = f"tuner={settings.tuner!r} (from {sources.get('tuner', 'the default')})"
     for name, tuners in TUNER_SETTINGS.items():
-        if getattr(settings, name) is not None and settings.tuner not in tuners:
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        if tuners == ("bayesian",) and settings.tuner == "sklearn":
+            if settings.strategy != "bayesian":
+                raise SettingError(
+                    f"{name}={value!r} (from {sources[name]}) is a setting of the "
+                    f"Bayesian strategy, not of {tuner_from} with "
+                    f"oracle={settings.strategy!r}: remove it or set oracle='bayesian'"
+                )
+        elif settings.tuner not in tuners:
             raise SettingError(
-                f"{name}={getattr(settings, name)!r} (from {sources[name]}) is a "
-                f"setting of the {' / '.join(map(repr, tuners))} tuner, not of "
-                f"tuner={settings.tuner!r} (from {sources.get('tuner', 'the default')}): "
+                f"{name}={value!r} (from {sources[name]}) is a setting of the "
+                f"{' / '.join(map(repr, tuners))} tuner, not of {tuner_from}: "
                 f"remove it or set tuner={tuners[0]!r}"
             )
     if (
@@ -335,6 +450,49 @@ def resolve(layers_low_to_high: list[Layer]) -> Settings:
             "no score can pass both gates"
         )
     return settings
+
+
+def _sklearn_defaults(values: dict, sources: dict, per_test: set) -> None:
+    """The scikit-learn tuner's executions are its folds and its objective is
+    the fold score: reject per-test settings that say otherwise, and replace
+    session-wide ones."""
+    tuner_source = sources.get("tuner", "the default")
+    for name, why in NOT_FOR_SKLEARN.items():
+        if name in per_test:
+            raise SettingError(
+                f"{name}={values[name]!r} (from {sources[name]}) does not apply to "
+                f"tuner='sklearn' (from {tuner_source}): {why}"
+            )
+        values.pop(name, None)
+        sources.pop(name, None)
+    objective = values.get("objective", SKLEARN_OBJECTIVE)
+    name = objective if isinstance(objective, str) else objective.name
+    if name != SKLEARN_OBJECTIVE:
+        raise SettingError(
+            f"objective={name!r} (from {sources.get('objective')}) does not apply "
+            f"to tuner='sklearn' (from {tuner_source}): its objective is the "
+            "cross-validation score; choose the metric with scoring= "
+            "(e.g. scoring='f1_macro') and remove objective="
+        )
+    if "objective" not in values:
+        values["objective"] = SKLEARN_OBJECTIVE
+        sources["objective"] = "tuner='sklearn'"
+    if values.get("direction") is None and isinstance(objective, str):
+        # scikit-learn scorers are "greater is better".
+        values["direction"] = "max"
+        sources["direction"] = "tuner='sklearn'"
+    cv = values.get("cv", DEFAULT_FOLDS)
+    folds = cv if isinstance(cv, int) else _n_splits(cv)
+    values["executions_per_trial"] = folds
+    sources["executions_per_trial"] = sources.get("cv", "tuner='sklearn' (folds)")
+
+
+def _n_splits(splitter: Any) -> int | None:
+    try:
+        n = splitter.get_n_splits()
+    except Exception:  # e.g. LeaveOneGroupOut needs the groups: known when it runs
+        return None
+    return n if isinstance(n, int) and n > 0 else None
 
 
 def describe(settings: Settings) -> str:
