@@ -7,7 +7,9 @@ it with pytest-hptune.
 import keras
 import numpy as np
 from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
+from sklearn.svm import SVC
 
 
 def load_data(test_size=0.2, seed=0):
@@ -46,3 +48,18 @@ def build_model(hp):
         metrics=["accuracy"],
     )
     return model
+
+
+def flat(images):
+    """8x8x1 images as 64 features, for scikit-learn estimators."""
+    return images.reshape(len(images), -1)
+
+
+def build_estimator(hp):
+    """A conditional search space: the model family, then its own settings."""
+    family = hp.Choice("family", ["svc", "logistic"])
+    if family == "svc":
+        with hp.conditional_scope("family", ["svc"]):
+            return SVC(C=hp.Float("C", 0.1, 100.0, sampling="log"), gamma="scale")
+    with hp.conditional_scope("family", ["logistic"]):
+        return LogisticRegression(C=hp.Float("inverse_reg", 0.01, 10.0, sampling="log"), max_iter=2000)

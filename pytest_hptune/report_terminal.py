@@ -46,7 +46,7 @@ def format_hyperparameter(entry: dict[str, Any]) -> str:
         domain = "|".join(_num(v) for v in entry["values"])
     elif "min" in entry:
         domain = f"{_num(entry['min'])}..{_num(entry['max'])}"
-        if entry.get("step") is not None:
+        if entry.get("step") is not None and not (kind == "Int" and entry["step"] == 1):
             domain += f" step {_num(entry['step'])}"
         if entry.get("sampling") not in (None, "linear"):
             domain += f" {entry['sampling']}"
@@ -56,7 +56,9 @@ def format_hyperparameter(entry: dict[str, Any]) -> str:
         domain = ""
     text = f"{entry['name']} {kind} {domain}".rstrip()
     for condition in entry.get("conditions", ()):
-        text += f" (if {condition['parent']} in {'|'.join(_num(v) for v in condition['values'])})"
+        values = condition["values"]
+        relation = "=" if len(values) == 1 else " in "
+        text += f" (if {condition['parent']}{relation}{'|'.join(_num(v) for v in values)})"
     return text
 
 

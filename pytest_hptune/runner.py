@@ -551,6 +551,12 @@ def quiet_keras():
             warnings.filterwarnings(
                 "ignore", r"(currentThread|getName)\(\) is deprecated", DeprecationWarning
             )
+            # A Hyperband continuation loads the previous round's weights into
+            # a fresh model whose optimizer is not built yet: Keras warns that
+            # it skips the optimizer state, as it does under Keras Tuner.
+            warnings.filterwarnings(
+                "ignore", r"Skipping variable loading for optimizer", UserWarning
+            )
             yield
     finally:
         tf_logger.setLevel(level)
