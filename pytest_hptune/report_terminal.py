@@ -35,6 +35,8 @@ def _scores(scores: list[float], width: int) -> str:
     while len(text) > width and len(parts) > 1:
         parts.pop()
         text = " ".join(parts) + f" ... ({len(scores)})"
+    if len(text) > width:
+        text = _fit(f"({len(scores)} scores)", width)
     return text
 
 
@@ -70,7 +72,7 @@ def _wrapped(label: str, items: list[str], width: int) -> list[Line]:
     for i, item in enumerate(items):
         piece = item + (";" if i < len(items) - 1 else "")
         if len(line) + len(piece) + 1 > width and line.strip() != label.strip():
-            lines.append((line.rstrip(), {}))
+            lines.append((_fit(line.rstrip(), width), {}))
             line = indent
         line += (" " if not line.endswith(" ") else "") + piece
     lines.append((_fit(line.rstrip(), width), {}))

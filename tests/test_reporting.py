@@ -59,22 +59,56 @@ def record_for(trials, executions, hps_width):
     }
 
 
+SPACE_ENTRIES = st.sampled_from(
+    [
+        {"name": "learning_rate", "type": "Float", "min": 1e-4, "max": 1e-2, "step": None, "sampling": "log"},
+        {"name": "units", "type": "Choice", "values": [16, 32, 64, 128, 256, 512]},
+        {"name": "layers", "type": "Int", "min": 1, "max": 4, "step": 1},
+        {"name": "a_rather_long_hyperparameter_name_" * 3, "type": "Boolean"},
+        {"name": "c", "type": "Float", "min": 0.1, "max": 9, "conditions": [{"parent": "units", "values": [16, 32]}]},
+        {"name": "f", "type": "Fixed", "value": 3},
+    ]
+)
+HYPERBAND_INFO = {
+    "max_epochs": 81,
+    "factor": 3,
+    "hyperband_iterations": 1,
+    "all_brackets": 5,
+    "brackets": [
+        {"bracket": b, "rounds": [{"trials": 3 ** (b - r) * 5, "epochs": 81 // 3 ** (b - r)} for r in range(b + 1)]}
+        for b in reversed(range(5))
+    ],
+}
+
+
 @given(
     n_trials=st.integers(1, 15),
     executions=st.integers(1, 12),
     hp_count=st.integers(0, 8),
     width=st.integers(60, 200),
+    space=st.lists(SPACE_ENTRIES, max_size=8),
+    tuner=st.sampled_from(["random", "hyperband", "sklearn"]),
 )
-def test_summary_lines_fit_the_terminal(n_trials, executions, hp_count, width):
+def test_summary_lines_fit_the_terminal(n_trials, executions, hp_count, width, space, tuner):
     trials = []
     for i in range(n_trials):
         scores = [0.5 + 0.01 * j for j in range(executions)]
         t = trial(str(i), scores, hps={f"hyperparameter_{k}": 0.001 * k for k in range(hp_count)})
         entry = t.to_dict()
+        if tuner == "hyperband":
+            entry["budget"] = 81 if i % 2 == 0 else 27
         if i == 1:
             entry.update(status="FAILED", scores=[], mean=None, std=None, message="loss is nan at epoch 3 " * 5)
         trials.append(entry)
-    lines = format_search(record_for(trials, executions, hp_count), width)
+    record = record_for(trials, executions, hp_count)
+    record["tuner"] = tuner
+    record["search_space"] = space
+    record["tuner_info"] = {
+        "hyperband": HYPERBAND_INFO,
+        "sklearn": {"folds": executions, "oracle": "bayesian"},
+        "random": {},
+    }[tuner]
+    lines = format_search(record, width)
     # the test id heads the block whole (it is copied into `pytest ID`)
     assert lines[0][0].startswith("tests/test_model.py::test_tuned[")
     too_long = [text for text, _ in lines[1:] if len(text) > width]
@@ -89,3 +123,25 @@ def test_summary_caps_rows_without_verbose():
     assert any("5 more trials (-v shows all)" in text for text, _ in short)
     full = format_search(record_for(trials, 1, 1), 80, verbose=True)
     assert not any("more trials" in text for text, _ in full)
+
+
+def test_hyperband_without_a_full_budget_trial_fails_and_says_why():
+    from pytest_hptune.fixture import failure_message
+    from pytest_hptune.result import SearchResult
+
+    partial = TrialResult("0", {"units": 4}, (0.7,), COMPLETED, budget=3)
+    result = SearchResult(
+        Objective("val_accuracy", "max"),
+        trials=[],
+        failed=[TrialResult("1", {"units": 8}, (), "FAILED", "loss is nan at epoch 1", 9)],
+        partial=[partial],
+        tuner=None,
+        tuner_info={"max_epochs": 9},
+    )
+    record = {"nodeid": "t.py::t", "error": None, "objective": {"name": "val_accuracy", "direction": "max"}}
+    message = failure_message(record, result)
+    assert message.startswith(
+        "hptune: search in t.py::t: no trial completed at the full budget of 9 epochs "
+        "(1 completed at fewer epochs, 1 failed)"
+    )
+    assert "--- trial 1 FAILED: loss is nan at epoch 1" in message
