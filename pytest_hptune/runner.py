@@ -576,33 +576,17 @@ def run_search(
     tuner = build_tuner(hypermodel, settings, directory, project_name, fit_kwargs)
     fit_kwargs = dict(fit_kwargs)
     if settings.tuner == "sklearn":
-        return _run_sklearn(tuner, settings, fit_args, fit_kwargs)
-    if settings.epochs is not None:
-        fit_kwargs["epochs"] = settings.epochs
-    fit_kwargs.setdefault("verbose", 0)  # also silences the oracle's display
+        tuner.oracle.verbose = 0  # SklearnTuner.search() takes no verbose=
+    else:
+        if settings.epochs is not None:
+            fit_kwargs["epochs"] = settings.epochs
+        fit_kwargs.setdefault("verbose", 0)  # also silences the oracle's display
     stopped = None
-    with quiet_keras():
-        try:
-            tuner.search(*fit_args, **fit_kwargs)
-        except RuntimeError as exc:
-            if "consecutive failures" not in str(exc):
-                raise
-            stopped = (
-                f"Keras Tuner stopped the search after "
-                f"{settings.max_consecutive_failed_trials} consecutive failed "
-                "trials (raise max_consecutive_failed_trials to go on)"
-            )
-    return collect(tuner, settings, stopped, fit_kwargs)
-
-
-def _run_sklearn(tuner, settings: Settings, fit_args: tuple, fit_kwargs: dict) -> SearchResult:
-    stopped = None
-    tuner.oracle.verbose = 0  # SklearnTuner.search() takes no verbose=
     with quiet_keras():
         try:
             tuner.search(*fit_args, **fit_kwargs)
         except TypeError as exc:
-            if "search()" not in str(exc):
+            if settings.tuner != "sklearn" or "search()" not in str(exc):
                 raise
             raise SearchError(
                 f"with tuner='sklearn', hptune.search() takes (build_estimator, X, y, "

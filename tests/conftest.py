@@ -51,6 +51,23 @@ MODELS = textwrap.dedent(
         return model
 
 
+    def build_small(hp):
+        """build_dense without the diverging option: every trial trains."""
+        model = keras.Sequential(
+            [
+                keras.Input((4,)),
+                keras.layers.Dense(hp.Choice("units", [4, 8]), activation="relu"),
+                keras.layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+        model.compile(
+            keras.optimizers.Adam(hp.Choice("learning_rate", [1e-2, 1e-3])),
+            "binary_crossentropy",
+            metrics=["accuracy"],
+        )
+        return model
+
+
     class FastModel(keras_tuner.HyperModel):
         """fail_fits: numbers (1-based) of the fits that return NaN, or "all"."""
 

@@ -11,23 +11,7 @@ from conftest import MODELS
 JAX_TESTS = """
 import keras
 import pytest
-from models import data
-
-
-def build(hp):
-    model = keras.Sequential(
-        [
-            keras.Input((4,)),
-            keras.layers.Dense(hp.Choice("units", [4, 8]), activation="relu"),
-            keras.layers.Dense(1, activation="sigmoid"),
-        ]
-    )
-    model.compile(
-        keras.optimizers.Adam(hp.Choice("learning_rate", [1e-2, 1e-3])),
-        "binary_crossentropy",
-        metrics=["accuracy"],
-    )
-    return model
+from models import build_small as build, data
 
 
 @pytest.mark.hptune(max_trials=2, executions_per_trial=2, epochs=1, max_std=1.0)

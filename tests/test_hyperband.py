@@ -7,34 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-HYPERBAND_MODEL = """
-import keras
-
-
-def build(hp):
-    model = keras.Sequential(
-        [
-            keras.Input((4,)),
-            keras.layers.Dense(hp.Choice("units", [4, 8]), activation="relu"),
-            keras.layers.Dense(1, activation="sigmoid"),
-        ]
-    )
-    model.compile(
-        keras.optimizers.Adam(hp.Choice("learning_rate", [1e-2, 1e-3])),
-        "binary_crossentropy",
-        metrics=["accuracy"],
-    )
-    return model
-"""
 
 
 def test_hyperband_end_to_end_budgets_and_full_budget_gates(project):
-    project.makepyfile(hbmodel=HYPERBAND_MODEL)
     project.makepyfile(
         test_hb="""
         import pytest
-        from hbmodel import build
-        from models import data
+        from models import build_small as build, data
 
         @pytest.mark.hptune(tuner="hyperband", max_trials=4, max_epochs=9,
                             executions_per_trial=2, min_score=0.0)

@@ -137,6 +137,14 @@ def test_unknown_scorer_name_fails_with_suggestions(project):
     )
 
 
+def test_keras_fit_arguments_are_a_clear_error(project):
+    result, _ = run(project, "tuner='sklearn'", "hptune.search(build, *iris(), validation_split=0.2)")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*with tuner='sklearn', hptune.search() takes (build_estimator, X, y, sample_weight=None, groups=None)*validation_split*"]
+    )
+
+
 def test_a_keras_model_from_the_build_function_is_a_clear_error(project):
     result, _ = run(
         project,
