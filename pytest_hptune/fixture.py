@@ -117,7 +117,13 @@ class Hptune:
         result = None
         try:
             result = runner.run_search(
-                hypermodel, settings, directory, project, fit_args, fit_kwargs
+                hypermodel,
+                settings,
+                directory,
+                project,
+                fit_args,
+                fit_kwargs,
+                resume_nodeid=self._item.nodeid if self._state.resume else None,
             )
         except runner.SearchError as exc:
             error = str(exc)
@@ -172,6 +178,7 @@ def build_record(nodeid, settings, result, gates, error, duration, directory) ->
         "directory": directory,
         "search_space": result.search_space if result else [],
         "tuner_info": result.tuner_info if result else {},
+        "resume": result.resume if result else None,
     }
 
 

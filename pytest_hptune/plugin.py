@@ -16,6 +16,7 @@ from .fixture import Hptune, marker_layer
 from .report_terminal import format_summary
 from .settings import (
     OPTION_SETTINGS,
+    RESUME_HELP,
     SESSION_HELP,
     SPECS,
     SettingError,
@@ -60,6 +61,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             help=f"{text} (ini: hptune_{option})",
         )
         parser.addini(f"hptune_{option}", text, type="string", default="")
+    group.addoption(
+        "--hptune-resume",
+        dest=dest("resume"),
+        action="store_true",
+        default=None,
+        help=f"{RESUME_HELP} (ini: hptune_resume)",
+    )
+    parser.addini("hptune_resume", RESUME_HELP, type="bool", default=False)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -92,6 +101,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     ]
     where = state.directory or "pytest's temporary directory"
     text = f"hptune: {describe(defaults)} dir={where}"
+    if state.resume:
+        text += " resume=on"
     if origins:
         text += f" ({'; '.join(origins)})"
     return text

@@ -7,6 +7,7 @@ pairs; the plugin writes them with the terminal reporter.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any, Iterable
 
 from .gates import describe
@@ -151,6 +152,13 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
         lines.append((_fit(f"  ERROR: {record['error']}", width), {"red": True}))
         return lines
 
+    resume = record.get("resume")
+    if resume:
+        if resume["resumed"]:
+            text = f"  resumed: {resume['reused_trials']} completed trials reused"
+        else:
+            text = f"  started fresh: {resume['reason']}"
+        lines.extend((line, {}) for line in textwrap.wrap(text, width, subsequent_indent="    "))
     if record.get("search_space"):
         lines.extend(
             _wrapped(

@@ -81,6 +81,8 @@ class SearchResult:
     search_space: list[dict[str, Any]] = field(default_factory=list)
     # Tuner-specific facts for the report (Hyperband's brackets, sklearn's folds).
     tuner_info: dict[str, Any] = field(default_factory=dict)
+    # --hptune-resume: resumed (bool), reused_trials, reason (why not resumed)
+    resume: dict[str, Any] | None = None
     _best_hp: Any = field(default=None, repr=False)
     _retrain: Any = field(default=None, repr=False)
 

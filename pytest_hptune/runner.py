@@ -22,10 +22,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import contextlib  # noqa: E402
 import copy  # noqa: E402
 import difflib  # noqa: E402
+import json  # noqa: E402
+import tempfile  # noqa: E402
 import logging  # noqa: E402
 import math  # noqa: E402
 import warnings  # noqa: E402
 import zlib  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any, Sequence  # noqa: E402
 
 import keras  # noqa: E402
@@ -43,6 +46,7 @@ from .result import (  # noqa: E402
     rank,
     trial_order,
 )
+from . import fingerprint  # noqa: E402
 from .settings import DEFAULT_FOLDS, Settings  # noqa: E402
 
 errors = keras_tuner.errors
@@ -147,6 +151,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
             self.hptune_fits += 1
             scores.append(execution_score(result, self.oracle.objective))
             results.append(result)
+        save_scores(self, trial.trial_id, scores)
         return results
 
     def _try_build(self, hp):
@@ -162,6 +167,29 @@ class HptuneTunerMixin(keras_tuner.Tuner):
                 f"keras.Model; it returned {model!r} of type {type(model).__name__}"
             )
         return model
+
+
+SCORES_FILE = "hptune-scores.json"
+
+
+def save_scores(tuner, trial_id: str, scores: list[float]) -> None:
+    """Keep a trial's per-execution scores next to Keras Tuner's trial.json,
+    so that a resumed search still has them (Keras Tuner keeps the mean
+    only). Written atomically."""
+    path = Path(tuner.get_trial_dir(trial_id)) / SCORES_FILE
+    tmp = path.with_name(f".{SCORES_FILE}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps([float(s) for s in scores]))
+    os.replace(tmp, path)
+
+
+def load_scores(tuner, trial_id: str) -> tuple[float, ...]:
+    if trial_id in tuner.hptune_scores:
+        return tuple(tuner.hptune_scores[trial_id])
+    try:
+        saved = json.loads((Path(tuner.get_trial_dir(trial_id)) / SCORES_FILE).read_text())
+        return tuple(float(s) for s in saved)
+    except (OSError, ValueError, TypeError):
+        return ()
 
 
 HYPERBAND_DEFAULT_MAX_EPOCHS = 100  # Keras Tuner's default
@@ -309,6 +337,7 @@ class HptuneSklearnTuner(keras_tuner.SklearnTuner):
         for i, score in enumerate(self.hptune_folds, start=1):
             if not math.isfinite(score):
                 raise errors.FailedTrialError(f"score is {score} on fold {i}")
+        save_scores(self, trial.trial_id, self.hptune_folds)
         return metrics
 
 
@@ -374,7 +403,12 @@ BAYESIAN_SETTINGS = ("num_initial_points", "alpha", "beta")
 
 
 def build_tuner(
-    hypermodel, settings: Settings, directory: str, project_name: str, fit_kwargs: dict
+    hypermodel,
+    settings: Settings,
+    directory: str,
+    project_name: str,
+    fit_kwargs: dict,
+    overwrite: bool = True,
 ):
     check_hypermodel(hypermodel)
     objective = settings.objective
@@ -383,7 +417,7 @@ def build_tuner(
     common = dict(
         directory=directory,
         project_name=project_name,
-        overwrite=True,
+        overwrite=overwrite,
     )
     search = dict(
         objective=objective,
@@ -467,7 +501,7 @@ def collect(tuner, settings: Settings, stopped_reason: str | None, fit_kwargs: d
             if not k.startswith(HIDDEN_PREFIX) and hp.is_active(k)
         }
         budget = hp.values.get("tuner/epochs") if full_budget else None
-        scores = tuple(tuner.hptune_scores.get(trial_id, ()))
+        scores = load_scores(tuner, trial_id)
         status = trial.status
         if status == COMPLETED and not scores:
             status = FAILED  # defensive: a completed trial always has scores
@@ -563,6 +597,62 @@ def quiet_keras():
         kt_config.DEBUG = debug
 
 
+def initial_space(hypermodel, settings: Settings) -> list[dict]:
+    """The search space as Keras Tuner populates it before the first trial
+    (conditional branches included), found with a throwaway oracle."""
+    from keras_tuner.src.engine import base_tuner
+
+    with tempfile.TemporaryDirectory(prefix="hptune-space-") as tmp, quiet_keras():
+        oracle = keras_tuner.oracles.RandomSearchOracle(
+            objective=keras_tuner.Objective("score", "max"), max_trials=1
+        )
+        scratch = base_tuner.BaseTuner(
+            oracle=oracle, hypermodel=hypermodel, directory=tmp, project_name="space", overwrite=True
+        )
+        scratch._populate_initial_space()
+        if settings.tuner != "sklearn":
+            keras.backend.clear_session(free_memory=False)
+        return search_space(oracle.hyperparameters)
+
+
+def _versions() -> dict[str, str]:
+    from . import __version__
+
+    return {
+        "pytest-hptune": __version__,
+        "keras": keras.__version__,
+        "keras-tuner": keras_tuner.__version__,
+        "backend": keras.backend.backend(),
+    }
+
+
+def plan_resume(hypermodel, settings, project_dir: Path, nodeid, fit_args, fit_kwargs):
+    """(reuse the saved search?, why not, fingerprint parts to save)."""
+    try:
+        parts = fingerprint.compute(
+            nodeid,
+            settings.as_dict(),
+            initial_space(hypermodel, settings),
+            fit_args,
+            fit_kwargs,
+            _versions(),
+        )
+    except fingerprint.Unhashable as exc:
+        return (
+            False,
+            f"the data cannot be fingerprinted ({exc}); resuming needs NumPy arrays, "
+            "pandas objects or plain values as fit arguments",
+            None,
+        )
+    saved = fingerprint.read(project_dir)
+    if saved is None:
+        if (project_dir / "oracle.json").exists():
+            return False, "the earlier run left no readable fingerprint", parts
+        return False, "no earlier run of this search to resume", parts
+    changed = fingerprint.differences(saved, parts, settings.as_dict())
+    return changed is None, changed, parts
+
+
 def run_search(
     hypermodel,
     settings: Settings,
@@ -570,10 +660,45 @@ def run_search(
     project_name: str,
     fit_args: tuple,
     fit_kwargs: dict,
+    resume_nodeid: str | None = None,
 ) -> SearchResult:
     """Run one bounded search. Raises SearchError or a Keras Tuner FatalError
-    when the search cannot go on; failed trials are in the result instead."""
-    tuner = build_tuner(hypermodel, settings, directory, project_name, fit_kwargs)
+    when the search cannot go on; failed trials are in the result instead.
+
+    With ``resume_nodeid`` (``--hptune-resume``), a search whose fingerprint
+    matches the one saved in its directory continues from its completed
+    trials; otherwise it starts fresh and the result says why."""
+    check_hypermodel(hypermodel)
+    resume = None
+    reuse = False
+    project_dir = Path(directory) / project_name
+    if resume_nodeid is not None:
+        reuse, reason, parts = plan_resume(
+            hypermodel, settings, project_dir, resume_nodeid, fit_args, fit_kwargs
+        )
+        resume = {"resumed": reuse, "reused_trials": 0, "reason": reason}
+    try:
+        tuner = build_tuner(
+            hypermodel, settings, directory, project_name, fit_kwargs, overwrite=not reuse
+        )
+    except (SearchError, errors.FatalError):
+        raise
+    except Exception as exc:
+        if not reuse:
+            raise
+        # Half-written files from a killed run: start over, say why.
+        resume.update(
+            resumed=False,
+            reason=f"the earlier run's files could not be read ({type(exc).__name__}: {exc})",
+        )
+        tuner = build_tuner(hypermodel, settings, directory, project_name, fit_kwargs)
+    if resume is not None:
+        if resume["resumed"]:
+            resume["reused_trials"] = sum(
+                1 for t in tuner.oracle.trials.values() if t.status == COMPLETED
+            )
+        if parts is not None:
+            fingerprint.write(project_dir, parts, settings.as_dict())
     fit_kwargs = dict(fit_kwargs)
     if settings.tuner == "sklearn":
         tuner.oracle.verbose = 0  # SklearnTuner.search() takes no verbose=
@@ -600,4 +725,6 @@ def run_search(
                 f"{settings.max_consecutive_failed_trials} consecutive failed "
                 "trials (raise max_consecutive_failed_trials to go on)"
             )
-    return collect(tuner, settings, stopped, fit_kwargs)
+    result = collect(tuner, settings, stopped, fit_kwargs)
+    result.resume = resume
+    return result

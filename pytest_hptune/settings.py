@@ -274,6 +274,13 @@ SESSION_HELP = {
 }
 
 
+RESUME_HELP = (
+    "continue interrupted searches from their completed trials when the test "
+    "id, search space, settings and data are unchanged (tuning directories "
+    "then live in pytest's cache, or under --hptune-dir)"
+)
+
+
 def option_name(setting: str) -> str:
     return "--hptune-" + SPECS[setting].option
 

@@ -33,6 +33,7 @@ class SessionState:
     ini_layer: Layer
     directory: Path | None = None
     json_path: Path | None = None
+    resume: bool = False
     records: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # shown in the summary
 
@@ -62,11 +63,22 @@ class SessionState:
                 return (ini_base / Path(text).expanduser()).absolute()
             return None
 
+        resume = config.getoption(dest("resume")) or config.getini("hptune_resume")
+        directory = path("dir")
+        if resume and directory is None:
+            cache = getattr(config, "cache", None)
+            if cache is None:
+                raise pytest.UsageError(
+                    "--hptune-resume keeps tuning directories in pytest's cache, which "
+                    "is disabled (-p no:cacheprovider): pass --hptune-dir=PATH as well"
+                )
+            directory = Path(cache.mkdir("hptune"))
         return cls(
             cli_layer=Layer("command line", cli),
             ini_layer=Layer(f"ini ({inifile})", ini),
-            directory=path("dir"),
+            directory=directory,
             json_path=path("json"),
+            resume=bool(resume),
         )
 
     def source_label(self, setting: str) -> str | None:

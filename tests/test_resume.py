@@ -1,0 +1,124 @@
+"""--hptune-resume: a killed search continues from its completed trials."""
+
+import json
+
+import pytest
+
+TEST = """
+import pytest
+from models import FastModel, data
+
+@pytest.mark.hptune(max_trials=4, executions_per_trial=2)
+def test_resumable(hptune):
+    hptune.search(FastModel(), *data())
+"""
+
+
+def run(project, *args, kill_at=None, monkeypatch):
+    if kill_at is None:
+        monkeypatch.delenv("HPTUNE_TEST_KILL_AT_FIT", raising=False)
+    else:
+        monkeypatch.setenv("HPTUNE_TEST_KILL_AT_FIT", str(kill_at))
+    builds = project.path / "builds.txt"
+    builds.unlink(missing_ok=True)
+    monkeypatch.setenv("HPTUNE_TEST_BUILDS", str(builds))
+    # Only a run that is killed needs its own process.
+    runner = project.runpytest if kill_at is None else project.runpytest_subprocess
+    result = runner("--hptune-json=report.json", *args)
+    report = project.path / "report.json"
+    entry = json.loads(report.read_text())["tests"][0] if report.exists() else None
+    report.unlink(missing_ok=True)
+    n_builds = len(builds.read_text().splitlines()) if builds.exists() else 0
+    return result, entry, n_builds
+
+
+def scores(entry):
+    return {t["trial_id"]: (t["hyperparameters"], t["scores"]) for t in entry["trials"]}
+
+
+def test_a_killed_search_resumes_from_its_completed_trials(project, monkeypatch):
+    project.makepyfile(test_killable=TEST)
+    resume = ["--hptune-resume", "--hptune-dir=tuning"]
+    # Killed during trial 2's first execution (fit 5): trials 0 and 1 are done.
+    result, entry, _ = run(project, *resume, kill_at=5, monkeypatch=monkeypatch)
+    assert result.ret != 0 and entry is None
+
+    result, entry, builds = run(project, *resume, monkeypatch=monkeypatch)
+    result.assert_outcomes(passed=1)
+    assert entry["resume"] == {"resumed": True, "reused_trials": 2, "reason": None}
+    assert len(entry["trials"]) == 4 and all(len(t["scores"]) == 2 for t in entry["trials"])
+    # Only trials 2 and 3 trained: FastModel builds once per execution (2 x 2),
+    # plus Keras Tuner's own build that reads the search space and the
+    # plugin's for the fingerprint.
+    assert builds == 2 * 2 + 2
+    result.stdout.fnmatch_lines(["*resumed: 2 completed trials reused*"])
+
+    # Same hyperparameters and scores as a search that was never interrupted.
+    _, uninterrupted, _ = run(project, "--hptune-dir=fresh", monkeypatch=monkeypatch)
+    assert scores(entry) == scores(uninterrupted)
+
+    # Unchanged again: nothing left to train, the verdict comes from disk.
+    result, again, builds = run(project, *resume, monkeypatch=monkeypatch)
+    assert again["resume"]["reused_trials"] == 4 and builds == 2
+    assert scores(again) == scores(uninterrupted)
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (["--hptune-executions=3"], "settings (executions_per_trial: 2 -> 3) changed since the earlier run"),
+        (["--hptune-seed=7"], "settings (seed: 0 -> 7) changed since the earlier run"),
+    ],
+)
+def test_a_changed_search_starts_fresh_and_says_why(project, monkeypatch, change, reason):
+    project.makepyfile(test_killable=TEST)
+    resume = ["--hptune-resume", "--hptune-dir=tuning"]
+    run(project, *resume, monkeypatch=monkeypatch)
+    result, entry, _ = run(project, *resume, *change, monkeypatch=monkeypatch)
+    result.assert_outcomes(passed=1)
+    assert entry["resume"] == {"resumed": False, "reused_trials": 0, "reason": reason}
+    result.stdout.fnmatch_lines([f"*started fresh: {reason.split(' changed')[0]} changed*"])
+
+
+def test_changed_data_and_search_space_start_fresh(project, monkeypatch):
+    project.makepyfile(test_killable=TEST)
+    resume = ["--hptune-resume", "--hptune-dir=tuning"]
+    run(project, *resume, monkeypatch=monkeypatch)
+    project.makepyfile(test_killable=TEST.replace("*data()", "*data(100)"))
+    _, entry, _ = run(project, *resume, monkeypatch=monkeypatch)
+    assert entry["resume"]["reason"] == "data changed since the earlier run"
+    project.makepyfile(
+        test_killable=TEST.replace("*data()", "*data(100)").replace("FastModel()", "Wider()").replace(
+            "from models import FastModel, data",
+            "from models import FastModel, data\n"
+            "class Wider(FastModel):\n"
+            "    def build(self, hp):\n"
+            "        hp.Choice('units', [4, 8, 16, 32, 64])\n"
+            "        return super().build(hp)\n",
+        )
+    )
+    _, entry, _ = run(project, *resume, monkeypatch=monkeypatch)
+    assert entry["resume"]["reason"] == "search space changed since the earlier run"
+
+
+def test_half_written_files_from_a_killed_run_start_fresh(project, monkeypatch):
+    project.makepyfile(test_killable=TEST)
+    resume = ["--hptune-resume", "--hptune-dir=tuning"]
+    run(project, *resume, kill_at=5, monkeypatch=monkeypatch)
+    (oracle,) = (project.path / "tuning").glob("*/oracle.json")
+    oracle.write_text(oracle.read_text()[:40])  # cut mid-write
+    result, entry, _ = run(project, *resume, monkeypatch=monkeypatch)
+    result.assert_outcomes(passed=1)
+    assert entry["resume"]["resumed"] is False
+    assert entry["resume"]["reason"].startswith("the earlier run's files could not be read")
+    assert len(entry["trials"]) == 4
+
+
+def test_resume_uses_pytest_cache_and_needs_a_dir_without_it(project, monkeypatch):
+    project.makepyfile(test_killable=TEST)
+    result, entry, _ = run(project, "--hptune-resume", monkeypatch=monkeypatch)
+    result.assert_outcomes(passed=1)
+    assert "/.pytest_cache/" in entry["directory"]
+    result = project.runpytest("--hptune-resume", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--hptune-resume * pass --hptune-dir=PATH as well*"])
