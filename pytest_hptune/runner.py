@@ -22,6 +22,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import contextlib  # noqa: E402
 import copy  # noqa: E402
 import difflib  # noqa: E402
+import errno  # noqa: E402
 import json  # noqa: E402
 import tempfile  # noqa: E402
 import logging  # noqa: E402
@@ -54,6 +55,54 @@ errors = keras_tuner.errors
 
 class SearchError(Exception):
     """The search could not run at all; the message says why and what to do."""
+
+
+# A tuning directory that cannot take writes (full, read-only, no access).
+DIRECTORY_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT})
+DIRECTORY_WORDS = ("No space left", "Read-only file system", "Permission denied", "Disk quota")
+
+
+class TuningDirectoryError(errors.FatalError):
+    """Aborts the search: no trial can be saved."""
+
+
+def is_directory_error(exc: BaseException) -> bool:
+    """OSError from Python's file IO, or the TensorFlow file-system error
+    Keras Tuner's ``tf.io.gfile`` calls raise on the TensorFlow backend."""
+    if isinstance(exc, OSError) and exc.errno in DIRECTORY_ERRNOS:
+        return True
+    from_io = isinstance(exc, OSError) or type(exc).__module__.startswith("tensorflow")
+    return from_io and any(w in str(exc) for w in DIRECTORY_WORDS)
+
+
+def check_writable(project_dir: Path) -> None:
+    """Before any training: the project directory can be created and written."""
+    try:
+        project_dir.mkdir(parents=True, exist_ok=True)
+        probe = project_dir / f".hptune-probe-{os.getpid()}"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise SearchError(directory_error(project_dir, exc)) from None
+
+
+def directory_error(directory, exc: OSError) -> str:
+    return (
+        f"the tuning directory {directory} cannot be written ({type(exc).__name__}: {exc}); "
+        "free some space or point --hptune-dir (ini hptune_dir) at a writable directory"
+    )
+
+
+@contextlib.contextmanager
+def tuning_directory_errors(tuner):
+    """Inside a trial: a full or read-only directory aborts the search with
+    one clear reason instead of failing trial after trial."""
+    try:
+        yield
+    except Exception as exc:
+        if is_directory_error(exc):
+            raise TuningDirectoryError(directory_error(tuner.project_dir, exc)) from exc
+        raise
 
 
 class ObjectiveNotFound(errors.FatalValueError):
@@ -147,11 +196,13 @@ class HptuneTunerMixin(keras_tuner.Tuner):
             keras.utils.set_random_seed(
                 execution_seed(self.hptune_seed, trial.trial_id, execution)
             )
-            result = self._build_and_fit_model(trial, *fit_args, **kwargs)
+            with tuning_directory_errors(self):
+                result = self._build_and_fit_model(trial, *fit_args, **kwargs)
             self.hptune_fits += 1
             scores.append(execution_score(result, self.oracle.objective))
             results.append(result)
-        save_scores(self, trial.trial_id, scores)
+        with tuning_directory_errors(self):
+            save_scores(self, trial.trial_id, scores)
         return results
 
     def _try_build(self, hp):
@@ -333,11 +384,13 @@ class HptuneSklearnTuner(keras_tuner.SklearnTuner):
         self.hptune_folds = []
         self.hptune_scores[trial.trial_id] = self.hptune_folds
         np.random.seed(execution_seed(self.hptune_seed, trial.trial_id, 0))
-        metrics = super().run_trial(trial, *args, **kwargs)
+        with tuning_directory_errors(self):
+            metrics = super().run_trial(trial, *args, **kwargs)
         for i, score in enumerate(self.hptune_folds, start=1):
             if not math.isfinite(score):
                 raise errors.FailedTrialError(f"score is {score} on fold {i}")
-        save_scores(self, trial.trial_id, self.hptune_folds)
+        with tuning_directory_errors(self):
+            save_scores(self, trial.trial_id, self.hptune_folds)
         return metrics
 
 
@@ -672,6 +725,7 @@ def run_search(
     resume = None
     reuse = False
     project_dir = Path(directory) / project_name
+    check_writable(project_dir)
     if resume_nodeid is not None:
         reuse, reason, parts = plan_resume(
             hypermodel, settings, project_dir, resume_nodeid, fit_args, fit_kwargs
@@ -684,6 +738,8 @@ def run_search(
     except (SearchError, errors.FatalError):
         raise
     except Exception as exc:
+        if is_directory_error(exc):
+            raise SearchError(directory_error(project_dir, exc)) from None
         if not reuse:
             raise
         # Half-written files from a killed run: start over, say why.
