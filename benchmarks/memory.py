@@ -3,13 +3,17 @@
 Runs 40 tiny trials (a Dense model on synthetic data, 1 execution x 1 epoch
 each) two ways, each in a fresh process:
 
-1. Keras Tuner directly: one ``RandomSearch`` of 40 trials;
+1. Keras Tuner directly: one ``RandomSearch`` of 40 trials, RSS sampled
+   after every trial;
 2. the plugin through pytest: 10 hptune tests of 4 trials each in one pytest
-   session (the "many hptune tests in one process" case).
+   session (the "many hptune tests in one process" case), the session's RSS
+   sampled after every test;
+3. the same with ``--hptune-workers=1``: each search trains in a worker
+   process that exits with it; the session's RSS sampled after every test.
 
-After every trial the current RSS is sampled (``/proc/self/statm``). Prints
-RSS after the first trial, after the last one, the growth in between and
-growth per trial, and the plugin's growth as a fraction of Keras Tuner's.
+RSS is read from ``/proc/self/statm``. Prints the first and last sample, the
+growth in between and per trial, and each plugin way's growth as a fraction
+of Keras Tuner's.
 
     .venv/bin/python benchmarks/memory.py [--trials 40]
 """
@@ -76,29 +80,38 @@ KERAS_TUNER = textwrap.dedent(
 
 PLUGIN_TESTS = textwrap.dedent(
     """
+    import os
     import pytest
-    from bench_model import SampleRss, build, x, y
+    from bench_model import build, rss_mib, x, y
+
+    @pytest.fixture(autouse=True)
+    def sample_rss():
+        yield
+        with open(os.environ["HPTUNE_BENCH_RSS"], "a") as fh:
+            fh.write(f"{{rss_mib()}}\\n")
 
     @pytest.mark.parametrize("i", range({tests}))
     @pytest.mark.hptune(max_trials={per_test}, executions_per_trial=1, epochs=1, seed=1)
     def test_search(hptune, i):
-        hptune.search(build, x, y, validation_split=0.25, callbacks=[SampleRss()], seed=i)
+        hptune.search(build, x, y, validation_split=0.25, seed=i)
     """
 )
 
 
-def summary(samples: list[float]) -> dict:
+def summary(samples: list[float], trials_between: int) -> dict:
+    """Growth from the first sample to the last, spread over the trials
+    that ran in between."""
     growth = samples[-1] - samples[0]
     return {
-        "trials": len(samples),
+        "samples": len(samples),
         "first": samples[0],
         "last": samples[-1],
         "growth": growth,
-        "per_trial": growth / max(len(samples) - 1, 1),
+        "per_trial": growth / trials_between,
     }
 
 
-def run(trials: int, tests: int) -> tuple[dict, dict]:
+def run(trials: int, tests: int) -> dict[str, dict]:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "bench_model.py").write_text(MODEL)
@@ -108,13 +121,17 @@ def run(trials: int, tests: int) -> tuple[dict, dict]:
         subprocess.run([sys.executable, "-c", KERAS_TUNER, str(trials)], check=True, env=env, cwd=tmp,
                        capture_output=True)
         kt = [float(v) for v in (tmp / "kt.txt").read_text().split()]
+        out = {"keras_tuner": summary(kt, len(kt) - 1)}
 
-        env["HPTUNE_BENCH_RSS"] = str(tmp / "plugin.txt")
-        (tmp / "test_memory.py").write_text(PLUGIN_TESTS.format(tests=tests, per_test=trials // tests))
-        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--rootdir={tmp}",
-                        "test_memory.py"], check=True, env=env, cwd=tmp, capture_output=True)
-        plugin = [float(v) for v in (tmp / "plugin.txt").read_text().split()]
-    return summary(kt), summary(plugin)
+        per_test = trials // tests
+        (tmp / "test_memory.py").write_text(PLUGIN_TESTS.format(tests=tests, per_test=per_test))
+        for name, extra in [("plugin", []), ("plugin_workers", ["--hptune-workers=1"])]:
+            env["HPTUNE_BENCH_RSS"] = str(tmp / f"{name}.txt")
+            subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--rootdir={tmp}",
+                            "test_memory.py", *extra], check=True, env=env, cwd=tmp, capture_output=True)
+            samples = [float(v) for v in (tmp / f"{name}.txt").read_text().split()]
+            out[name] = summary(samples, per_test * (len(samples) - 1))
+    return out
 
 
 def main() -> None:
@@ -122,15 +139,21 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--tests", type=int, default=10, help="hptune tests the plugin's trials are spread over")
     args = parser.parse_args()
-    kt, plugin = run(args.trials, args.tests)
-    print(f"{args.trials} tiny trials (1 execution x 1 epoch); RSS in MiB after each trial")
-    print(f"{'way':<40}{'trials':>7}{'first':>8}{'last':>8}{'growth':>8}{'/trial':>8}")
-    for name, r in [("1 Keras Tuner directly (one search)", kt),
-                    (f"2 pytest-hptune ({args.tests} tests, one session)", plugin)]:
-        print(f"{name:<40}{r['trials']:>7}{r['first']:>8.0f}{r['last']:>8.0f}{r['growth']:>8.1f}{r['per_trial']:>8.2f}")
-    if kt["growth"] > 0:
-        print(f"plugin growth / Keras Tuner growth: {plugin['growth'] / kt['growth']:.2f}")
-    print(json.dumps({"keras_tuner": kt, "plugin": plugin}))
+    results = run(args.trials, args.tests)
+    kt = results["keras_tuner"]
+    print(f"{args.trials} tiny trials (1 execution x 1 epoch); RSS in MiB of the process that runs the session")
+    print(f"{'way':<46}{'samples':>8}{'first':>7}{'last':>7}{'growth':>8}{'/trial':>8}{'vs KT':>7}")
+    names = {
+        "keras_tuner": "1 Keras Tuner directly (one search)",
+        "plugin": f"2 pytest-hptune ({args.tests} tests, one session)",
+        "plugin_workers": "3 the same, --hptune-workers=1",
+    }
+    for key, name in names.items():
+        r = results[key]
+        ratio = r["per_trial"] / kt["per_trial"] if kt["per_trial"] > 0 else float("nan")
+        print(f"{name:<46}{r['samples']:>8}{r['first']:>7.0f}{r['last']:>7.0f}{r['growth']:>8.1f}"
+              f"{r['per_trial']:>8.2f}{ratio:>7.2f}")
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ for the reports and applies the gates. Keras is imported only inside
 from __future__ import annotations
 
 import re
+import sys
 import time
 import zlib
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from . import gates as gates_mod
 from .report_terminal import format_search
 from .result import trial_order
-from .settings import SPECS, Layer, SettingError, Settings, make_layer, resolve
+from .settings import SPECS, Layer, SettingError, Settings, make_layer, option_name, resolve
 from .state import PENDING_RECORDS, SessionState
 
 RECORD_VERSION = 1
@@ -110,7 +111,21 @@ class Hptune:
                 pytrace=False,
             )
 
+        from .distributed import worker_environment
+
+        worker_id = worker_environment()
+        if worker_id is not None:
+            self._work_for_chief(worker_id, runner, hypermodel, settings, fit_args, fit_kwargs)
+
         directory, project = self._directory()
+        workers = None
+        if self._state.workers and self._searches == 0:
+            workers = runner.Workers(
+                self._state.workers,
+                self._worker_command(directory),
+                str(self._request.config.rootpath),
+                self._state.chief,
+            )
         self._searches += 1
         started = time.perf_counter()
         error = None
@@ -124,6 +139,7 @@ class Hptune:
                 fit_args,
                 fit_kwargs,
                 resume_nodeid=self._item.nodeid if self._state.resume else None,
+                workers=workers,
             )
         except runner.SearchError as exc:
             error = str(exc)
@@ -141,6 +157,40 @@ class Hptune:
         if problems:
             pytest.fail(problems, pytrace=False)
         return result
+
+
+    def _worker_command(self, directory: str) -> list[str]:
+        """Runs this test again in a worker process (Keras Tuner's variables
+        are added per worker): same rootdir, ini file and hptune options, the
+        chief's tuning directory."""
+        config = self._request.config
+        command = [
+            sys.executable, "-m", "pytest", self._item.nodeid, "-q",
+            "-p", "no:cacheprovider", "-p", "no:xdist", "-o", "addopts=",
+            f"--rootdir={config.rootpath}", f"--hptune-dir={directory}",
+        ]
+        if config.inipath:
+            command += ["-c", str(config.inipath)]
+        for setting, value in self._state.cli_layer.values.items():
+            command.append(f"{option_name(setting)}={value}")
+        return command
+
+    def _work_for_chief(self, worker_id, runner, hypermodel, settings, fit_args, fit_kwargs):
+        """In a worker: join the chief's search, then skip the rest of the test
+        (its verdict is the chief's)."""
+        __tracebackhide__ = True
+        if self._searches:
+            pytest.skip(f"hptune worker {worker_id}: only a test's first search is distributed")
+        if self._state.directory is None:
+            pytest.fail(
+                f"hptune worker {worker_id} needs the chief's tuning directory: pass "
+                "--hptune-dir=PATH (the same, shared, directory as the chief's)",
+                pytrace=False,
+            )
+        directory, project = self._directory()
+        self._searches += 1
+        runner.run_worker(hypermodel, settings, directory, project, fit_args, fit_kwargs)
+        pytest.skip(f"hptune worker {worker_id}: ran trials for the chief")
 
 
 def build_record(nodeid, settings, result, gates, error, duration, directory) -> dict:

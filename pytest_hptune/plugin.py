@@ -6,6 +6,7 @@ here imports TensorFlow, Keras or Keras Tuner (see ``runner.py``).
 
 from __future__ import annotations
 
+import argparse
 import os
 import warnings
 
@@ -15,8 +16,12 @@ from . import report_json
 from .fixture import Hptune, marker_layer
 from .report_terminal import format_summary
 from .settings import (
+    CHIEF_HELP,
     OPTION_SETTINGS,
     RESUME_HELP,
+    WORKERS_HELP,
+    parse_chief,
+    parse_workers,
     SESSION_HELP,
     SPECS,
     SettingError,
@@ -69,6 +74,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"{RESUME_HELP} (ini: hptune_resume)",
     )
     parser.addini("hptune_resume", RESUME_HELP, type="bool", default=False)
+    group.addoption(
+        "--hptune-workers",
+        dest=dest("workers"),
+        metavar="N",
+        type=_converter(parse_workers, "--hptune-workers"),
+        default=None,
+        help=f"{WORKERS_HELP} (ini: hptune_workers)",
+    )
+    parser.addini("hptune_workers", WORKERS_HELP, type="string", default="")
+    group.addoption(
+        "--hptune-chief",
+        dest=dest("chief"),
+        metavar="HOST:PORT",
+        type=_converter(parse_chief, "--hptune-chief"),
+        default=None,
+        help=f"{CHIEF_HELP} (ini: hptune_chief)",
+    )
+    parser.addini("hptune_chief", CHIEF_HELP, type="string", default="")
+
+
+def _converter(parse, option):
+    def convert(text):
+        try:
+            return parse(text, option)
+        except SettingError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -103,6 +136,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     text = f"hptune: {describe(defaults)} dir={where}"
     if state.resume:
         text += " resume=on"
+    if state.workers:
+        text += f" workers={state.workers}"
     if origins:
         text += f" ({'; '.join(origins)})"
     return text

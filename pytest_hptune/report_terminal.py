@@ -159,6 +159,12 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
         else:
             text = f"  started fresh: {resume['reason']}"
         lines.extend((line, {}) for line in textwrap.wrap(text, width, subsequent_indent="    "))
+    if info.get("workers"):
+        exits = ", ".join(
+            f"{w['id']} " + ("ok" if w["exit_code"] == 0 else f"exit {w['exit_code']}")
+            for w in info["workers"]
+        )
+        lines.append((_fit(f"  workers: {exits}; chief {info['chief']}", width), {}))
     if record.get("search_space"):
         lines.extend(
             _wrapped(

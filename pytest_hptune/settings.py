@@ -274,6 +274,36 @@ SESSION_HELP = {
 }
 
 
+WORKERS_HELP = (
+    "run each test's first search on N worker processes against a chief "
+    "oracle served over gRPC by the test process (Keras Tuner's distributed "
+    "mode; default 0: in the test process)"
+)
+CHIEF_HELP = (
+    "with --hptune-workers: the chief's listening address, for workers on "
+    "other machines too (default 127.0.0.1 on a free port)"
+)
+
+
+def parse_workers(text: str, where: str) -> int:
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise SettingError(f"invalid workers={text!r} from {where}: expected an integer >= 0")
+    return value
+
+
+def parse_chief(text: str, where: str) -> str:
+    host, sep, port = str(text).strip().rpartition(":")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise SettingError(
+            f"invalid chief address {text!r} from {where}: expected HOST:PORT, e.g. 0.0.0.0:8000"
+        )
+    return f"{host}:{int(port)}"
+
+
 RESUME_HELP = (
     "continue interrupted searches from their completed trials when the test "
     "id, search space, settings and data are unchanged (tuning directories "

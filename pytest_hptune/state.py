@@ -17,7 +17,9 @@ from .settings import (
     SettingError,
     ini_name,
     option_name,
+    parse_chief,
     parse_ini,
+    parse_workers,
 )
 
 PENDING_RECORDS = pytest.StashKey[list]()  # on an item: records not yet reported
@@ -34,6 +36,8 @@ class SessionState:
     directory: Path | None = None
     json_path: Path | None = None
     resume: bool = False
+    workers: int = 0
+    chief: str = "127.0.0.1:0"
     records: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # shown in the summary
 
@@ -64,6 +68,15 @@ class SessionState:
             return None
 
         resume = config.getoption(dest("resume")) or config.getini("hptune_resume")
+        workers = config.getoption(dest("workers"))
+        chief = config.getoption(dest("chief"))
+        try:
+            if workers is None and config.getini("hptune_workers"):
+                workers = parse_workers(config.getini("hptune_workers"), f"ini option hptune_workers in {inifile}")
+            if chief is None and config.getini("hptune_chief"):
+                chief = parse_chief(config.getini("hptune_chief"), f"ini option hptune_chief in {inifile}")
+        except SettingError as exc:
+            raise pytest.UsageError(str(exc)) from None
         directory = path("dir")
         if resume and directory is None:
             cache = getattr(config, "cache", None)
@@ -79,6 +92,8 @@ class SessionState:
             directory=directory,
             json_path=path("json"),
             resume=bool(resume),
+            workers=workers or 0,
+            chief=chief or "127.0.0.1:0",
         )
 
     def source_label(self, setting: str) -> str | None:

@@ -106,7 +106,8 @@ def test_summary_lines_fit_the_terminal(n_trials, executions, hp_count, width, s
     record["tuner_info"] = {
         "hyperband": HYPERBAND_INFO,
         "sklearn": {"folds": executions, "oracle": "bayesian"},
-        "random": {},
+        "random": {"workers": [{"id": f"worker{i}", "exit_code": -9 * (i % 2)} for i in range(executions)],
+                   "chief": "127.0.0.1:54321"},
     }[tuner]
     lines = format_search(record, width)
     # the test id heads the block whole (it is copied into `pytest ID`)

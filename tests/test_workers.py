@@ -1,0 +1,95 @@
+"""--hptune-workers: trials on worker processes against a chief oracle served
+over gRPC (Keras Tuner's distributed mode)."""
+
+import json
+
+import pytest
+
+TEST = """
+import pytest
+from models import FastModel, data
+
+@pytest.mark.hptune(max_trials=4, executions_per_trial=2, min_score=0.5)
+def test_parallel(hptune):
+    result = hptune.search(FastModel(), *data())
+    assert len(result.trials) + len(result.failed) == 4
+"""
+
+
+def entries(pytester):
+    return json.loads((pytester.path / "report.json").read_text())["tests"]
+
+
+def trials(entry):
+    return [(t["trial_id"], t["hyperparameters"], t["scores"], t["status"]) for t in entry["trials"]]
+
+
+def test_workers_run_the_trials_with_the_same_results_as_one_process(project, monkeypatch):
+    builds = project.path / "builds.txt"
+    monkeypatch.setenv("HPTUNE_TEST_BUILDS", str(builds))
+    project.makepyfile(test_parallel=TEST)
+    result = project.runpytest_subprocess("--hptune-workers=2", "--hptune-json=report.json")
+    result.assert_outcomes(passed=1)
+    (distributed,) = entries(project)
+    assert [w["exit_code"] for w in distributed["tuner_info"]["workers"]] == [0, 0]
+    assert distributed["tuner_info"]["chief"].startswith("127.0.0.1:")
+    assert distributed["fits"] == 8
+    result.stdout.fnmatch_lines(["*workers=2*", "*gate min_score*passed"])
+
+    result = project.runpytest("--hptune-json=report.json")
+    (local,) = entries(project)
+    # Random search hands out the same configurations whichever process asks,
+    # and executions are seeded by (seed, trial, execution): same results.
+    assert trials(distributed) == trials(local)
+
+
+def test_a_worker_killed_mid_trial_is_reported_and_the_others_finish_the_search(project, monkeypatch):
+    monkeypatch.setenv("HPTUNE_TEST_KILL_AT_FIT", "3")  # during its second trial
+    monkeypatch.setenv("HPTUNE_TEST_KILL_WORKER", "worker1")
+    project.makepyfile(test_parallel=TEST)
+    result = project.runpytest_subprocess("--hptune-workers=2", "--hptune-json=report.json")
+    result.assert_outcomes(passed=1)
+    (entry,) = entries(project)
+    (failed,) = [t for t in entry["trials"] if t["status"] == "FAILED"]
+    assert failed["message"].startswith("worker worker1 was killed by signal 9")
+    assert len(entry["trials"]) == 4 and entry["stopped_reason"] is None
+    assert [w["exit_code"] for w in entry["tuner_info"]["workers"]] == [0, -9]
+
+
+def test_a_search_whose_workers_all_die_fails_with_the_reason(project, monkeypatch):
+    # Each worker counts its own fits: both die at their 3rd fit, i.e. during
+    # their second trial, after one trial each completed.
+    monkeypatch.setenv("HPTUNE_TEST_KILL_AT_FIT", "3")
+    project.makepyfile(test_parallel=TEST.replace("min_score=0.5", "max_consecutive_failed_trials=5"))
+    result = project.runpytest_subprocess("--hptune-workers=2", "--hptune-json=report.json")
+    (entry,) = entries(project)
+    failed = [t for t in entry["trials"] if t["status"] == "FAILED"]
+    assert failed and all("was killed by signal 9 during this trial" in t["message"] for t in failed)
+    assert entry["stopped_reason"].startswith("every worker died before the search finished")
+    assert "INTERNALERROR" not in result.stdout.str()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*stopped early: every worker died before the search finished*"])
+
+
+def test_a_worker_without_the_chiefs_directory_says_what_to_pass(project, monkeypatch):
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "worker9")
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "1")
+    project.makepyfile(test_parallel=TEST)
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*hptune worker worker9 needs the chief's tuning directory: pass --hptune-dir=PATH*"])
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--hptune-workers=-1"], "*--hptune-workers: invalid workers='-1' from --hptune-workers: expected an integer >= 0"),
+        (["--hptune-chief=nohost"], "*invalid chief address 'nohost' from --hptune-chief: expected HOST:PORT*"),
+    ],
+)
+def test_bad_worker_options_are_usage_errors(project, args, expected):
+    project.makepyfile(test_x="def test_x(): pass")
+    result = project.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([expected])
