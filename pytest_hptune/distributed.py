@@ -109,10 +109,16 @@ class Chief:
                     if worker.process.returncode != 0:
                         deaths.append(worker.describe_exit())
                         self._fail_trial_of(worker)
-                if self.workers and all(w.reported for w in self.workers):
+                # Over when the local workers have exited (or, with external
+                # workers only, when the oracle has said stop) and no trial
+                # is still running on an external worker.
+                local_done = all(w.reported for w in self.workers)
+                if (
+                    local_done
+                    and (self.workers or self.servicer.stop_triggered)
+                    and not self.oracle.ongoing_trials
+                ):
                     break
-                if not self.workers and self.servicer.stop_triggered and not self.oracle.ongoing_trials:
-                    break  # external workers only: the oracle is done
         except RuntimeError as exc:  # Keras Tuner: too many consecutive failures
             return str(exc)
         finally:

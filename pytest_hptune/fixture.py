@@ -119,12 +119,12 @@ class Hptune:
 
         directory, project = self._directory()
         workers = None
-        if self._state.workers and self._searches == 0:
+        if (self._state.workers or self._state.chief) and self._searches == 0:
             workers = runner.Workers(
                 self._state.workers,
                 self._worker_command(directory),
                 str(self._request.config.rootpath),
-                self._state.chief,
+                self._state.chief or "127.0.0.1:0",
             )
         self._searches += 1
         started = time.perf_counter()

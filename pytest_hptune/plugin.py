@@ -138,6 +138,8 @@ def pytest_report_header(config: pytest.Config) -> str | None:
         text += " resume=on"
     if state.workers:
         text += f" workers={state.workers}"
+    if state.chief:
+        text += f" chief={state.chief}"
     if origins:
         text += f" ({'; '.join(origins)})"
     return text

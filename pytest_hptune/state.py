@@ -37,7 +37,7 @@ class SessionState:
     json_path: Path | None = None
     resume: bool = False
     workers: int = 0
-    chief: str = "127.0.0.1:0"
+    chief: str | None = None  # --hptune-chief: serve (also) external workers
     records: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # shown in the summary
 
@@ -93,7 +93,7 @@ class SessionState:
             json_path=path("json"),
             resume=bool(resume),
             workers=workers or 0,
-            chief=chief or "127.0.0.1:0",
+            chief=chief,
         )
 
     def source_label(self, setting: str) -> str | None:

@@ -93,3 +93,43 @@ def test_bad_worker_options_are_usage_errors(project, args, expected):
     result = project.runpytest(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([expected])
+
+
+def test_a_cluster_worker_started_by_hand_joins_a_chief(project):
+    """The README's cluster recipe: the chief listens on a fixed address with
+    no local workers; a worker elsewhere sets Keras Tuner's variables and runs
+    the same test against the same (shared) tuning directory."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    project.makepyfile(test_parallel=TEST)
+    common = [sys.executable, "-m", "pytest", "test_parallel.py::test_parallel", "-p", "no:cacheprovider",
+              "--hptune-dir=shared"]
+    chief = subprocess.Popen(
+        common + [f"--hptune-chief=127.0.0.1:{port}", "--hptune-json=report.json"],
+        cwd=project.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    # Start the worker once the chief listens (the README says: chief first).
+    import time
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and chief.poll() is None:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.2)
+    env = dict(os.environ, KERASTUNER_TUNER_ID="worker7", KERASTUNER_ORACLE_IP="127.0.0.1",
+               KERASTUNER_ORACLE_PORT=str(port))
+    worker = subprocess.run(common + ["-rs"], cwd=project.path, env=env, capture_output=True, text=True,
+                            timeout=300)
+    out, _ = chief.communicate(timeout=300)
+    assert chief.returncode == 0, out
+    assert "hptune worker worker7: ran trials for the chief" in worker.stdout
+    (entry,) = entries(project)
+    assert len(entry["trials"]) == 4 and entry["passed"]
+    assert entry["tuner_info"]["workers"] == [] and entry["tuner_info"]["chief"] == f"127.0.0.1:{port}"
