@@ -11,7 +11,7 @@ Prints wall time of the search, fits, time per fit and peak RSS for each, and
 the ratios (2)/(1) and (3)/(1). Search times exclude interpreter start-up and
 the TensorFlow import, which all three pay alike.
 
-    .venv/bin/python benchmarks/overhead.py [--trials 3] [--executions 3] [--epochs 5]
+    .venv/bin/python benchmarks/overhead.py [--trials 3] [--executions 3] [--epochs 5] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -129,6 +130,8 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--executions", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="rounds of the three ways, interleaved; medians are reported")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -136,16 +139,29 @@ def main() -> None:
 
     cfg = {"trials": args.trials, "executions": args.executions, "epochs": args.epochs,
            "oracle_seed": oracle_seed(0)}
-    plugin = run_plugin(cfg)
-    kt = run_python(KERAS_TUNER, cfg)
-    assert kt["configurations"] == plugin["configurations"], "the two searches must try the same configurations"
-    plain = run_python(PLAIN, dict(cfg, configurations=plugin["configurations"]))
+    rounds = {"plain": [], "kt": [], "plugin": []}
+    for _ in range(args.repeat):
+        # Interleaved, so that all three ways see the same machine state.
+        plugin = run_plugin(cfg)
+        kt = run_python(KERAS_TUNER, cfg)
+        assert kt["configurations"] == plugin["configurations"], "the searches must try the same configurations"
+        plain = run_python(PLAIN, dict(cfg, configurations=plugin["configurations"]))
+        for key, r in (("plain", plain), ("kt", kt), ("plugin", plugin)):
+            rounds[key].append(r)
 
-    print(f"{args.trials} trials x {args.executions} executions x {args.epochs} epochs, digits ConvNet")
-    print(f"{'way':<28}{'search s':>10}{'fits':>6}{'s/fit':>8}{'peak RSS MiB':>14}{'vs floor':>10}")
-    for name, r in [("1 plain model.fit (floor)", plain), ("2 Keras Tuner directly", kt), ("3 pytest-hptune", plugin)]:
-        print(f"{name:<28}{r['seconds']:>10.2f}{r['fits']:>6}{r['seconds'] / r['fits']:>8.3f}"
-              f"{r['rss']:>14.0f}{r['seconds'] / plain['seconds']:>9.3f}x")
+    def median(key, field):
+        return statistics.median(r[field] for r in rounds[key])
+
+    floor = median("plain", "seconds")
+    print(f"{args.trials} trials x {args.executions} executions x {args.epochs} epochs, digits ConvNet, "
+          f"median of {args.repeat} interleaved rounds")
+    print(f"{'way':<28}{'search s':>10}{'fits':>6}{'s/fit':>8}{'peak RSS MiB':>14}{'vs floor':>10}  each round")
+    for name, key in [("1 plain model.fit (floor)", "plain"), ("2 Keras Tuner directly", "kt"),
+                      ("3 pytest-hptune", "plugin")]:
+        seconds, fits = median(key, "seconds"), rounds[key][0]["fits"]
+        each = " ".join(f"{r['seconds']:.1f}" for r in rounds[key])
+        print(f"{name:<28}{seconds:>10.2f}{fits:>6}{seconds / fits:>8.3f}"
+              f"{median(key, 'rss'):>14.0f}{seconds / floor:>9.3f}x  {each}")
 
 
 if __name__ == "__main__":
