@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from . import gates as gates_mod
+from . import report_junit
 from .report_terminal import format_search
 from .result import trial_order
 from .settings import SPECS, Layer, SettingError, Settings, make_layer, option_name, resolve
@@ -80,6 +81,7 @@ class Hptune:
             time.perf_counter() - started, str(Path(directory) / project),
         )
         self._item.stash.setdefault(PENDING_RECORDS, []).append(record)
+        self._item.user_properties.extend(report_junit.properties(record, self._searches - 1))
         table = format_search(record, 80, verbose=True)
         self._item.add_report_section(
             "call", f"hptune search {self._searches}", "\n".join(text for text, _ in table)

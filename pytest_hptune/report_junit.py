@@ -1,0 +1,43 @@
+"""Each search's key figures as JUnit XML properties (``--junitxml``).
+
+Added to the test item's ``user_properties`` (pytest's public channel for
+``record_property``), so they reach the XML, and travel with the report
+under pytest-xdist.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def properties(record: dict, index: int) -> list[tuple[str, Any]]:
+    """(name, value) pairs for one search record; ``index`` numbers the
+    searches of one test (the first has no suffix)."""
+    prefix = "hptune" if index == 0 else f"hptune{index + 1}"
+    best = next((t for t in record["trials"] if t["trial_id"] == record["best_trial_id"]), None)
+    objective = record["objective"]
+    completed = sum(1 for t in record["trials"] if t["status"] == "COMPLETED")
+    pairs: list[tuple[str, Any]] = [
+        ("tuner", record["tuner"]),
+        ("objective", f"{objective['name']} ({objective['direction']})"),
+        ("trials", f"{completed}/{len(record['trials'])} completed"),
+        ("passed", record["passed"]),
+        ("duration_s", record["duration_s"]),
+    ]
+    if best is not None:
+        pairs += [
+            ("best_trial", best["trial_id"]),
+            ("best_mean", round(best["mean"], 6)),
+            ("best_std", round(best["std"], 6)),
+            ("best_scores", ",".join(f"{s:.6g}" for s in best["scores"])),
+            ("best_hyperparameters", json.dumps(best["hyperparameters"], sort_keys=True)),
+        ]
+    for gate in record["gates"]:
+        verdict = "passed" if gate["passed"] else "FAILED"
+        pairs.append((f"gate_{gate['name']}", f"{gate['value']:.6g} vs {gate['threshold']:.6g} {verdict}"))
+    if record.get("error"):
+        pairs.append(("error", record["error"]))
+    if record.get("stopped_reason"):
+        pairs.append(("stopped_reason", record["stopped_reason"]))
+    return [(f"{prefix}.{name}", value) for name, value in pairs]
