@@ -12,7 +12,7 @@ import warnings
 
 import pytest
 
-from . import report_json
+from . import report_json, report_markdown
 from .fixture import Hptune, marker_layer
 from .report_terminal import format_summary
 from .settings import (
@@ -198,12 +198,26 @@ class Reporter:
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         state = self.state
-        if state.json_path is None or _is_xdist_worker(self.config):
-            return
+        if _is_xdist_worker(self.config):
+            return  # the controller writes every report, once
+        writers = [
+            ("JSON report", state.json_path, report_json.write),
+            ("Markdown report", state.markdown_path, report_markdown.write),
+        ]
+        for what, path, write in writers:
+            if path is None:
+                continue
+            try:
+                write(path, state.records)
+                state.written.append(f"{what}: {path}")
+            except (OSError, ValueError) as exc:
+                state.problems.append(f"could not write the {what} {path}: {exc}")
         try:
-            report_json.write(state.json_path, state.records)
-        except (OSError, ValueError) as exc:
-            state.problems.append(f"could not write the JSON report {state.json_path}: {exc}")
+            summary = report_markdown.append_step_summary(state.records)
+            if summary is not None:
+                state.written.append(f"GitHub job summary: {summary}")
+        except OSError as exc:
+            state.problems.append(f"could not append to ${report_markdown.STEP_SUMMARY}: {exc}")
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         state = self.state
@@ -215,8 +229,8 @@ class Reporter:
             verbose = self.config.get_verbosity() > 0
             for text, markup in format_summary(state.records, width, verbose):
                 terminalreporter.write_line(text, **markup)
-            if state.json_path is not None and not state.problems:
-                terminalreporter.write_line(f"JSON report: {state.json_path}")
+            for line in state.written:
+                terminalreporter.write_line(line)
             for problem in state.problems:
                 terminalreporter.write_line(f"hptune: {problem}", red=True, bold=True)
         except Exception as exc:  # a report never turns into an INTERNALERROR

@@ -107,7 +107,7 @@ def _hyperband_lines(record: dict, width: int) -> list[Line]:
     return lines
 
 
-def _order(record: dict) -> list[dict]:
+def format_order(record: dict) -> list[dict]:
     """Best first, then the other completed trials by rank (Hyperband: the
     largest budget first), then the rest."""
     trials = record["trials"]
@@ -181,7 +181,7 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
     head = f"     {'trial':<{id_width}}  {'mean +- std':<18}  {'status':<9}  {budget_col}scores"
     lines.append((head, {}))
     indent = 5 + id_width + 2
-    ordered = _order(record)
+    ordered = format_order(record)
     shown = ordered if verbose else ordered[:MAX_ROWS]
     for trial in shown:
         best = trial["trial_id"] == record["best_trial_id"]

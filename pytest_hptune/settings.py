@@ -271,6 +271,8 @@ SESSION_HELP = {
     "dir": "directory for tuning directories (default: inside pytest's "
     "temporary directory, never the working tree)",
     "json": "write a machine-readable JSON report of every search to PATH",
+    "markdown": "write a Markdown report (a table per search) to PATH; appended "
+    "to $GITHUB_STEP_SUMMARY too when that is set",
 }
 
 

@@ -35,11 +35,13 @@ class SessionState:
     ini_layer: Layer
     directory: Path | None = None
     json_path: Path | None = None
+    markdown_path: Path | None = None
     resume: bool = False
     workers: int = 0
     chief: str | None = None  # --hptune-chief: serve (also) external workers
     records: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # shown in the summary
+    written: list[str] = field(default_factory=list)  # report files written
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> "SessionState":
@@ -91,6 +93,7 @@ class SessionState:
             ini_layer=Layer(f"ini ({inifile})", ini),
             directory=directory,
             json_path=path("json"),
+            markdown_path=path("markdown"),
             resume=bool(resume),
             workers=workers or 0,
             chief=chief,

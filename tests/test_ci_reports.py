@@ -30,3 +30,35 @@ def test_junit_xml_carries_each_searchs_key_figures(project):
     assert props["hptune2.passed"] == "False"
     assert float(props["hptune2.best_mean"]) < 0.99
     assert props["hptune2.gate_min_score"].endswith("vs 0.99 FAILED")
+
+
+def test_markdown_report_and_github_job_summary(project, monkeypatch):
+    summary = project.path / "step_summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    project.makepyfile(
+        test_md="""
+        import pytest
+        from models import FastModel, data
+
+        @pytest.mark.hptune(max_trials=3, executions_per_trial=2, min_score=0.5)
+        def test_ok(hptune):
+            hptune.search(FastModel(), *data())
+
+        @pytest.mark.hptune(max_trials=2, executions_per_trial=1, min_score=0.99)
+        def test_bad(hptune):
+            hptune.search(FastModel(), *data())
+        """
+    )
+    result = project.runpytest("--hptune-markdown=out/report.md")
+    result.assert_outcomes(passed=1, failed=1)
+    text = (project.path / "out" / "report.md").read_text()
+    assert text.startswith("## pytest-hptune\n\n2 search(es): 1 passed, 1 failed.")
+    assert "### `test_md.py::test_ok`: passed" in text
+    assert "### `test_md.py::test_bad`: **FAILED**" in text
+    assert "| | trial | mean ± std | status | scores | hyperparameters |" in text
+    assert text.count("| **best** |") == 2
+    assert "- gate `min_score`: " in text and "FAILED" in text
+    # Appended after what earlier steps wrote, the same tables.
+    assert summary.read_text() == "earlier step\n" + text
+    result.stdout.fnmatch_lines(["Markdown report: *out/report.md", "GitHub job summary: *step_summary.md"])
