@@ -80,6 +80,11 @@ class Hptune:
             self._item.nodeid, settings, result, gates, error,
             time.perf_counter() - started, str(Path(directory) / project),
         )
+        record["search"] = self._searches - 1
+        if self._state.compare_baseline is not None and record["best_trial_id"] is not None:
+            record["comparison"] = self._compare(record, settings)
+            if record["comparison"]["status"] == "regressed":
+                record["passed"] = False
         self._item.stash.setdefault(PENDING_RECORDS, []).append(record)
         self._item.user_properties.extend(report_junit.properties(record, self._searches - 1))
         table = format_search(record, 80, verbose=True)
@@ -158,8 +163,44 @@ class Hptune:
         problems = failure_message(record, result)
         if problems:
             pytest.fail(problems, pytrace=False)
+        comparison = record.get("comparison")
+        if comparison and comparison["status"] == "missing":
+            if self._state.compare_strict:
+                pytest.fail(f"hptune: {comparison['reason']} (--hptune-compare-strict)", pytrace=False)
+            pytest.skip(f"hptune: {comparison['reason']}")
         return result
 
+
+    def _compare(self, record: dict, settings: Settings) -> dict:
+        from . import baseline
+
+        name = baseline.key(record["nodeid"], record["search"])
+        path = self._state.compare_baseline
+        try:
+            data = self._state.baseline_data()
+        except baseline.BaselineError as exc:
+            return {"status": "missing", "reason": str(exc), "key": name, "path": str(path)}
+        saved = data["entries"].get(name)
+        if saved is None:
+            return {
+                "status": "missing",
+                "reason": f"no entry {name!r} in {path}: save one with --hptune-save-baseline",
+                "key": name,
+                "path": str(path),
+            }
+        best = next(t for t in record["trials"] if t["trial_id"] == record["best_trial_id"])
+        comparison = baseline.compare(
+            best["scores"], saved["scores"], record["objective"]["direction"],
+            settings.max_drop, settings.confidence,
+        )
+        comparison.update(
+            status="regressed" if comparison["regressed"] else "ok",
+            key=name,
+            path=str(path),
+            baseline={k: saved[k] for k in ("scores", "mean", "std", "hyperparameters", "best_trial_id")},
+            notes=baseline.mismatches(saved, record, baseline.versions(), data.get("versions") or {}),
+        )
+        return comparison
 
     def _worker_command(self, directory: str) -> list[str]:
         """Runs this test again in a worker process (Keras Tuner's variables
@@ -234,6 +275,12 @@ def build_record(nodeid, settings, result, gates, error, duration, directory) ->
     }
 
 
+def _describe_comparison(comparison: dict) -> str:
+    from .baseline import describe
+
+    return describe(comparison)
+
+
 def _last_line(message: str | None) -> str | None:
     if not message:
         return None
@@ -284,6 +331,17 @@ def failure_message(record: dict, result) -> str | None:
         lines.append(f"{head} stopped early: {result.stopped_reason}.")
         for trial in result.failed:
             lines.append(f"  trial {trial.trial_id}: {_last_line(trial.message)}")
+    comparison = record.get("comparison") or {}
+    if comparison.get("status") == "regressed":
+        base = comparison["baseline"]
+        best = result.best
+        lines.append(f"{head} regressed against its baseline ({comparison['path']}, {comparison['key']}):")
+        lines.append(f"  {_describe_comparison(comparison)}")
+        lines.append(f"  new      trial {best.trial_id} {best.hyperparameters}: [{_fmt_scores(best.scores)}]")
+        lines.append(f"  baseline trial {base['best_trial_id']} {base['hyperparameters']}: [{_fmt_scores(base['scores'])}]")
+        lines.append(f"  {comparison['method']}, confidence {comparison['confidence']}")
+        for note in comparison.get("notes", ()):
+            lines.append(f"  note: {note}")
     failed = [g for g in record["gates"] if not g["passed"]]
     if failed:
         best = result.best

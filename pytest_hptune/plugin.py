@@ -12,11 +12,14 @@ import warnings
 
 import pytest
 
-from . import report_json, report_markdown
+from . import baseline, report_json, report_markdown
 from .fixture import Hptune, marker_layer
 from .report_terminal import format_summary
 from .settings import (
     CHIEF_HELP,
+    COMPARE_HELP,
+    SAVE_BASELINE_HELP,
+    STRICT_HELP,
     OPTION_SETTINGS,
     RESUME_HELP,
     WORKERS_HELP,
@@ -92,6 +95,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"{CHIEF_HELP} (ini: hptune_chief)",
     )
     parser.addini("hptune_chief", CHIEF_HELP, type="string", default="")
+    for option, text in (("save-baseline", SAVE_BASELINE_HELP), ("compare", COMPARE_HELP)):
+        group.addoption(
+            f"--hptune-{option}",
+            dest=dest(option),
+            metavar="PATH",
+            nargs="?",
+            const="",  # the default path
+            default=None,
+            help=text,
+        )
+    parser.addini("hptune_baseline", "the baseline file's path (default hptune-baseline.json)",
+                  type="string", default="")
+    group.addoption("--hptune-compare-strict", dest=dest("compare-strict"), action="store_true",
+                    default=False, help=STRICT_HELP)
 
 
 def _converter(parse, option):
@@ -183,6 +200,11 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     return report
 
 
+def _save_baseline(path, records) -> None:
+    keyed = [(baseline.key(r["nodeid"], r.get("search", 0)), r) for r in records]
+    baseline.save(path, keyed, baseline.versions())
+
+
 class Reporter:
     """Per-session collector and writer of the reports. Registered as a plugin
     object so that nested sessions (pytester) never share state."""
@@ -203,6 +225,7 @@ class Reporter:
         writers = [
             ("JSON report", state.json_path, report_json.write),
             ("Markdown report", state.markdown_path, report_markdown.write),
+            ("baseline", state.save_baseline, _save_baseline),
         ]
         for what, path, write in writers:
             if path is None:

@@ -36,6 +36,15 @@ def properties(record: dict, index: int) -> list[tuple[str, Any]]:
     for gate in record["gates"]:
         verdict = "passed" if gate["passed"] else "FAILED"
         pairs.append((f"gate_{gate['name']}", f"{gate['value']:.6g} vs {gate['threshold']:.6g} {verdict}"))
+    comparison = record.get("comparison")
+    if comparison:
+        pairs.append(("baseline", comparison["status"]))
+        if comparison["status"] != "missing":
+            pairs += [
+                ("baseline_difference", round(comparison["difference"], 6)),
+                ("baseline_p_value", round(comparison["p_value"], 6)),
+                ("baseline_p_improvement", round(comparison["p_improvement"], 4)),
+            ]
     if record.get("error"):
         pairs.append(("error", record["error"]))
     if record.get("stopped_reason"):

@@ -58,10 +58,14 @@ def render(records: Iterable[dict]) -> str:
                 f"| {best} | {trial['trial_id']} | {stat} | {trial['status']} | {_cell(detail)} "
                 f"| {_cell(format_hyperparameters(trial['hyperparameters']))} |"
             )
-        if record["gates"]:
+        if record["gates"] or record.get("comparison"):
             lines.append("")
             for gate in record["gates"]:
                 lines.append(f"- gate `{gate['name']}`: {describe(gate)}")
+            if record.get("comparison"):
+                from .baseline import describe as describe_comparison
+
+                lines.append(f"- baseline: {_cell(describe_comparison(record['comparison']))}")
     return "\n".join(lines) + "\n"
 
 

@@ -212,6 +212,17 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
         lines.append((_fit(f"  stopped early: {record['stopped_reason']}", width), {"red": True}))
     if record["best_trial_id"] is None and record["trials"]:
         lines.append(("  no trial completed: the test fails", {"red": True}))
+    comparison = record.get("comparison")
+    if comparison:
+        from .baseline import describe as describe_comparison
+
+        bad = comparison["status"] == "regressed"
+        wrapped = textwrap.wrap(
+            describe_comparison(comparison), width, initial_indent="  ", subsequent_indent="      "
+        )
+        lines.extend((line, {"red": True, "bold": True} if bad else {}) for line in wrapped)
+        for note in comparison.get("notes", ()):
+            lines.append((_fit(f"  note: {note}", width), {}))
     for gate in record["gates"]:
         lines.append(
             (

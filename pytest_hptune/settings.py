@@ -171,6 +171,27 @@ def _objective(name: str, value: Any, where: str) -> Any:
     )
 
 
+def _drop(name: str, value: Any, where: str) -> float:
+    value = _threshold(name, value, where)
+    if value is None or value < 0:
+        raise _fail(name, value, where, "a number >= 0 (the drop in score tolerated)")
+    return value
+
+
+def _confidence(name: str, value: Any, where: str) -> float:
+    value = _threshold(name, value, where)
+    if value is None or not 0.5 <= value < 1:
+        raise _fail(name, value, where, "a probability in [0.5, 1), e.g. 0.95")
+    return value
+
+
+def _parse_float(text: str) -> float:
+    try:
+        return float(text.strip())
+    except ValueError:
+        raise ValueError(f"expected a number, got {text!r}") from None
+
+
 def _direction(name: str, value: Any, where: str) -> str | None:
     if value is None:
         return None
@@ -261,6 +282,20 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
         "max_std": Spec(
             None, _std_threshold, "gate: best trial's std across executions <= this"
         ),
+        "max_drop": Spec(
+            0.0,
+            _drop,
+            "--hptune-compare: the drop from the baseline's score tolerated",
+            "max-drop",
+            _parse_float,
+        ),
+        "confidence": Spec(
+            0.95,
+            _confidence,
+            "--hptune-compare: confidence needed to call a drop a regression",
+            "confidence",
+            _parse_float,
+        ),
     }
 )
 
@@ -275,6 +310,17 @@ SESSION_HELP = {
     "to $GITHUB_STEP_SUMMARY too when that is set",
 }
 
+
+SAVE_BASELINE_HELP = (
+    "save each search's best trial (per-execution scores, hyperparameters, "
+    "settings, versions) to a baseline file meant to be committed "
+    "(default PATH: hptune-baseline.json in the rootdir; ini: hptune_baseline)"
+)
+COMPARE_HELP = (
+    "compare each search with its baseline entry and fail the test on a "
+    "statistically significant drop (see --hptune-max-drop, --hptune-confidence)"
+)
+STRICT_HELP = "with --hptune-compare: a missing baseline entry fails the test instead of skipping it"
 
 WORKERS_HELP = (
     "run each test's first search on N worker processes against a chief "
@@ -318,7 +364,7 @@ def option_name(setting: str) -> str:
 
 
 def ini_name(setting: str) -> str:
-    return "hptune_" + SPECS[setting].option
+    return "hptune_" + SPECS[setting].option.replace("-", "_")
 
 
 def option_help(setting: str) -> str:
@@ -412,6 +458,8 @@ class Settings:
     min_score: float | None = SPECS["min_score"].default
     max_score: float | None = SPECS["max_score"].default
     max_std: float | None = SPECS["max_std"].default
+    max_drop: float = SPECS["max_drop"].default
+    confidence: float = SPECS["confidence"].default
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property

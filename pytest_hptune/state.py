@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from . import baseline
+
 from .settings import (
     OPTION_SETTINGS,
     SPECS,
@@ -26,7 +28,7 @@ PENDING_RECORDS = pytest.StashKey[list]()  # on an item: records not yet reporte
 
 
 def dest(option: str) -> str:
-    return "hptune_" + option
+    return "hptune_" + option.replace("-", "_")
 
 
 @dataclass
@@ -36,6 +38,10 @@ class SessionState:
     directory: Path | None = None
     json_path: Path | None = None
     markdown_path: Path | None = None
+    save_baseline: Path | None = None
+    compare_baseline: Path | None = None
+    compare_strict: bool = False
+    _baseline: Any = None  # the loaded baseline file (or the BaselineError)
     resume: bool = False
     workers: int = 0
     chief: str | None = None  # --hptune-chief: serve (also) external workers
@@ -88,7 +94,21 @@ class SessionState:
                     "is disabled (-p no:cacheprovider): pass --hptune-dir=PATH as well"
                 )
             directory = Path(cache.mkdir("hptune"))
+        def baseline_path(option: str) -> Path | None:
+            value = config.getoption(dest(option))
+            if value is None:
+                return None
+            if value:
+                return Path(value).expanduser().absolute()
+            text = config.getini("hptune_baseline")
+            if text:
+                return (ini_base / Path(text).expanduser()).absolute()
+            return config.rootpath / baseline.DEFAULT_PATH
+
         return cls(
+            save_baseline=baseline_path("save-baseline"),
+            compare_baseline=baseline_path("compare"),
+            compare_strict=bool(config.getoption(dest("compare-strict"))),
             cli_layer=Layer("command line", cli),
             ini_layer=Layer(f"ini ({inifile})", ini),
             directory=directory,
@@ -98,6 +118,17 @@ class SessionState:
             workers=workers or 0,
             chief=chief,
         )
+
+    def baseline_data(self) -> dict:
+        """The --hptune-compare file, loaded once; raises BaselineError."""
+        if self._baseline is None:
+            try:
+                self._baseline = baseline.load(self.compare_baseline)
+            except baseline.BaselineError as exc:
+                self._baseline = exc
+        if isinstance(self._baseline, Exception):
+            raise self._baseline
+        return self._baseline
 
     def source_label(self, setting: str) -> str | None:
         if setting in self.cli_layer.values:

@@ -1,0 +1,198 @@
+"""Baselines: the best trial's per-execution scores, saved to a file meant to
+be committed (``--hptune-save-baseline``), and the statistical regression
+check against it (``--hptune-compare``).
+
+The check is a one-sided Welch t-test on the per-execution scores (scipy):
+a search regressed when, with probability ``confidence``, its best trial's
+mean is worse than the baseline's by more than ``max_drop``. The report also
+gives the difference of the means with its Welch interval and the
+probability of improvement P(new > baseline) from the Mann-Whitney U
+statistic. SciPy is imported only when a comparison runs.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import stats
+
+VERSION = 1
+DEFAULT_PATH = "hptune-baseline.json"
+
+
+class BaselineError(Exception):
+    """The baseline file cannot be used; the message says why and what to do."""
+
+
+def key(nodeid: str, index: int) -> str:
+    """Stable per search: the test id, plus the search's rank in the test."""
+    return nodeid if index == 0 else f"{nodeid}#search{index + 1}"
+
+
+def entry(record: dict) -> dict | None:
+    """What a baseline keeps of a search: its best trial and its context."""
+    best = next((t for t in record["trials"] if t["trial_id"] == record["best_trial_id"]), None)
+    if best is None:
+        return None
+    return {
+        "nodeid": record["nodeid"],
+        "tuner": record["tuner"],
+        "objective": record["objective"],
+        "settings": {k: v for k, v in record["settings"].items()},
+        "best_trial_id": best["trial_id"],
+        "hyperparameters": best["hyperparameters"],
+        "scores": best["scores"],
+        "mean": best["mean"],
+        "std": best["std"],
+        "passed": record["passed"],
+    }
+
+
+def versions() -> dict[str, str]:
+    """Library versions, read from package metadata (imports nothing heavy)."""
+    from importlib import metadata
+
+    found = {"backend": os.environ.get("KERAS_BACKEND", "tensorflow")}
+    for name in ("keras", "keras-tuner", "tensorflow", "tensorflow-cpu", "jax", "scikit-learn"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def describe(comparison: dict) -> str:
+    """One line for the reports."""
+    if comparison["status"] == "missing":
+        return f"no baseline: {comparison['reason']}"
+    low, high = comparison["interval"]
+    verdict = "REGRESSED" if comparison["regressed"] else "no regression"
+    level = round(comparison["confidence"] * 100)
+    return (
+        f"vs baseline {comparison['baseline']['mean']:.4f}: difference "
+        f"{comparison['difference']:+.4f} ({level}% CI {low:+.4f}..{high:+.4f}), "
+        f"P(improvement) {comparison['p_improvement']:.2f}, p {comparison['p_value']:.3g}, "
+        f"max_drop {comparison['max_drop']:g}: {verdict}"
+    )
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def load(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BaselineError(
+            f"no baseline file {path}: create it with --hptune-save-baseline={path}"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise BaselineError(f"the baseline file {path} cannot be read ({exc})") from None
+    if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("entries"), dict):
+        raise BaselineError(
+            f"{path} is not a version-{VERSION} pytest-hptune baseline; save it again with "
+            "--hptune-save-baseline"
+        )
+    return data
+
+
+def save(path: Path, keyed_records: list[tuple[str, dict]], versions: dict[str, str]) -> int:
+    """Merge these searches into the file (other entries are kept); atomic.
+    Returns the number of entries written."""
+    try:
+        data = load(path)
+    except BaselineError:
+        data = {"version": VERSION, "entries": {}}
+    written = 0
+    for name, record in keyed_records:
+        saved = entry(record)
+        if saved is not None:
+            data["entries"][name] = saved
+            written += 1
+    data["saved"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    data["machine"] = machine()
+    if versions:
+        data["versions"] = versions
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1, sort_keys=True, default=str)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return written
+
+
+def compare(
+    scores: list[float],
+    baseline_scores: list[float],
+    direction: str,
+    max_drop: float,
+    confidence: float,
+) -> dict[str, Any]:
+    """Did the new best trial regress against the baseline's?
+
+    Scores are oriented so that higher is better (negated for a "min"
+    objective); the difference is new minus baseline in that orientation.
+    """
+    from scipy import stats as sps
+
+    sign = 1.0 if direction == "max" else -1.0
+    new = [sign * s for s in scores]
+    old = [sign * s for s in baseline_scores]
+    difference = stats.mean(new) - stats.mean(old)
+    alpha = 1.0 - confidence
+    varies = len(new) >= 2 and len(old) >= 2 and (stats.std(new) > 0 or stats.std(old) > 0)
+    if varies:
+        shifted = [s + max_drop for s in new]
+        p_value = float(sps.ttest_ind(shifted, old, equal_var=False, alternative="less").pvalue)
+        interval = sps.ttest_ind(new, old, equal_var=False).confidence_interval(confidence)
+        low, high = float(interval.low), float(interval.high)
+    else:
+        # No spread to test against (one execution, or identical scores):
+        # the means decide.
+        p_value = 0.0 if difference < -max_drop else 1.0
+        low = high = difference
+    u = sps.mannwhitneyu(new, old, alternative="two-sided").statistic
+    return {
+        "difference": difference,
+        "interval": [low, high],
+        "confidence": confidence,
+        "p_value": p_value,
+        "p_improvement": float(u) / (len(new) * len(old)),
+        "max_drop": max_drop,
+        "regressed": p_value < alpha,
+        "method": "one-sided Welch t-test" if varies else "difference of the means",
+    }
+
+
+def mismatches(saved: dict, record: dict, versions: dict, saved_versions: dict) -> list[str]:
+    """Differences that make the comparison less meaningful (reported, not fatal)."""
+    notes = []
+    skip = {"min_score", "max_score", "max_std", "max_drop", "confidence"}
+    changed = [
+        f"{k}: {saved['settings'].get(k)!r} -> {v!r}"
+        for k, v in record["settings"].items()
+        if k not in skip and saved["settings"].get(k) != v
+    ]
+    if changed:
+        notes.append("settings differ from the baseline's (" + ", ".join(changed) + ")")
+    if saved_versions:
+        moved = [f"{k} {saved_versions.get(k)} -> {v}" for k, v in versions.items() if saved_versions.get(k) != v]
+        if moved:
+            notes.append("library versions differ (" + ", ".join(moved) + ")")
+    return notes
