@@ -200,6 +200,18 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     return report
 
 
+def _write_plots(directory, records) -> None:
+    from . import report_plot  # matplotlib: only when asked for
+
+    report_plot.write_pngs(directory, records)
+
+
+def _write_html(path, records) -> None:
+    from . import report_plot
+
+    report_plot.write_html(path, records)
+
+
 def _save_baseline(path, records) -> None:
     keyed = [(baseline.key(r["nodeid"], r.get("search", 0)), r) for r in records]
     baseline.save(path, keyed, baseline.versions())
@@ -226,6 +238,8 @@ class Reporter:
             ("JSON report", state.json_path, report_json.write),
             ("Markdown report", state.markdown_path, report_markdown.write),
             ("baseline", state.save_baseline, _save_baseline),
+            ("plots", state.plot_dir, _write_plots),
+            ("HTML report", state.html_path, _write_html),
         ]
         for what, path, write in writers:
             if path is None:
@@ -233,7 +247,7 @@ class Reporter:
             try:
                 write(path, state.records)
                 state.written.append(f"{what}: {path}")
-            except (OSError, ValueError) as exc:
+            except Exception as exc:  # a report never becomes an INTERNALERROR
                 state.problems.append(f"could not write the {what} {path}: {exc}")
         try:
             summary = report_markdown.append_step_summary(state.records)

@@ -308,6 +308,10 @@ SESSION_HELP = {
     "json": "write a machine-readable JSON report of every search to PATH",
     "markdown": "write a Markdown report (a table per search) to PATH; appended "
     "to $GITHUB_STEP_SUMMARY too when that is set",
+    "plot": "write a PNG per search (scores per trial, gates, baseline) into the "
+    "directory PATH (needs pytest-hptune[plot])",
+    "html": "write one self-contained HTML report with the pictures and the trial "
+    "tables to PATH (needs pytest-hptune[plot])",
 }
 
 

@@ -38,6 +38,8 @@ class SessionState:
     directory: Path | None = None
     json_path: Path | None = None
     markdown_path: Path | None = None
+    plot_dir: Path | None = None
+    html_path: Path | None = None
     save_baseline: Path | None = None
     compare_baseline: Path | None = None
     compare_strict: bool = False
@@ -114,6 +116,8 @@ class SessionState:
             directory=directory,
             json_path=path("json"),
             markdown_path=path("markdown"),
+            plot_dir=path("plot"),
+            html_path=path("html"),
             resume=bool(resume),
             workers=workers or 0,
             chief=chief,

@@ -62,3 +62,26 @@ def test_markdown_report_and_github_job_summary(project, monkeypatch):
     # Appended after what earlier steps wrote, the same tables.
     assert summary.read_text() == "earlier step\n" + text
     result.stdout.fnmatch_lines(["Markdown report: *out/report.md", "GitHub job summary: *step_summary.md"])
+
+
+def test_plots_and_html_report(project, tmp_path):
+    project.makepyfile(
+        test_pic="""
+        import pytest
+        from models import FastModel, data
+
+        @pytest.mark.hptune(max_trials=4, executions_per_trial=3, min_score=0.7, max_score=1.5)
+        def test_pic(hptune):
+            hptune.search(FastModel(), *data())
+        """
+    )
+    result = project.runpytest("--hptune-plot=plots", "--hptune-html=report.html")
+    result.assert_outcomes(passed=1)
+    (png,) = (project.path / "plots").glob("*.png")
+    assert png.name == "test_pic.py_test_pic-search1.png"
+    assert png.read_bytes().startswith(b"\x89PNG") and png.stat().st_size > 5000
+    page = (project.path / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 1
+    assert "http" not in page  # no network needed to open it
+    assert page.count("<tr") == 5 and "class='best'" in page
+    result.stdout.fnmatch_lines(["plots: *plots", "HTML report: *report.html"])
