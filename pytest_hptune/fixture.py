@@ -21,6 +21,7 @@ from .settings import SPECS, Layer, SettingError, Settings, make_layer, option_n
 from .state import PENDING_RECORDS, SessionState
 
 RECORD_VERSION = 1
+PROGRESS_AFTER_S = 5.0  # searches shorter than this stay silent (without -v)
 
 
 def marker_layer(item: pytest.Item) -> Layer:
@@ -147,6 +148,7 @@ class Hptune:
                 fit_kwargs,
                 resume_nodeid=self._item.nodeid if self._state.resume else None,
                 workers=workers,
+                progress=self._progress(),
             )
         except runner.SearchError as exc:
             error = str(exc)
@@ -170,6 +172,33 @@ class Hptune:
             pytest.skip(f"hptune: {comparison['reason']}")
         return result
 
+
+    def _progress(self):
+        """A per-trial progress line for long searches, in the terminal while
+        the test runs: after PROGRESS_AFTER_S seconds of search (always with
+        -v), never with -q or in a pytest-xdist worker."""
+        config = self._request.config
+        verbosity = config.get_verbosity()
+        if verbosity < 0 or hasattr(config, "workerinput"):
+            return None
+        terminal = config.pluginmanager.get_plugin("terminalreporter")
+        # The capture manager is how capsys.disabled() gets past capturing.
+        capture = config.pluginmanager.get_plugin("capturemanager")
+        if terminal is None or not hasattr(capture, "global_and_fixture_disabled"):
+            return None
+        started = time.perf_counter()
+
+        def show(done, total, trial_id, status, mean, best_id, best_mean):
+            if verbosity < 1 and time.perf_counter() - started < PROGRESS_AFTER_S:
+                return
+            what = f"{mean:.4f}" if mean is not None else status
+            line = f"    hptune: trial {done}/{total} ({trial_id}) {what}"
+            if best_id is not None:
+                line += f", best {best_mean:.4f} (trial {best_id})"
+            with capture.global_and_fixture_disabled():
+                terminal.write_line(line)
+
+        return show
 
     def _compare(self, record: dict, settings: Settings) -> dict:
         from . import baseline

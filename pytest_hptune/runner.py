@@ -40,6 +40,7 @@ import numpy as np  # noqa: E402
 from keras_tuner.src import config as kt_config  # noqa: E402
 from keras_tuner.src.engine import tuner_utils  # noqa: E402
 
+from . import stats  # noqa: E402
 from .result import (  # noqa: E402
     COMPLETED,
     FAILED,
@@ -199,6 +200,27 @@ class BestEpochWeights(keras.callbacks.Callback):
             self.best_model = self.best_weights = None
 
 
+def report_progress(tuner, trial) -> None:
+    """After each trial: (done, total, trial id, status, its mean, best id,
+    best mean) to the fixture's progress callback, if any."""
+    callback = getattr(tuner, "hptune_progress", None)
+    if callback is None:
+        return
+    try:
+        direction = tuner.oracle.objective.direction
+        means = {
+            tid: stats.mean(s) for tid, s in tuner.hptune_scores.items() if s and tid in tuner.oracle.trials
+            and tuner.oracle.trials[tid].status == COMPLETED
+        }
+        best = (max if direction == "max" else min)(means, key=means.get) if means else None
+        callback(
+            len(tuner.oracle.trials), tuner.oracle.max_trials, trial.trial_id, trial.status,
+            means.get(trial.trial_id), best, means.get(best),
+        )
+    except Exception:  # progress is a courtesy: it never breaks a search
+        pass
+
+
 GC_EVERY = 10
 _builds = [0]
 
@@ -251,6 +273,10 @@ class HptuneTunerMixin(keras_tuner.Tuner):
             checkpoint.write()
             save_scores(self, trial.trial_id, scores)
         return results
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        report_progress(self, trial)
 
     def _try_build(self, hp):
         # Keras Tuner's version runs gc.collect() twice per build (about a
@@ -428,6 +454,10 @@ class HptuneSklearnTuner(keras_tuner.SklearnTuner):
             return score
 
         self.scoring = record
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        report_progress(self, trial)
 
     def run_trial(self, trial, *args, **kwargs):
         self.hptune_folds = []
@@ -793,6 +823,7 @@ def run_search(
     fit_kwargs: dict,
     resume_nodeid: str | None = None,
     workers: Workers | None = None,
+    progress=None,
 ) -> SearchResult:
     """Run one bounded search. Raises SearchError or a Keras Tuner FatalError
     when the search cannot go on; failed trials are in the result instead.
@@ -835,6 +866,7 @@ def run_search(
         if parts is not None:
             fingerprint.write(project_dir, parts, settings.as_dict())
     fit_kwargs = _fit_kwargs(settings, fit_kwargs)
+    tuner.hptune_progress = progress
     if settings.tuner == "sklearn":
         tuner.oracle.verbose = 0  # SklearnTuner.search() takes no verbose=
     stopped = None

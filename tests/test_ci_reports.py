@@ -85,3 +85,29 @@ def test_plots_and_html_report(project, tmp_path):
     assert "http" not in page  # no network needed to open it
     assert page.count("<tr") == 5 and "class='best'" in page
     result.stdout.fnmatch_lines(["plots: *plots", "HTML report: *report.html"])
+
+
+def test_progress_per_trial_with_v_and_none_with_q(project):
+    project.makepyfile(
+        test_progress="""
+        import pytest
+        from models import FastModel, data
+
+        @pytest.mark.hptune(max_trials=3, executions_per_trial=1)
+        def test_progress(hptune):
+            hptune.search(FastModel(), *data())
+        """
+    )
+    result = project.runpytest("-v")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "    hptune: trial 1/3 (0) 0.*, best 0.* (trial 0)",
+            "    hptune: trial 2/3 (1) 0.*, best 0.* (trial *)",
+            "    hptune: trial 3/3 (2) 0.*, best 0.* (trial *)",
+        ]
+    )
+    result = project.runpytest("-q")
+    assert "hptune: trial" not in result.stdout.str()
+    # Without -v, a search shorter than PROGRESS_AFTER_S stays silent.
+    assert "hptune: trial" not in project.runpytest().stdout.str()
