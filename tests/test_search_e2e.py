@@ -393,15 +393,27 @@ def test_xdist_workers_report_every_search_exactly_once(project):
             hptune.search(FastModel(), *data())
         """
     )
-    result = project.runpytest_subprocess("-n", "2", "--hptune-json=report.json")
+    result = project.runpytest_subprocess(
+        "-n", "2", "--hptune-json=report.json", "--hptune-markdown=report.md",
+        "--hptune-save-baseline=baseline.json", "--junitxml=junit.xml", "--hptune-html=report.html",
+    )
     result.assert_outcomes(passed=4)
+    ids = [f"test_par.py::test_par[{i}]" for i in range(4)]
     tests = json.loads((project.path / "report.json").read_text())["tests"]
-    assert sorted(t["nodeid"] for t in tests) == [f"test_par.py::test_par[{i}]" for i in range(4)]
+    assert sorted(t["nodeid"] for t in tests) == ids
     assert len({t["directory"] for t in tests}) == 4  # workers never share a directory
     out = result.stdout.str()
     assert out.count("= hptune =") == 1
-    for i in range(4):
-        assert out.count(f"test_par.py::test_par[{i}]\n") == 1
+    markdown = (project.path / "report.md").read_text()
+    html = (project.path / "report.html").read_text()
+    junit = (project.path / "junit.xml").read_text()
+    baseline = json.loads((project.path / "baseline.json").read_text())
+    assert sorted(baseline["entries"]) == ids
+    for nodeid in ids:
+        assert out.count(f"{nodeid}\n") == 1
+        assert markdown.count(f"### `{nodeid}`") == 1
+        assert html.count(f"<code>{nodeid}</code>") == 1
+    assert junit.count('name="hptune.best_mean"') == 4
 
 
 def test_interrupted_run_still_writes_the_searches_that_finished(project):
