@@ -18,8 +18,10 @@ Imported only by the runner (it needs grpc, which Keras Tuner brings).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import threading
 import time
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -29,6 +31,93 @@ TUNER_ID = "KERASTUNER_TUNER_ID"
 ORACLE_IP = "KERASTUNER_ORACLE_IP"
 ORACLE_PORT = "KERASTUNER_ORACLE_PORT"
 POLL_S = 0.1
+CHIEF_PID = "HPTUNE_CHIEF_PID"
+
+
+@contextlib.contextmanager
+def oracle_lock(oracle, timeout: float = 60.0):
+    """Hold Keras Tuner's per-oracle lock the way its ``@synchronized``
+    methods do (so that calls made inside count as nested)."""
+    from keras_tuner.src.engine import oracle as oracle_module
+
+    lock = oracle_module.LOCKS[oracle]
+    if not lock.acquire(timeout=timeout):
+        raise RuntimeError("the oracle stayed locked for a minute")
+    oracle_module.THREADS[oracle] = threading.current_thread().name
+    try:
+        yield
+    finally:
+        oracle_module.THREADS[oracle] = None
+        lock.release()
+
+
+def _release_after_failure(oracle) -> None:
+    """Keras Tuner's ``@synchronized`` does not release the oracle's lock
+    when the method raises (e.g. "too many consecutive failures" from
+    ``end_trial``); release it, or the next call waits forever."""
+    from keras_tuner.src.engine import oracle as oracle_module
+
+    if oracle_module.THREADS.get(oracle) == threading.current_thread().name:
+        oracle_module.THREADS[oracle] = None
+        oracle_module.LOCKS[oracle].release()
+
+
+def _stopped_reason(exc: BaseException) -> str:
+    if "consecutive failures" in str(exc):
+        return f"Keras Tuner stopped the search: {exc}"
+    return f"the oracle failed while serving a worker ({type(exc).__name__}: {exc})"
+
+
+def _servicer_class():
+    """Keras Tuner's OracleServicer, with every call guarded: an exception
+    in the oracle releases its lock, is kept as the search's stopped reason
+    and is returned to the worker as an RPC error."""
+    import grpc
+    from keras_tuner.src.distribute import oracle_chief
+
+    class GuardedServicer(oracle_chief.OracleServicer):
+        def __init__(self, oracle, chief):
+            super().__init__(oracle)
+            self.chief = chief
+
+    def guard(name):
+        method = getattr(oracle_chief.OracleServicer, name)
+
+        def guarded(self, request, context):
+            try:
+                return method(self, request, context)
+            except Exception as exc:
+                _release_after_failure(self.oracle)
+                if self.chief.error is None:
+                    self.chief.error = _stopped_reason(exc)
+                context.abort(grpc.StatusCode.INTERNAL, f"{type(exc).__name__}: {exc}")
+
+        guarded.__name__ = name
+        return guarded
+
+    for name in ("GetSpace", "UpdateSpace", "CreateTrial", "UpdateTrial", "EndTrial", "GetTrial", "GetBestTrials"):
+        setattr(GuardedServicer, name, guard(name))
+    return GuardedServicer
+
+
+def watch_chief() -> None:
+    """In a local worker: exit when the chief is gone (killed by a CI
+    timeout, say) instead of training on for nobody."""
+    pid = os.environ.get(CHIEF_PID)
+    if not pid or not pid.isdigit():
+        return
+
+    def watch():
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                os._exit(3)
+            except OSError:
+                pass
+
+    threading.Thread(target=watch, name="hptune-chief-watch", daemon=True).start()
 
 
 def worker_environment() -> str | None:
@@ -68,13 +157,13 @@ class Chief:
     oracle: object
     address: str = "127.0.0.1:0"
     workers: list[Worker] = field(default_factory=list)
+    error: str | None = None  # an oracle failure while serving a worker
 
     def start(self) -> int:
         import grpc
         from keras_tuner.src import protos
-        from keras_tuner.src.distribute import oracle_chief
 
-        self.servicer = oracle_chief.OracleServicer(self.oracle)
+        self.servicer = _servicer_class()(self.oracle, self)
         # One thread, as in Keras Tuner: the oracle is not re-entrant.
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
         protos.get_service_grpc().add_OracleServicer_to_server(self.servicer, self.server)
@@ -91,6 +180,10 @@ class Chief:
         for i in range(count):
             tuner_id = f"worker{i}"
             env = dict(os.environ, **{TUNER_ID: tuner_id, ORACLE_IP: host, ORACLE_PORT: str(self.port)})
+            env[CHIEF_PID] = str(os.getpid())
+            # The worker's command line is complete: options meant for the
+            # chief's session (-n 2 from CI, say) must not reach it.
+            env.pop("PYTEST_ADDOPTS", None)
             log = log_dir / f"{tuner_id}.log"
             with open(log, "wb") as out:
                 process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -120,9 +213,11 @@ class Chief:
                 ):
                     break
         except RuntimeError as exc:  # Keras Tuner: too many consecutive failures
-            return str(exc)
+            return _stopped_reason(exc)
         finally:
             self.stop()
+        if self.error is not None:
+            return self.error
         if deaths and len(deaths) == len(self.workers):
             return "every worker died before the search finished: " + "; ".join(deaths)
         if deaths:
@@ -130,12 +225,15 @@ class Chief:
         return None
 
     def _fail_trial_of(self, worker: Worker) -> None:
-        trial = self.oracle.ongoing_trials.get(worker.tuner_id)
-        if trial is None:
-            return
-        trial.status = "FAILED"
-        trial.message = f"{worker.describe_exit()} during this trial"
-        self.oracle.end_trial(trial)
+        # Under the oracle's own lock, so that a trial the worker ended just
+        # before dying is not failed after the fact.
+        with oracle_lock(self.oracle):
+            trial = self.oracle.ongoing_trials.get(worker.tuner_id)
+            if trial is None:
+                return
+            trial.status = "FAILED"
+            trial.message = f"{worker.describe_exit()} during this trial"
+            self.oracle.end_trial(trial)
 
     def stop(self) -> None:
         for worker in self.workers:

@@ -259,6 +259,9 @@ class Hptune:
                 "--hptune-dir=PATH (the same, shared, directory as the chief's)",
                 pytrace=False,
             )
+        from .distributed import watch_chief
+
+        watch_chief()
         directory, project = self._directory()
         self._searches += 1
         runner.run_worker(hypermodel, settings, directory, project, fit_args, fit_kwargs)

@@ -69,13 +69,26 @@ class TuningDirectoryError(errors.FatalError):
     """Aborts the search: no trial can be saved."""
 
 
-def is_directory_error(exc: BaseException) -> bool:
+def is_directory_error(exc: BaseException, directory=None) -> bool:
     """OSError from Python's file IO, or the TensorFlow file-system error
-    Keras Tuner's ``tf.io.gfile`` calls raise on the TensorFlow backend."""
-    if isinstance(exc, OSError) and exc.errno in DIRECTORY_ERRNOS:
+    Keras Tuner's ``tf.io.gfile`` calls raise on the TensorFlow backend.
+
+    A full disk is a full disk; a permission error counts only when it is
+    about the tuning directory (not, say, the user's own CSVLogger path)."""
+    full = (errno.ENOSPC, errno.EDQUOT)
+    if isinstance(exc, OSError) and exc.errno in full:
         return True
-    from_io = isinstance(exc, OSError) or type(exc).__module__.startswith("tensorflow")
-    return from_io and any(w in str(exc) for w in DIRECTORY_WORDS)
+    if not (isinstance(exc, OSError) or type(exc).__module__.startswith("tensorflow")):
+        return False
+    if not (
+        (isinstance(exc, OSError) and exc.errno in DIRECTORY_ERRNOS)
+        or any(w in str(exc) for w in DIRECTORY_WORDS)
+    ):
+        return False
+    if directory is None:
+        return True
+    where = getattr(exc, "filename", None) or str(exc)
+    return str(directory) in str(where) or any(w in str(exc) for w in ("No space left", "Disk quota"))
 
 
 def check_writable(project_dir: Path) -> None:
@@ -103,7 +116,7 @@ def tuning_directory_errors(tuner):
     try:
         yield
     except Exception as exc:
-        if is_directory_error(exc):
+        if is_directory_error(exc, tuner.project_dir):
             raise TuningDirectoryError(directory_error(tuner.project_dir, exc)) from exc
         raise
 

@@ -123,7 +123,7 @@ def _cv(name: str, value: Any, where: str) -> Any:
         if value < 2:
             raise _fail(name, value, where, "a number of folds >= 2 or a scikit-learn splitter")
         return value
-    if callable(getattr(value, "split", None)):
+    if not isinstance(value, (str, bytes)) and callable(getattr(value, "split", None)):
         return value
     raise _fail(
         name,
@@ -491,9 +491,25 @@ class Settings:
             if f.name == "objective" and not isinstance(value, str):
                 value = {"name": value.name, "direction": value.direction}
             elif not isinstance(value, (str, int, float, type(None))):
-                value = repr(value)  # a splitter or scorer object
+                value = _describe_object(value)  # a splitter or scorer
             out[f.name] = value
         return out
+
+
+def _describe_object(value: Any) -> str:
+    """A stable text for an object setting (reports, resume fingerprints):
+    never a memory address."""
+    get_params = getattr(value, "get_params", None)
+    if callable(get_params):  # a scikit-learn splitter
+        try:
+            params = sorted(get_params().items())
+            return f"{type(value).__name__}({', '.join(f'{k}={v!r}' for k, v in params)})"
+        except Exception:
+            pass
+    text = repr(value)
+    if " at 0x" in text and hasattr(value, "__qualname__"):  # a function
+        return f"{getattr(value, '__module__', '?')}.{value.__qualname__}"
+    return text
 
 
 def resolve(layers_low_to_high: list[Layer]) -> Settings:

@@ -85,6 +85,10 @@ MODELS = textwrap.dedent(
 
         def fit(self, hp, model, *args, **kwargs):
             self.fits += 1
+            if os.environ.get("HPTUNE_TEST_FIT_SLEEP"):
+                import time
+
+                time.sleep(float(os.environ["HPTUNE_TEST_FIT_SLEEP"]))
             worker = os.environ.get("KERASTUNER_TUNER_ID")
             if str(self.fits) == os.environ.get("HPTUNE_TEST_KILL_AT_FIT") and (
                 os.environ.get("HPTUNE_TEST_KILL_WORKER", worker) == worker

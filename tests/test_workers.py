@@ -44,8 +44,11 @@ def test_workers_run_the_trials_with_the_same_results_as_one_process(project, mo
 
 
 def test_a_worker_killed_mid_trial_is_reported_and_the_others_finish_the_search(project, monkeypatch):
-    monkeypatch.setenv("HPTUNE_TEST_KILL_AT_FIT", "3")  # during its second trial
+    # worker1 dies in its first trial; fits slow enough that worker0 cannot
+    # take every trial before worker1 has started.
+    monkeypatch.setenv("HPTUNE_TEST_KILL_AT_FIT", "1")
     monkeypatch.setenv("HPTUNE_TEST_KILL_WORKER", "worker1")
+    monkeypatch.setenv("HPTUNE_TEST_FIT_SLEEP", "1.5")
     project.makepyfile(test_parallel=TEST)
     result = project.runpytest_subprocess("--hptune-workers=2", "--hptune-json=report.json")
     result.assert_outcomes(passed=1)
@@ -132,3 +135,21 @@ def test_a_cluster_worker_started_by_hand_joins_a_chief(project):
     (entry,) = entries(project)
     assert len(entry["trials"]) == 4 and entry["passed"]
     assert entry["tuner_info"]["workers"] == [] and entry["tuner_info"]["chief"] == f"127.0.0.1:{port}"
+
+
+def test_consecutive_failures_on_workers_end_the_search_instead_of_hanging(project):
+    # Keras Tuner raises "too many consecutive failures" inside the chief's
+    # gRPC handler and leaves its oracle lock held: the chief must not hang.
+    project.makepyfile(
+        test_broken="""
+        import pytest
+        from models import FastModel, data
+
+        @pytest.mark.hptune(max_trials=5, executions_per_trial=1)
+        def test_broken(hptune):
+            hptune.search(FastModel(fail_fits="all"), *data())
+        """
+    )
+    result = project.runpytest_subprocess("--hptune-workers=1", timeout=240)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*Keras Tuner stopped the search*consecutive failures*"])
