@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .gates import describe
-from .report_terminal import format_hyperparameters, format_order
+from .report_terminal import format_hyperparameters, format_order, trial_cells
 
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
@@ -49,11 +49,7 @@ def render(records: Iterable[dict]) -> str:
         ]
         for trial in format_order(record):
             best = "**best**" if trial["trial_id"] == record["best_trial_id"] else ""
-            if trial["status"] == "COMPLETED" and trial["mean"] is not None:
-                stat = f"{trial['mean']:.4f} ± {trial['std']:.4f}"
-                detail = " ".join(f"{v:.4f}" for v in trial["scores"])
-            else:
-                stat, detail = "-", trial.get("message") or ""
+            stat, detail = trial_cells(trial)
             lines.append(
                 f"| {best} | {trial['trial_id']} | {stat} | {trial['status']} | {_cell(detail)} "
                 f"| {_cell(format_hyperparameters(trial['hyperparameters']))} |"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .gates import describe
-from .report_terminal import format_hyperparameters, format_order
+from .report_terminal import format_hyperparameters, format_order, trial_cells
 
 
 class PlotUnavailable(Exception):
@@ -128,11 +128,7 @@ def render_html(records: Iterable[dict]) -> str:
                      "<th>hyperparameters</th></tr>")
         for trial in format_order(record):
             cls = " class='best'" if trial["trial_id"] == record["best_trial_id"] else ""
-            if trial["status"] == "COMPLETED" and trial["mean"] is not None:
-                stat = f"{trial['mean']:.4f} ± {trial['std']:.4f}"
-                detail = " ".join(f"{v:.4f}" for v in trial["scores"])
-            else:
-                stat, detail = "-", trial.get("message") or ""
+            stat, detail = trial_cells(trial)
             parts.append(
                 f"<tr{cls}><td>{esc(trial['trial_id'])}</td><td>{stat}</td><td>{esc(trial['status'])}</td>"
                 f"<td>{esc(detail)}</td><td>{esc(format_hyperparameters(trial['hyperparameters']))}</td></tr>"

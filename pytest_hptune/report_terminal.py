@@ -107,6 +107,17 @@ def _hyperband_lines(record: dict, width: int) -> list[Line]:
     return lines
 
 
+def trial_cells(trial: dict) -> tuple[str, str]:
+    """(mean ± std, scores) of a completed trial, ("-", why) of another:
+    the cells of the Markdown and HTML tables."""
+    if trial["status"] == "COMPLETED" and trial["mean"] is not None:
+        return (
+            f"{trial['mean']:.4f} ± {trial['std']:.4f}",
+            " ".join(f"{v:.4f}" for v in trial["scores"]),
+        )
+    return "-", trial.get("message") or ""
+
+
 def format_order(record: dict) -> list[dict]:
     """Best first, then the other completed trials by rank (Hyperband: the
     largest budget first), then the rest."""
