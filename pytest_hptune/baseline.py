@@ -183,7 +183,7 @@ def compare(
 def mismatches(saved: dict, record: dict, versions: dict, saved_versions: dict) -> list[str]:
     """Differences that make the comparison less meaningful (reported, not fatal)."""
     notes = []
-    skip = {"min_score", "max_score", "max_std", "max_drop", "confidence"}
+    from .settings import VERDICT_SETTINGS as skip
     changed = [
         f"{k}: {saved['settings'].get(k)!r} -> {v!r}"
         for k, v in record["settings"].items()

@@ -23,7 +23,7 @@ FILENAME = "hptune-fingerprint.json"
 VERSION = 1
 # fit() keywords that do not change what a trial computes.
 IGNORED_FIT_KWARGS = frozenset({"callbacks", "verbose"})
-GATES = ("min_score", "max_score", "max_std", "max_drop", "confidence")
+from .settings import VERDICT_SETTINGS as GATES  # noqa: E402
 
 
 class Unhashable(Exception):

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from . import gates as gates_mod
-from . import report_junit
+from . import report_junit, stats
 from .report_terminal import format_search
 from .result import trial_order
 from .settings import SPECS, Layer, SettingError, Settings, make_layer, option_name, resolve
@@ -281,6 +281,8 @@ def build_record(nodeid, settings, result, gates, error, duration, directory) ->
         for trial_id in sorted(everything, key=trial_order):
             entry = everything[trial_id].to_dict()
             entry["message"] = _last_line(entry["message"])
+            bounds = stats.interval(entry["scores"], settings.confidence) if entry["scores"] else None
+            entry["interval"] = list(bounds) if bounds else None
             trials.append(entry)
     return {
         "nodeid": nodeid,
@@ -378,11 +380,18 @@ def failure_message(record: dict, result) -> str | None:
     if failed:
         best = result.best
         lines.append(f"{head} failed {len(failed)} gate(s) on objective {objective}:")
+        level = f"{record['settings']['confidence']:.0%}"
+        whats = {
+            "max_std": "std across executions",
+            "min_lower_bound": f"{level} interval's lower bound",
+            "max_upper_bound": f"{level} interval's upper bound",
+            "min_worst": "worst execution",
+            "max_worst": "highest execution",
+        }
         for gate in failed:
-            what = "std across executions" if gate["name"] == "max_std" else "mean"
+            what = whats.get(gate["name"], "mean")
             lines.append(
-                f"  {gate['name']}: best trial {best.trial_id} {what} "
-                f"{gates_mod.describe(gate)}"
+                f"  {gate['name']}: best trial {best.trial_id} {what} {gates_mod.describe(gate)}"
             )
         lines.append(
             f"  best trial {best.trial_id} {best.hyperparameters}: scores "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from . import stats
 from .result import TrialResult
 from .settings import Settings
 
@@ -13,7 +14,7 @@ from .settings import Settings
 class GateResult:
     name: str
     threshold: float
-    value: float
+    value: float | None  # None: undefined (an interval of one execution)
     passed: bool
 
     def to_dict(self) -> dict[str, Any]:
@@ -31,17 +32,32 @@ def describe(gate: Mapping[str, Any]) -> str:
     if not gate["passed"]:
         relation = {">=": "<", "<=": ">"}[relation]
     verdict = "passed" if gate["passed"] else "FAILED"
+    if gate["value"] is None:
+        return f"undefined (an interval needs 2 or more executions), threshold {gate['threshold']:.4f} {verdict}"
     return f"{gate['value']:.4f} {relation} {gate['threshold']:.4f} {verdict}"
 
 
 def evaluate(settings: Settings, best: TrialResult) -> list[GateResult]:
     """The gates asked for by ``settings``, applied to the best trial."""
-    observed = {"min_score": best.mean, "max_score": best.mean, "max_std": best.std}
+    bounds = stats.interval(best.scores, settings.confidence)
+    observed = {
+        "min_score": best.mean,
+        "max_score": best.mean,
+        "max_std": best.std,
+        # Undefined with one execution (None): the gate fails and says why.
+        "min_lower_bound": bounds[0] if bounds else None,
+        "max_upper_bound": bounds[1] if bounds else None,
+        "min_worst": min(best.scores),
+        "max_worst": max(best.scores),
+    }
     results = []
     for name, value in observed.items():
         threshold = getattr(settings, name)
         if threshold is None:
             continue
-        passed = value >= threshold if name.startswith("min_") else value <= threshold
+        if value is None:
+            passed = False
+        else:
+            passed = value >= threshold if name.startswith("min_") else value <= threshold
         results.append(GateResult(name, threshold, value, passed))
     return results

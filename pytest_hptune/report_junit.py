@@ -35,7 +35,8 @@ def properties(record: dict, index: int) -> list[tuple[str, Any]]:
         ]
     for gate in record["gates"]:
         verdict = "passed" if gate["passed"] else "FAILED"
-        pairs.append((f"gate_{gate['name']}", f"{gate['value']:.6g} vs {gate['threshold']:.6g} {verdict}"))
+        value = "undefined" if gate["value"] is None else f"{gate['value']:.6g}"
+        pairs.append((f"gate_{gate['name']}", f"{value} vs {gate['threshold']:.6g} {verdict}"))
     comparison = record.get("comparison")
     if comparison:
         pairs.append(("baseline", comparison["status"]))

@@ -212,9 +212,11 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
             {"red": True} if trial["status"] != "COMPLETED" else {}
         )
         lines.append((prefix + tail, markup))
-        lines.append(
-            (_fit(" " * indent + format_hyperparameters(trial["hyperparameters"]), width), {})
-        )
+        detail = format_hyperparameters(trial["hyperparameters"])
+        if trial.get("interval"):
+            low, high = trial["interval"]
+            detail = f"CI {low:.4f}..{high:.4f}; {detail}"
+        lines.append((_fit(" " * indent + detail, width), {}))
     if len(shown) < len(ordered):
         lines.append((f"     ... {len(ordered) - len(shown)} more trials (-v shows all)", {}))
     if not record["trials"]:

@@ -282,6 +282,14 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
         "max_std": Spec(
             None, _std_threshold, "gate: best trial's std across executions <= this"
         ),
+        "min_lower_bound": Spec(
+            None, _threshold, "gate: lower bound of the best trial's confidence interval >= this"
+        ),
+        "max_upper_bound": Spec(
+            None, _threshold, "gate: upper bound of the best trial's confidence interval <= this"
+        ),
+        "min_worst": Spec(None, _threshold, "gate: the best trial's lowest execution score >= this"),
+        "max_worst": Spec(None, _threshold, "gate: the best trial's highest execution score <= this"),
         "max_drop": Spec(
             0.0,
             _drop,
@@ -292,14 +300,19 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
         "confidence": Spec(
             0.95,
             _confidence,
-            "--hptune-compare: confidence needed to call a drop a regression",
+            "confidence of the interval gates and of --hptune-compare's regression test",
             "confidence",
             _parse_float,
         ),
     }
 )
 
-GATE_NAMES = ("min_score", "max_score", "max_std")
+GATE_NAMES = (
+    "min_score", "max_score", "max_std", "min_lower_bound", "max_upper_bound", "min_worst", "max_worst",
+)
+# Settings that judge trials without changing them (resume ignores them,
+# baselines do not report them as differences).
+VERDICT_SETTINGS = GATE_NAMES + ("max_drop", "confidence")
 
 # Session-level options that are not per-search settings.
 SESSION_HELP = {
@@ -462,6 +475,10 @@ class Settings:
     min_score: float | None = SPECS["min_score"].default
     max_score: float | None = SPECS["max_score"].default
     max_std: float | None = SPECS["max_std"].default
+    min_lower_bound: float | None = SPECS["min_lower_bound"].default
+    max_upper_bound: float | None = SPECS["max_upper_bound"].default
+    min_worst: float | None = SPECS["min_worst"].default
+    max_worst: float | None = SPECS["max_worst"].default
     max_drop: float = SPECS["max_drop"].default
     confidence: float = SPECS["confidence"].default
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)

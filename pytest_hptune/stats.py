@@ -22,3 +22,17 @@ def std(scores: Sequence[float]) -> float | None:
     if len(scores) == 1:
         return 0.0
     return statistics.stdev(scores)
+
+
+def interval(scores: Sequence[float], confidence: float) -> tuple[float, float] | None:
+    """Student-t confidence interval of the mean (SciPy); None with fewer
+    than two scores, where it is undefined."""
+    if len(scores) < 2:
+        return None
+    from scipy import stats as sps
+
+    m, s = mean(scores), std(scores)
+    if s == 0:
+        return (m, m)
+    low, high = sps.t.interval(confidence, len(scores) - 1, loc=m, scale=s / len(scores) ** 0.5)
+    return float(low), float(high)

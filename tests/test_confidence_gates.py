@@ -1,0 +1,59 @@
+"""Confidence gates: the interval of the best trial's mean, and the worst
+execution."""
+
+import json
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pytest_hptune import stats
+
+
+@settings(max_examples=5, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 10), confidence=st.sampled_from([0.8, 0.9, 0.95]))
+def test_interval_covers_the_true_mean_at_its_nominal_rate(seed, n, confidence):
+    rng = np.random.default_rng(seed)
+    runs = 400
+    covered = 0
+    for _ in range(runs):
+        low, high = stats.interval(rng.normal(0.9, 0.02, n).tolist(), confidence)
+        covered += low <= 0.9 <= high
+    # So a min_lower_bound gate at the true mean passes about (1 - c) / 2 of
+    # the time, and one a margin below it fails about as rarely.
+    sd = (confidence * (1 - confidence) / runs) ** 0.5
+    assert abs(covered / runs - confidence) < 4 * sd
+
+
+def test_interval_gates_and_worst_execution_end_to_end(project):
+    project.makepyfile(
+        test_ci="""
+        import pytest
+        from models import FastModel, data
+
+        @pytest.mark.hptune(max_trials=3, executions_per_trial=4, min_lower_bound=0.5, min_worst=0.5,
+                            max_upper_bound=1.5, max_worst=1.5)
+        def test_pass(hptune):
+            hptune.search(FastModel(), *data())
+
+        @pytest.mark.hptune(max_trials=3, executions_per_trial=4, min_lower_bound=0.999, confidence=0.9)
+        def test_fail(hptune):
+            hptune.search(FastModel(), *data())
+
+        @pytest.mark.hptune(max_trials=2, executions_per_trial=1, min_lower_bound=0.1)
+        def test_one_execution(hptune):
+            hptune.search(FastModel(), *data())
+        """
+    )
+    result = project.runpytest("--hptune-json=report.json")
+    result.assert_outcomes(passed=1, failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*min_lower_bound: best trial * 90% interval's lower bound 0.* < 0.9990 FAILED",
+            "*min_lower_bound: best trial * 95% interval's lower bound undefined (an interval needs 2 or more executions), threshold 0.1000 FAILED",
+        ]
+    )
+    passed = json.loads((project.path / "report.json").read_text())["tests"][0]
+    assert {g["name"] for g in passed["gates"]} == {"min_lower_bound", "max_upper_bound", "min_worst", "max_worst"}
+    assert all(len(t["interval"]) == 2 and t["interval"][0] <= t["mean"] <= t["interval"][1] for t in passed["trials"])
+    result.stdout.fnmatch_lines(["*CI 0.*..0.*; units=*"])
