@@ -16,7 +16,7 @@ import pytest
 from . import gates as gates_mod
 from . import report_junit, stats
 from .report_terminal import format_search
-from .result import trial_order
+from .result import TrialResult, trial_order
 from .settings import SPECS, Layer, SettingError, Settings, make_layer, option_name, resolve
 from .state import PENDING_RECORDS, SessionState
 
@@ -76,7 +76,12 @@ class Hptune:
         return str(factory.mktemp("hptune", numbered=True)), name
 
     def _record(self, settings, result, error, started, directory, project) -> dict:
-        gates = gates_mod.evaluate(settings, result.best) if result and result.best else []
+        judged = result.best if result else None
+        if result and result.best and result.confirmation:
+            # The gates judge the confirmation runs, not the lucky tuned scores.
+            judged = TrialResult(result.best.trial_id, result.best.hyperparameters,
+                                 tuple(result.confirmation), result.best.status)
+        gates = gates_mod.evaluate(settings, judged) if judged else []
         record = build_record(
             self._item.nodeid, settings, result, gates, error,
             time.perf_counter() - started, str(Path(directory) / project),
@@ -306,6 +311,22 @@ def build_record(nodeid, settings, result, gates, error, duration, directory) ->
         "search_space": result.search_space if result else [],
         "tuner_info": result.tuner_info if result else {},
         "resume": result.resume if result else None,
+        "confirmation": _confirmation(result),
+    }
+
+
+def _confirmation(result) -> dict | None:
+    if not result or not result.confirmation or not result.best:
+        return None
+    from . import stats
+
+    mean = stats.mean(result.confirmation)
+    return {
+        "scores": list(result.confirmation),
+        "mean": mean,
+        "std": stats.std(result.confirmation),
+        "tuned_mean": result.best.mean,
+        "gap": mean - result.best.mean,
     }
 
 
@@ -379,7 +400,10 @@ def failure_message(record: dict, result) -> str | None:
     failed = [g for g in record["gates"] if not g["passed"]]
     if failed:
         best = result.best
-        lines.append(f"{head} failed {len(failed)} gate(s) on objective {objective}:")
+        judged = "" if not record.get("confirmation") else (
+            f", judged on {len(record['confirmation']['scores'])} confirmation runs"
+        )
+        lines.append(f"{head} failed {len(failed)} gate(s) on objective {objective}{judged}:")
         level = f"{record['settings']['confidence']:.0%}"
         whats = {
             "max_std": "std across executions",
@@ -397,4 +421,10 @@ def failure_message(record: dict, result) -> str | None:
             f"  best trial {best.trial_id} {best.hyperparameters}: scores "
             f"[{_fmt_scores(best.scores)}], mean {best.mean:.4f} +- {best.std:.4f}"
         )
+        if record.get("confirmation"):
+            c = record["confirmation"]
+            lines.append(
+                f"  confirmation runs: [{_fmt_scores(c['scores'])}], mean {c['mean']:.4f} "
+                f"+- {c['std']:.4f} (tuned {c['tuned_mean']:.4f}, gap {c['gap']:+.4f})"
+            )
     return "\n".join(lines) or None

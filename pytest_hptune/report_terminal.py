@@ -225,6 +225,16 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
         lines.append((_fit(f"  stopped early: {record['stopped_reason']}", width), {"red": True}))
     if record["best_trial_id"] is None and record["trials"]:
         lines.append(("  no trial completed: the test fails", {"red": True}))
+    confirmation = record.get("confirmation")
+    if confirmation:
+        text = (
+            f"confirmed with {len(confirmation['scores'])} fresh seeds: {confirmation['mean']:.4f} "
+            f"+- {confirmation['std']:.4f} (tuned {confirmation['tuned_mean']:.4f}, gap "
+            f"{confirmation['gap']:+.4f}); the gates judge these"
+        )
+        lines.extend(
+            (line, {}) for line in textwrap.wrap(text, width, initial_indent="  ", subsequent_indent="      ")
+        )
     comparison = record.get("comparison")
     if comparison:
         from .baseline import describe as describe_comparison

@@ -83,6 +83,8 @@ class SearchResult:
     tuner_info: dict[str, Any] = field(default_factory=dict)
     # --hptune-resume: resumed (bool), reused_trials, reason (why not resumed)
     resume: dict[str, Any] | None = None
+    # confirm=N: the best configuration's scores with N fresh seeds
+    confirmation: list[float] | None = None
     _best_hp: Any = field(default=None, repr=False)
     _retrain: Any = field(default=None, repr=False)
 

@@ -905,7 +905,33 @@ def run_search(
             )
     result = collect(tuner, settings, stopped, fit_kwargs)
     result.resume = resume
+    if settings.confirm and result.best is not None:
+        result.confirmation = confirm(tuner, settings, result, fit_args, fit_kwargs)
     return result
+
+
+def confirm(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> list[float]:
+    """Re-run the best configuration with ``settings.confirm`` seeds that the
+    search never used, the way a trial runs an execution (the HyperModel's
+    fit(), best epoch of the objective, Hyperband's full budget)."""
+    hp = result.best_hyperparameters
+    kwargs = dict(fit_kwargs)
+    if result.best.budget:
+        kwargs["epochs"] = result.best.budget
+        kwargs.pop("initial_epoch", None)
+    scores = []
+    with quiet_keras():
+        for k in range(settings.confirm):
+            keras.backend.clear_session(free_memory=False)
+            keras.utils.set_random_seed(execution_seed(settings.seed, "confirm", k))
+            model = tuner.hypermodel.build(hp)
+            run = dict(kwargs, callbacks=[keras.callbacks.TerminateOnNaN()] + list(kwargs.get("callbacks", [])))
+            history = tuner.hypermodel.fit(hp, model, *fit_args, **run)
+            try:
+                scores.append(execution_score(history, tuner.oracle.objective))
+            except errors.FailedTrialError as exc:
+                raise SearchError(f"a confirmation run of the best configuration failed: {exc}") from None
+    return scores
 
 
 def _serve_workers(tuner, settings, workers: Workers, project_dir: Path, fit_kwargs, resume):

@@ -290,6 +290,12 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
         ),
         "min_worst": Spec(None, _threshold, "gate: the best trial's lowest execution score >= this"),
         "max_worst": Spec(None, _threshold, "gate: the best trial's highest execution score <= this"),
+        "confirm": Spec(
+            0,
+            _seed,
+            "re-run the best configuration with this many fresh seeds after the "
+            "search and apply the gates to those scores (0: off)",
+        ),
         "max_drop": Spec(
             0.0,
             _drop,
@@ -479,6 +485,7 @@ class Settings:
     max_upper_bound: float | None = SPECS["max_upper_bound"].default
     min_worst: float | None = SPECS["min_worst"].default
     max_worst: float | None = SPECS["max_worst"].default
+    confirm: int = SPECS["confirm"].default
     max_drop: float = SPECS["max_drop"].default
     confidence: float = SPECS["confidence"].default
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -544,6 +551,11 @@ def resolve(layers_low_to_high: list[Layer]) -> Settings:
                 per_test.discard(key)
     if values.get("tuner") == "sklearn":
         _sklearn_defaults(values, sources, per_test)
+        if values.get("confirm"):
+            raise SettingError(
+                f"confirm={values['confirm']} (from {sources['confirm']}) does not apply to "
+                "tuner='sklearn': its folds already score the configuration on every part of the data"
+            )
     settings = Settings(**values, sources=MappingProxyType(sources))
     tuner_from = f"tuner={settings.tuner!r} (from {sources.get('tuner', 'the default')})"
     for name, tuners in TUNER_SETTINGS.items():

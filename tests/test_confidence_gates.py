@@ -57,3 +57,52 @@ def test_interval_gates_and_worst_execution_end_to_end(project):
     assert {g["name"] for g in passed["gates"]} == {"min_lower_bound", "max_upper_bound", "min_worst", "max_worst"}
     assert all(len(t["interval"]) == 2 and t["interval"][0] <= t["mean"] <= t["interval"][1] for t in passed["trials"])
     result.stdout.fnmatch_lines(["*CI 0.*..0.*; units=*"])
+
+
+def test_confirmation_runs_use_fresh_seeds_and_the_gates_judge_them(project):
+    project.makepyfile(
+        test_confirm="""
+        import pytest
+        from models import FastModel, data
+
+        @pytest.mark.hptune(max_trials=4, executions_per_trial=2, confirm=3, min_score=0.5)
+        def test_confirm(hptune):
+            result = hptune.search(FastModel(), *data())
+            assert len(result.confirmation) == 3
+
+        @pytest.mark.hptune(max_trials=2, executions_per_trial=2, confirm=2, min_score=0.99)
+        def test_confirm_fails(hptune):
+            hptune.search(FastModel(), *data())
+        """
+    )
+    result = project.runpytest("--hptune-json=report.json")
+    result.assert_outcomes(passed=1, failed=1)
+    records = json.loads((project.path / "report.json").read_text())["tests"]
+    confirmation = records[0]["confirmation"]
+    best = next(t for t in records[0]["trials"] if t["trial_id"] == records[0]["best_trial_id"])
+    assert len(confirmation["scores"]) == 3
+    assert not set(confirmation["scores"]) & set(best["scores"])  # seeds the search never used
+    assert records[0]["gates"][0]["value"] == confirmation["mean"]
+    assert confirmation["gap"] == confirmation["mean"] - best["mean"]
+    result.stdout.fnmatch_lines(
+        [
+            "*failed 1 gate(s) on objective val_accuracy (max), judged on 2 confirmation runs:",
+            "*confirmation runs: [[]*[]], mean * (tuned *, gap *)",
+            "  confirmed with 3 fresh seeds: * (tuned *, gap *);",
+        ]
+    )
+
+
+def test_confirm_does_not_apply_to_sklearn(project):
+    project.makepyfile(
+        test_sk="""
+        import pytest
+
+        @pytest.mark.hptune(tuner="sklearn", confirm=2)
+        def test_sk(hptune):
+            pass
+        """
+    )
+    result = project.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*confirm=2 (from hptune marker on *) does not apply to tuner='sklearn'*"])
