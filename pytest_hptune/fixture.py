@@ -312,7 +312,21 @@ def build_record(nodeid, settings, result, gates, error, duration, directory) ->
         "tuner_info": result.tuner_info if result else {},
         "resume": result.resume if result else None,
         "confirmation": _confirmation(result),
+        "expected_best": _expected_best(settings, result),
     }
+
+
+def _expected_best(settings, result) -> dict | None:
+    """Random search only (the formula assumes independent draws): the
+    expected best trial mean at smaller and larger budgets."""
+    if settings.tuner != "random" or not result or len(result.trials) < 2:
+        return None
+    from . import stats
+
+    means = [t.mean for t in result.trials]
+    n = len(means)
+    budgets = sorted({1, max(1, n // 2), n, 2 * n, 4 * n})
+    return {str(k): stats.expected_best(means, k, result.objective.direction) for k in budgets}
 
 
 def _confirmation(result) -> dict | None:

@@ -225,6 +225,13 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
         lines.append((_fit(f"  stopped early: {record['stopped_reason']}", width), {"red": True}))
     if record["best_trial_id"] is None and record["trials"]:
         lines.append(("  no trial completed: the test fails", {"red": True}))
+    expected = record.get("expected_best")
+    if expected:
+        text = "expected best at " + ", ".join(f"{k}: {v:.4f}" for k, v in expected.items())
+        text += " trials (Dodge et al. 2019; more trials pay if it still climbs)"
+        lines.extend(
+            (line, {}) for line in textwrap.wrap(text, width, initial_indent="  ", subsequent_indent="      ")
+        )
     confirmation = record.get("confirmation")
     if confirmation:
         text = (

@@ -4,6 +4,7 @@ execution."""
 import json
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -106,3 +107,31 @@ def test_confirm_does_not_apply_to_sklearn(project):
     result = project.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*confirm=2 (from hptune marker on *) does not apply to tuner='sklearn'*"])
+
+
+@given(st.lists(st.floats(0, 1), min_size=1, max_size=20), st.integers(1, 50))
+def test_expected_best_is_a_monotone_mean_of_the_observed(means, k):
+    best_k = stats.expected_best(means, k)
+    assert min(means) - 1e-9 <= best_k <= max(means) + 1e-9
+    assert stats.expected_best(means, 1) == pytest.approx(sum(means) / len(means))
+    assert stats.expected_best(means, k + 1) >= best_k - 1e-9
+    # For a loss, the expected best goes down with the budget.
+    assert stats.expected_best(means, k + 1, "min") <= stats.expected_best(means, k, "min") + 1e-9
+
+
+def test_expected_best_in_the_summary_for_random_search(project):
+    project.makepyfile(
+        test_eb="""
+        from models import FastModel, data
+
+        def test_eb(hptune):
+            hptune.search(FastModel(), *data(), max_trials=4, executions_per_trial=1)
+        """
+    )
+    result = project.runpytest("--hptune-json=report.json")
+    result.assert_outcomes(passed=1)
+    (record,) = json.loads((project.path / "report.json").read_text())["tests"]
+    assert list(record["expected_best"]) == ["1", "2", "4", "8", "16"]
+    best = max(t["mean"] for t in record["trials"])
+    assert record["expected_best"]["16"] <= best
+    result.stdout.fnmatch_lines(["  expected best at 1: 0.*, 2: *, 4: *, 8: *, 16: *"])
