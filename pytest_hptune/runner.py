@@ -254,7 +254,6 @@ class HptuneTunerMixin(keras_tuner.Tuner):
     def hptune_setup(self, seed: int) -> None:
         self.hptune_seed = seed
         self.hptune_scores: dict[str, list[float]] = {}
-        self.hptune_fits = 0
 
     def run_trial(self, trial, *fit_args, **fit_kwargs):
         # Like Tuner.run_trial, plus seeding, per-execution scores and fail-fast
@@ -279,7 +278,6 @@ class HptuneTunerMixin(keras_tuner.Tuner):
             )
             with tuning_directory_errors(self):
                 result = self._build_and_fit_model(trial, *fit_args, **kwargs)
-            self.hptune_fits += 1
             scores.append(execution_score(result, self.oracle.objective))
             results.append(result)
         with tuning_directory_errors(self):
@@ -335,15 +333,12 @@ HYPERBAND_DEFAULT_MAX_EPOCHS = 100  # Keras Tuner's default
 HYPERBAND_DEFAULT_FACTOR = 3
 
 
-def hyperband_max_epochs(settings: Settings, fit_kwargs: dict) -> int:
-    """A full-budget trial's epochs: max_epochs, bounded by --hptune-epochs /
-    epochs= and by an ``epochs=`` given to search() (Keras Tuner ignores the
-    latter and trains up to its default of 100)."""
+def hyperband_max_epochs(settings: Settings) -> int:
+    """A full-budget trial's epochs: max_epochs (Keras Tuner's default 100),
+    bounded by the epochs setting (marker, search(epochs=...), --hptune-epochs)."""
     bounds = [settings.max_epochs or HYPERBAND_DEFAULT_MAX_EPOCHS]
     if settings.epochs is not None:
         bounds.append(settings.epochs)
-    elif isinstance(fit_kwargs.get("epochs"), int) and settings.max_epochs is None:
-        bounds.append(fit_kwargs["epochs"])
     return min(bounds)
 
 
@@ -454,11 +449,9 @@ class HptuneSklearnTuner(keras_tuner.SklearnTuner):
     def hptune_setup(self, seed: int, scoring) -> None:
         self.hptune_seed = seed
         self.hptune_scores: dict[str, list[float]] = {}
-        self.hptune_fits = 0
         self.hptune_folds: list[float] = []
 
         def record(model, X, y, sample_weight=None):
-            self.hptune_fits += 1
             if scoring is None:
                 score = model.score(X, y, sample_weight=sample_weight)
             else:
@@ -584,7 +577,7 @@ def build_tuner(
         return tuner
     if settings.tuner == "hyperband":
         search.update(
-            max_epochs=hyperband_max_epochs(settings, fit_kwargs),
+            max_epochs=hyperband_max_epochs(settings),
             factor=settings.factor or HYPERBAND_DEFAULT_FACTOR,
             hyperband_iterations=settings.hyperband_iterations or 1,
         )
@@ -632,7 +625,7 @@ def _plain(value: Any) -> Any:
 HIDDEN_PREFIX = "tuner/"  # Hyperband's bookkeeping values (epochs, bracket, ...)
 
 
-def collect(tuner, settings: Settings, stopped_reason: str | None, fit_kwargs: dict) -> SearchResult:
+def collect(tuner, settings: Settings, stopped_reason: str | None) -> SearchResult:
     oracle = tuner.oracle
     objective = Objective(oracle.objective.name, oracle.objective.direction)
     full_budget = oracle.max_epochs if isinstance(oracle, HptuneHyperbandOracle) else None
@@ -670,7 +663,7 @@ def collect(tuner, settings: Settings, stopped_reason: str | None, fit_kwargs: d
         search_space=search_space(oracle.hyperparameters),
         tuner_info=info,
         _best_hp=best_hp,
-        _retrain=_retrainer(tuner, settings, fit_kwargs, full_budget),
+        _retrain=_retrainer(tuner, settings, full_budget),
     )
 
 
@@ -681,7 +674,7 @@ def _folds(cv) -> int | None:
         return None
 
 
-def _retrainer(tuner, settings: Settings, search_fit_kwargs: dict, full_budget):
+def _retrainer(tuner, settings: Settings, full_budget):
     """``result.retrain(*fit_args, **fit_kwargs)``: a fresh best model trained
     the way a trial trains it (the HyperModel's own fit(), seeded), for the
     full epochs of the search unless ``epochs=`` says otherwise."""
@@ -693,7 +686,7 @@ def _retrainer(tuner, settings: Settings, search_fit_kwargs: dict, full_budget):
             model = hypermodel.build(hp)
             model.fit(*fit_args, **fit_kwargs)
             return model
-        epochs = full_budget or settings.epochs or search_fit_kwargs.get("epochs")
+        epochs = full_budget or settings.epochs
         if epochs is not None:
             fit_kwargs.setdefault("epochs", epochs)
         fit_kwargs.setdefault("verbose", 0)
@@ -742,9 +735,12 @@ def quiet_keras():
         kt_config.DEBUG = debug
 
 
-def initial_space(hypermodel, settings: Settings) -> list[dict]:
-    """The search space as Keras Tuner populates it before the first trial
-    (conditional branches included), found with a throwaway oracle."""
+def populated_space(hypermodel, explore_branches: bool = False):
+    """The ``keras_tuner.HyperParameters`` Keras Tuner populates before the
+    first trial, found with a throwaway oracle. ``explore_branches`` also
+    builds once per value of every Choice and Boolean, to find the scopes
+    opened inside ``if hp.Boolean(...)`` that Keras Tuner only finds when a
+    trial takes the branch."""
     from keras_tuner.src.engine import base_tuner
 
     with tempfile.TemporaryDirectory(prefix="hptune-space-") as tmp, quiet_keras():
@@ -755,9 +751,40 @@ def initial_space(hypermodel, settings: Settings) -> list[dict]:
             oracle=oracle, hypermodel=hypermodel, directory=tmp, project_name="space", overwrite=True
         )
         scratch._populate_initial_space()
-        if settings.tuner != "sklearn":
-            keras.backend.clear_session(free_memory=False)
-        return search_space(oracle.hyperparameters)
+        if explore_branches:
+            _explore_branches(scratch, oracle)
+        return oracle.hyperparameters
+
+
+def _explore_branches(tuner, oracle) -> None:
+    explored: set = set()
+    while True:
+        before = len(oracle.hyperparameters.space)
+        for hp in list(oracle.hyperparameters.space):
+            kind = type(hp).__name__
+            choices = hp.get_config().get("values") if kind == "Choice" else [False, True] if kind == "Boolean" else []
+            for value in choices:
+                if (hp.name, repr(value)) in explored:
+                    continue
+                explored.add((hp.name, repr(value)))
+                trial_hp = oracle.get_space()
+                trial_hp.values[hp.name] = value
+                trial_hp.ensure_active_values()
+                try:
+                    tuner.hypermodel.build(trial_hp)
+                except Exception:
+                    continue  # a branch that does not build is the property's business
+                oracle.update_space(trial_hp)
+        if len(oracle.hyperparameters.space) == before:
+            return
+
+
+def initial_space(hypermodel, settings: Settings) -> list[dict]:
+    """The search space as Keras Tuner populates it, for the fingerprint."""
+    hyperparameters = populated_space(hypermodel)
+    if settings.tuner != "sklearn":
+        keras.backend.clear_session(free_memory=False)
+    return search_space(hyperparameters)
 
 
 def _versions() -> dict[str, str]:
@@ -884,7 +911,7 @@ def run_search(
         tuner.oracle.verbose = 0  # SklearnTuner.search() takes no verbose=
     stopped = None
     if workers is not None:
-        return _serve_workers(tuner, settings, workers, project_dir, fit_kwargs, resume)
+        return _serve_workers(tuner, settings, workers, project_dir, resume)
     with quiet_keras():
         try:
             tuner.search(*fit_args, **fit_kwargs)
@@ -903,7 +930,7 @@ def run_search(
                 f"{settings.max_consecutive_failed_trials} consecutive failed "
                 "trials (raise max_consecutive_failed_trials to go on)"
             )
-    result = collect(tuner, settings, stopped, fit_kwargs)
+    result = collect(tuner, settings, stopped)
     result.resume = resume
     if settings.confirm and result.best is not None:
         result.confirmation = confirm(tuner, settings, result, fit_args, fit_kwargs)
@@ -934,7 +961,7 @@ def confirm(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwarg
     return scores
 
 
-def _serve_workers(tuner, settings, workers: Workers, project_dir: Path, fit_kwargs, resume):
+def _serve_workers(tuner, settings, workers: Workers, project_dir: Path, resume):
     from . import distributed
 
     tuner.oracle.verbose = 0
@@ -954,7 +981,7 @@ def _serve_workers(tuner, settings, workers: Workers, project_dir: Path, fit_kwa
     except BaseException:
         chief.stop()
         raise
-    result = collect(tuner, settings, stopped, fit_kwargs)
+    result = collect(tuner, settings, stopped)
     result.resume = resume
     result.tuner_info = dict(
         result.tuner_info,

@@ -28,50 +28,10 @@ from hypothesis import strategies as st
 
 def space(hypermodel) -> Any:
     """The populated ``keras_tuner.HyperParameters`` of a build function or
-    HyperModel (each conditional branch visited, as Keras Tuner does)."""
-    import tempfile
+    HyperModel, every Choice and Boolean branch visited."""
+    from . import runner  # Keras and Keras Tuner: only when called
 
-    import keras_tuner
-    from keras_tuner.src.engine import base_tuner
-
-    with tempfile.TemporaryDirectory(prefix="hptune-space-") as tmp:
-        oracle = keras_tuner.oracles.RandomSearchOracle(
-            objective=keras_tuner.Objective("score", "max"), max_trials=1
-        )
-        scratch = base_tuner.BaseTuner(
-            oracle=oracle, hypermodel=hypermodel, directory=tmp, project_name="space", overwrite=True
-        )
-        scratch._populate_initial_space()
-        _explore_branches(scratch, oracle)
-        return oracle.hyperparameters
-
-
-def _explore_branches(tuner, oracle) -> None:
-    """Keras Tuner only finds the conditional scopes a build enters; a scope
-    opened inside ``if hp.Boolean(...)`` or ``if hp.Choice(...) == ...``
-    stays unknown until a trial takes that branch. Build once per value of
-    every Choice and Boolean (new ones included) until no new
-    hyperparameter appears."""
-    explored: set = set()
-    while True:
-        before = len(oracle.hyperparameters.space)
-        for hp in list(oracle.hyperparameters.space):
-            kind = type(hp).__name__
-            choices = hp.get_config().get("values") if kind == "Choice" else [False, True] if kind == "Boolean" else []
-            for value in choices:
-                if (hp.name, repr(value)) in explored:
-                    continue
-                explored.add((hp.name, repr(value)))
-                trial_hp = oracle.get_space()
-                trial_hp.values[hp.name] = value
-                trial_hp.ensure_active_values()
-                try:
-                    tuner.hypermodel.build(trial_hp)
-                except Exception:
-                    continue  # a branch that does not build is the property's business
-                oracle.update_space(trial_hp)
-        if len(oracle.hyperparameters.space) == before:
-            return
+    return runner.populated_space(hypermodel, explore_branches=True)
 
 
 def _grid(low, high, step, log: bool, integer: bool) -> list:
