@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import sys
 import time
+import warnings
 import zlib
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 
 from . import gates as gates_mod
 from . import report_junit, stats
-from .report_terminal import format_search
+from .report_terminal import describe_neighbour, format_search
 from .result import TrialResult, trial_order
 from .settings import SPECS, Layer, SettingError, Settings, make_layer, option_name, resolve
 from .state import PENDING_RECORDS, SessionState
@@ -75,18 +76,36 @@ class Hptune:
         factory = self._request.getfixturevalue("tmp_path_factory")
         return str(factory.mktemp("hptune", numbered=True)), name
 
-    def _record(self, settings, result, error, started, directory, project) -> dict:
+    def _record(self, settings, result, error, started, directory, project, data=((), {})) -> dict:
         judged = result.best if result else None
         if result and result.best and result.confirmation:
             # The gates judge the confirmation runs, not the lucky tuned scores.
             judged = TrialResult(result.best.trial_id, result.best.hyperparameters,
                                  tuple(result.confirmation), result.best.status)
-        gates = gates_mod.evaluate(settings, judged) if judged else []
+        gates = []
+        if judged:
+            robustness, notes = _robustness(settings, result)
+            gates = gates_mod.evaluate(settings, judged, robustness, notes)
         record = build_record(
             self._item.nodeid, settings, result, gates, error,
             time.perf_counter() - started, str(Path(directory) / project),
         )
         record["search"] = self._searches - 1
+        if judged:
+            from . import advice
+
+            folds = (result.tuner_info or {}).get("folds")
+            samples = advice.validation_samples(settings, data[0], data[1], folds)
+            comparing = self._state.compare_baseline is not None
+            record["advice"] = advice.compute(settings, judged.scores, samples, comparing)
+            for item in record["advice"]:
+                if item["kind"] == "binomial_floor":
+                    warnings.warn(advice.HptuneAdvice(f"{self._item.nodeid}: {item['text']}"), stacklevel=3)
+        if settings.adaptive and judged and not result.confirmation:
+            record["adaptive"] = {
+                "executions": len(judged.scores),
+                "undecided": gates_mod.undecided(settings, judged.scores),
+            }
         if self._state.compare_baseline is not None and record["best_trial_id"] is not None:
             record["comparison"] = self._compare(record, settings)
             if record["comparison"]["status"] == "regressed":
@@ -165,7 +184,7 @@ class Hptune:
             # error fail the test with its own traceback.
             self._record(settings, None, f"{type(exc).__name__}: {exc}", started, directory, project)
             raise
-        record = self._record(settings, result, error, started, directory, project)
+        record = self._record(settings, result, error, started, directory, project, (fit_args, fit_kwargs))
 
         problems = failure_message(record, result)
         if problems:
@@ -312,8 +331,46 @@ def build_record(nodeid, settings, result, gates, error, duration, directory) ->
         "tuner_info": result.tuner_info if result else {},
         "resume": result.resume if result else None,
         "confirmation": _confirmation(result),
+        "near_best": _near_best(settings, result),
+        "neighbours": result.neighbours if result else None,
         "expected_best": _expected_best(settings, result),
     }
+
+
+def _near_best(settings, result) -> dict | None:
+    """How many of the judged trials are within near_best of the best."""
+    if not result or not result.best:
+        return None
+    from .sensitivity import near_best_share
+
+    means = [t.mean for t in result.trials]
+    share = near_best_share(means, result.best.mean, settings.near_best)
+    return {"epsilon": settings.near_best, "share": share, "near": round(share * len(means)), "of": len(means)}
+
+
+def _robustness(settings, result) -> tuple[dict, dict]:
+    """Observed values (and notes when undefined) of the gates about the
+    search around the best trial."""
+    values: dict[str, float | None] = {}
+    notes: dict[str, str] = {}
+    if settings.min_near_best_share is not None:
+        values["min_near_best_share"] = _near_best(settings, result)["share"]
+    if settings.max_neighbour_drop is not None:
+        neighbours = result.neighbours
+        failed = [n for n in neighbours or () if n.get("error")]
+        if neighbours is None:
+            values["max_neighbour_drop"] = None
+            notes["max_neighbour_drop"] = "the neighbours were not trained"
+        elif failed:
+            values["max_neighbour_drop"] = None
+            first = failed[0]
+            notes["max_neighbour_drop"] = (
+                f"neighbour {first['name']}={first['neighbour']!r} failed to train: {first['error']}"
+            )
+        else:
+            # No neighbour at all (every hyperparameter Fixed): nothing drops.
+            values["max_neighbour_drop"] = max((n["drop"] for n in neighbours), default=0.0)
+    return values, notes
 
 
 def _expected_best(settings, result) -> dict | None:
@@ -425,6 +482,8 @@ def failure_message(record: dict, result) -> str | None:
             "max_upper_bound": f"{level} interval's upper bound",
             "min_worst": "worst execution",
             "max_worst": "highest execution",
+            "max_neighbour_drop": "worst one-step neighbour's relative drop",
+            "min_near_best_share": f"share of trials within {record['settings']['near_best']} of it",
         }
         for gate in failed:
             what = whats.get(gate["name"], "mean")
@@ -435,6 +494,9 @@ def failure_message(record: dict, result) -> str | None:
             f"  best trial {best.trial_id} {best.hyperparameters}: scores "
             f"[{_fmt_scores(best.scores)}], mean {best.mean:.4f} +- {best.std:.4f}"
         )
+        if any(g["name"] == "max_neighbour_drop" for g in failed):
+            for n in record.get("neighbours") or ():
+                lines.append(f"  {describe_neighbour(n)}")
         if record.get("confirmation"):
             c = record["confirmation"]
             lines.append(

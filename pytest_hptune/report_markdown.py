@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .gates import describe
-from .report_terminal import format_hyperparameters, format_order, trial_cells
+from .settings import executions_text
+from .report_terminal import describe_neighbour, format_hyperparameters, format_order, trial_cells
 
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
@@ -34,7 +35,7 @@ def render(records: Iterable[dict]) -> str:
             f"### `{record['nodeid']}`: {verdict}",
             "",
             f"{record['tuner']} search, objective `{objective['name']}` ({objective['direction']}), "
-            f"{s['max_trials']} trials x {s.get('executions_per_trial')} executions, "
+            f"{s['max_trials']} trials x {executions_text(s)} executions, "
             f"{record['fits']} fits, {record['duration_s']:.1f} s",
         ]
         if record.get("error"):
@@ -54,8 +55,11 @@ def render(records: Iterable[dict]) -> str:
                 f"| {best} | {trial['trial_id']} | {stat} | {trial['status']} | {_cell(detail)} "
                 f"| {_cell(format_hyperparameters(trial['hyperparameters']))} |"
             )
-        if record["gates"] or record.get("comparison"):
+        extra = [f"- one step from the best: {_cell(describe_neighbour(n))}" for n in record.get("neighbours") or ()]
+        extra += [f"- advice: {_cell(item['text'])}" for item in record.get("advice") or ()]
+        if record["gates"] or record.get("comparison") or extra:
             lines.append("")
+            lines.extend(extra)
             for gate in record["gates"]:
                 lines.append(f"- gate `{gate['name']}`: {describe(gate)}")
             if record.get("comparison"):

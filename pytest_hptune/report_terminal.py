@@ -11,6 +11,7 @@ import textwrap
 from typing import Any, Iterable
 
 from .gates import describe
+from .settings import executions_text
 
 Line = tuple[str, dict]
 MAX_ROWS = 10  # trials shown per search without -v
@@ -139,7 +140,7 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
         runs = f"{s['max_trials']} trials x {folds} folds"
         epochs = f"oracle {info.get('oracle') or s.get('oracle') or 'random'}"
     else:
-        runs = f"{s['max_trials']} trials x {s['executions_per_trial']} executions"
+        runs = f"{s['max_trials']} trials x {executions_text(s)} executions"
         if "max_epochs" in info:
             epochs = f"max_epochs {info['max_epochs']}"
         else:
@@ -225,6 +226,44 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
         lines.append((_fit(f"  stopped early: {record['stopped_reason']}", width), {"red": True}))
     if record["best_trial_id"] is None and record["trials"]:
         lines.append(("  no trial completed: the test fails", {"red": True}))
+    adaptive = record.get("adaptive")
+    if adaptive:
+        s = record["settings"]
+        text = (
+            f"executions auto ({s['min_executions']}-{s['max_executions']}): {record['fits']} fits; "
+            f"best trial {record['best_trial_id']} ran {adaptive['executions']}, "
+        )
+        if adaptive["undecided"]:
+            text += (
+                f"and its verdict on {', '.join(adaptive['undecided'])} is still not decided at "
+                f"{s['confidence']:.0%} confidence (raise max_executions)"
+            )
+        else:
+            text += f"enough to decide every gate at {s['confidence']:.0%} confidence"
+        lines.extend(
+            (line, {}) for line in textwrap.wrap(text, width, initial_indent="  ", subsequent_indent="      ")
+        )
+    near = record.get("near_best")
+    if near and near["of"] > 1:
+        lines.append(
+            (
+                f"  near the best: {near['near']} of {near['of']} trials within "
+                f"{near['epsilon']:g} ({near['share']:.0%})",
+                {},
+            )
+        )
+    neighbours = record.get("neighbours")
+    if neighbours is not None:
+        best = next(t for t in record["trials"] if t["trial_id"] == record["best_trial_id"])
+        lines.append(
+            (
+                f"  one step from the best ({len(best['scores'])} executions each, the best's seeds):"
+                if neighbours else "  one step from the best: no hyperparameter can move",
+                {},
+            )
+        )
+        for n in neighbours:
+            lines.append((_fit(f"     {describe_neighbour(n)}", width), {"red": True} if n.get("error") else {}))
     expected = record.get("expected_best")
     if expected:
         text = "expected best at " + ", ".join(f"{k}: {v:.4f}" for k, v in expected.items())
@@ -253,6 +292,13 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
         lines.extend((line, {"red": True, "bold": True} if bad else {}) for line in wrapped)
         for note in comparison.get("notes", ()):
             lines.append((_fit(f"  note: {note}", width), {}))
+    for item in record.get("advice") or ():
+        lines.extend(
+            (line, {"yellow": True})
+            for line in textwrap.wrap(
+                f"advice: {item['text']}", width, initial_indent="  ", subsequent_indent="      "
+            )
+        )
     for gate in record["gates"]:
         lines.append(
             (
@@ -272,3 +318,13 @@ def format_summary(records: Iterable[dict], width: int, verbose: bool) -> list[L
             out.append(("", {}))
         out.extend(format_search(record, width, verbose))
     return out
+
+
+def describe_neighbour(n: dict) -> str:
+    """'learning_rate 0.001 -> 0.0001: 0.8123 (12.3 % worse)'."""
+    head = f"{n['name']} {_num(n['value'])} -> {_num(n['neighbour'])}: "
+    if n.get("error"):
+        return head + f"FAILED: {n['error']}"
+    drop = n["drop"]
+    how = f"{abs(drop):.1%} " + ("worse" if drop > 0 else "better") if drop else "the same"
+    return head + f"{n['mean']:.4f} ({how})"

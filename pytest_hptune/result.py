@@ -85,6 +85,9 @@ class SearchResult:
     resume: dict[str, Any] | None = None
     # confirm=N: the best configuration's scores with N fresh seeds
     confirmation: list[float] | None = None
+    # max_neighbour_drop: each one-step neighbour of the best configuration
+    # (name, value, neighbour, scores, mean, drop, and error if it failed)
+    neighbours: list[dict[str, Any]] | None = None
     _best_hp: Any = field(default=None, repr=False)
     _retrain: Any = field(default=None, repr=False)
 

@@ -40,7 +40,7 @@ import numpy as np  # noqa: E402
 from keras_tuner.src import config as kt_config  # noqa: E402
 from keras_tuner.src.engine import tuner_utils  # noqa: E402
 
-from . import stats  # noqa: E402
+from . import gates, stats  # noqa: E402
 from .result import (  # noqa: E402
     COMPLETED,
     FAILED,
@@ -251,9 +251,39 @@ class HptuneTunerMixin(keras_tuner.Tuner):
     override ``run_trial`` (Hyperband) still call this one through ``super()``.
     """
 
-    def hptune_setup(self, seed: int) -> None:
-        self.hptune_seed = seed
+    def hptune_setup(self, settings: Settings) -> None:
+        self.hptune_seed = settings.seed
+        self.hptune_settings = settings
         self.hptune_scores: dict[str, list[float]] = {}
+        # Hyperband: only full-budget trials are judged, so only they lead.
+        self.hptune_full_budget = (
+            hyperband_max_epochs(settings) if settings.tuner == "hyperband" else None
+        )
+
+    def hptune_more(self, trial, scores: list[float]) -> bool:
+        """executions_per_trial='auto': one more execution for this trial?
+        Only while it leads the completed trials (of the full budget) and the
+        gates' verdict on its scores is not statistically decided."""
+        settings = self.hptune_settings
+        if not settings.adaptive or len(scores) >= settings.max_executions:
+            return False
+        if not gates.undecided(settings, scores):
+            return False
+        budget = trial.hyperparameters.values.get("tuner/epochs")
+        if self.hptune_full_budget is not None and budget != self.hptune_full_budget:
+            return False
+        objective = self.oracle.objective
+        # Through the oracle, so that a worker of --hptune-workers sees the
+        # chief's trials too.
+        for other in self.oracle.get_best_trials(1_000_000):
+            if other.trial_id == trial.trial_id or other.score is None:
+                continue
+            if self.hptune_full_budget is not None and (
+                other.hyperparameters.values.get("tuner/epochs") != self.hptune_full_budget
+            ):
+                continue
+            return not objective.better_than(other.score, stats.mean(scores))
+        return True
 
     def run_trial(self, trial, *fit_args, **fit_kwargs):
         # Like Tuner.run_trial, plus seeding, per-execution scores and fail-fast
@@ -265,7 +295,8 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         original_callbacks = fit_kwargs.pop("callbacks", [])
         scores = self.hptune_scores[trial.trial_id] = []
         results = []
-        for execution in range(self.executions_per_trial):
+        execution = 0
+        while execution < self.executions_per_trial or self.hptune_more(trial, scores):
             kwargs = copy.copy(fit_kwargs)
             callbacks = self._deepcopy_callbacks(original_callbacks)
             self._configure_tensorboard_dir(callbacks, trial, execution)
@@ -280,6 +311,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
                 result = self._build_and_fit_model(trial, *fit_args, **kwargs)
             scores.append(execution_score(result, self.oracle.objective))
             results.append(result)
+            execution += 1
         with tuning_directory_errors(self):
             checkpoint.write()
             save_scores(self, trial.trial_id, scores)
@@ -583,11 +615,11 @@ def build_tuner(
         )
     tuner = tuner_class(settings.tuner)(
         hypermodel=hypermodel,
-        executions_per_trial=settings.executions_per_trial,
+        executions_per_trial=settings.first_executions,
         **search,
         **common,
     )
-    tuner.hptune_setup(settings.seed)
+    tuner.hptune_setup(settings)
     return tuner
 
 
@@ -909,9 +941,21 @@ def run_search(
     tuner.hptune_progress = progress
     if settings.tuner == "sklearn":
         tuner.oracle.verbose = 0  # SklearnTuner.search() takes no verbose=
-    stopped = None
     if workers is not None:
-        return _serve_workers(tuner, settings, workers, project_dir, resume)
+        result = _serve_workers(tuner, settings, workers, project_dir, resume)
+    else:
+        result = _search_here(tuner, settings, fit_args, fit_kwargs)
+        result.resume = resume
+    if result.best is not None and result.stopped_reason is None:
+        if settings.confirm:
+            result.confirmation = confirm(tuner, settings, result, fit_args, fit_kwargs)
+        if settings.max_neighbour_drop is not None:
+            result.neighbours = neighbours_of_best(tuner, settings, result, fit_args, fit_kwargs)
+    return result
+
+
+def _search_here(tuner, settings: Settings, fit_args, fit_kwargs) -> SearchResult:
+    stopped = None
     with quiet_keras():
         try:
             tuner.search(*fit_args, **fit_kwargs)
@@ -930,35 +974,68 @@ def run_search(
                 f"{settings.max_consecutive_failed_trials} consecutive failed "
                 "trials (raise max_consecutive_failed_trials to go on)"
             )
-    result = collect(tuner, settings, stopped)
-    result.resume = resume
-    if settings.confirm and result.best is not None:
-        result.confirmation = confirm(tuner, settings, result, fit_args, fit_kwargs)
-    return result
+    return collect(tuner, settings, stopped)
 
 
-def confirm(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> list[float]:
-    """Re-run the best configuration with ``settings.confirm`` seeds that the
-    search never used, the way a trial runs an execution (the HyperModel's
-    fit(), best epoch of the objective, Hyperband's full budget)."""
-    hp = result.best_hyperparameters
+def _train_configuration(tuner, hp, seeds, result: SearchResult, fit_args, fit_kwargs) -> list[float]:
+    """Scores of one configuration trained once per seed, the way a trial runs
+    an execution (the HyperModel's fit(), best epoch of the objective,
+    Hyperband's full budget). Raises FailedTrialError on a NaN."""
     kwargs = dict(fit_kwargs)
     if result.best.budget:
         kwargs["epochs"] = result.best.budget
         kwargs.pop("initial_epoch", None)
     scores = []
     with quiet_keras():
-        for k in range(settings.confirm):
+        for seed in seeds:
             keras.backend.clear_session(free_memory=False)
-            keras.utils.set_random_seed(execution_seed(settings.seed, "confirm", k))
+            collect_garbage_now()
+            keras.utils.set_random_seed(seed)
             model = tuner.hypermodel.build(hp)
             run = dict(kwargs, callbacks=[keras.callbacks.TerminateOnNaN()] + list(kwargs.get("callbacks", [])))
             history = tuner.hypermodel.fit(hp, model, *fit_args, **run)
-            try:
-                scores.append(execution_score(history, tuner.oracle.objective))
-            except errors.FailedTrialError as exc:
-                raise SearchError(f"a confirmation run of the best configuration failed: {exc}") from None
+            scores.append(execution_score(history, tuner.oracle.objective))
     return scores
+
+
+def confirm(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> list[float]:
+    """Re-run the best configuration with ``settings.confirm`` seeds that the
+    search never used."""
+    seeds = [execution_seed(settings.seed, "confirm", k) for k in range(settings.confirm)]
+    try:
+        return _train_configuration(tuner, result.best_hyperparameters, seeds, result, fit_args, fit_kwargs)
+    except errors.FailedTrialError as exc:
+        raise SearchError(f"a confirmation run of the best configuration failed: {exc}") from None
+
+
+def neighbours_of_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> list[dict]:
+    """Every one-step neighbour of the best configuration (one hyperparameter
+    moved, see ``sensitivity.neighbours``), trained with the best trial's own
+    execution seeds (a paired comparison: only the hyperparameter differs),
+    with its relative drop from the best trial's mean."""
+    from . import sensitivity
+
+    best = result.best
+    seeds = [execution_seed(settings.seed, best.trial_id, k) for k in range(len(best.scores))]
+    direction = result.objective.direction
+    space = {entry["name"]: entry for entry in result.search_space}
+    out = []
+    for name, value in best.hyperparameters.items():
+        if name not in space:
+            continue
+        for moved in sensitivity.neighbours(space[name], value):
+            hp = result.best_hyperparameters.copy()
+            hp.values[name] = moved
+            entry = {"name": name, "value": value, "neighbour": moved}
+            try:
+                scores = _train_configuration(tuner, hp, seeds, result, fit_args, fit_kwargs)
+            except errors.FailedTrialError as exc:
+                entry.update(scores=[], mean=None, drop=None, error=str(exc))
+            else:
+                mean = stats.mean(scores)
+                entry.update(scores=scores, mean=mean, drop=sensitivity.relative_drop(best.mean, mean, direction))
+            out.append(entry)
+    return out
 
 
 def _serve_workers(tuner, settings, workers: Workers, project_dir: Path, resume):

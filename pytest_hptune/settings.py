@@ -41,6 +41,8 @@ TUNER_SETTINGS = {
 # session-wide --hptune-executions must not break a suite's sklearn tests).
 NOT_FOR_SKLEARN = {
     "executions_per_trial": "its executions are the cross-validation folds: set cv=N",
+    "min_executions": "its executions are the cross-validation folds: set cv=N",
+    "max_executions": "its executions are the cross-validation folds: set cv=N",
     "epochs": "scikit-learn estimators are not trained in epochs",
 }
 SKLEARN_OBJECTIVE = "score"
@@ -63,6 +65,31 @@ def _fail(name: str, value: Any, where: str, expected: str) -> SettingError:
 def _count(name: str, value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise _fail(name, value, where, "a positive integer (1, 2, ...)")
+    return value
+
+
+AUTO = "auto"
+
+
+def _executions(name: str, value: Any, where: str) -> int | str:
+    if isinstance(value, str) and value.strip().lower() == AUTO:
+        return AUTO
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _fail(
+            name, value, where,
+            "a positive integer (1, 2, ...) or 'auto' (adaptive: between "
+            "min_executions and max_executions)",
+        )
+    return value
+
+
+def _parse_executions(text: str) -> int | str:
+    return AUTO if text.strip().lower() == AUTO else _parse_int(text)
+
+
+def _adaptive_bound(name: str, value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+        raise _fail(name, value, where, "an integer >= 2 (an interval needs two executions)")
     return value
 
 
@@ -92,6 +119,13 @@ def _std_threshold(name: str, value: Any, where: str) -> float | None:
     value = _threshold(name, value, where)
     if value is not None and value < 0:
         raise _fail(name, value, where, "a number >= 0 (a standard deviation)")
+    return value
+
+
+def _share(name: str, value: Any, where: str) -> float | None:
+    value = _threshold(name, value, where)
+    if value is not None and not 0 <= value <= 1:
+        raise _fail(name, value, where, "a share between 0 and 1 (0.3: 30 % of the trials)")
     return value
 
 
@@ -232,9 +266,24 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
         ),
         "executions_per_trial": Spec(
             3,
-            _count,
-            "seeded fits per configuration",
+            _executions,
+            "seeded fits per configuration, or 'auto': min_executions each, and "
+            "more for the leading trial until the gates' verdict is statistically decided",
             "executions",
+            _parse_executions,
+        ),
+        "min_executions": Spec(
+            3,
+            _adaptive_bound,
+            "executions_per_trial='auto': executions of every trial",
+            "min-executions",
+            _parse_int,
+        ),
+        "max_executions": Spec(
+            10,
+            _adaptive_bound,
+            "executions_per_trial='auto': most executions of the leading trial",
+            "max-executions",
             _parse_int,
         ),
         "epochs": Spec(
@@ -290,6 +339,27 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
         ),
         "min_worst": Spec(None, _threshold, "gate: the best trial's lowest execution score >= this"),
         "max_worst": Spec(None, _threshold, "gate: the best trial's highest execution score <= this"),
+        "max_neighbour_drop": Spec(
+            None,
+            _std_threshold,
+            "gate: after the search, move each hyperparameter of the best "
+            "configuration one step and train it; the worst relative drop of "
+            "the mean <= this (0.05: 5 %)",
+        ),
+        "near_best": Spec(
+            0.01,
+            _std_threshold,
+            "a trial is near the best when its mean is within this of the best's",
+        ),
+        "min_near_best_share": Spec(
+            None, _share, "gate: share of the trials near the best (see near_best) >= this"
+        ),
+        "detect_drop": Spec(
+            0.01,
+            _positive,
+            "the smallest drop of the best trial's mean worth detecting: the "
+            "power-analysis advice says how many executions detect it",
+        ),
         "confirm": Spec(
             0,
             _seed,
@@ -315,10 +385,11 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
 
 GATE_NAMES = (
     "min_score", "max_score", "max_std", "min_lower_bound", "max_upper_bound", "min_worst", "max_worst",
+    "max_neighbour_drop", "min_near_best_share",
 )
 # Settings that judge trials without changing them (resume ignores them,
 # baselines do not report them as differences).
-VERDICT_SETTINGS = GATE_NAMES + ("max_drop", "confidence")
+VERDICT_SETTINGS = GATE_NAMES + ("max_drop", "confidence", "near_best", "detect_drop")
 
 # Session-level options that are not per-search settings.
 SESSION_HELP = {
@@ -438,8 +509,12 @@ def check_keywords(kwargs: Mapping[str, Any], where: str, allowed=SPECS) -> None
     unknown = [k for k in kwargs if k not in allowed]
     if unknown:
         hints = []
+        # The command-line spelling ('executions', 'trials') names its setting.
+        by_option = {
+            SPECS[name].option.replace("-", "_"): name for name in allowed if name in SPECS and SPECS[name].option
+        }
         for key in unknown:
-            close = difflib.get_close_matches(key, list(allowed), n=1)
+            close = [by_option[key]] if key in by_option else difflib.get_close_matches(key, list(allowed), n=1)
             hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         raise SettingError(
             f"unknown hptune setting {', '.join(hints)} from {where}; "
@@ -465,7 +540,9 @@ class Settings:
     objective: Any = SPECS["objective"].default
     direction: str | None = SPECS["direction"].default
     max_trials: int = SPECS["max_trials"].default
-    executions_per_trial: int = SPECS["executions_per_trial"].default
+    executions_per_trial: int | str = SPECS["executions_per_trial"].default
+    min_executions: int = SPECS["min_executions"].default
+    max_executions: int = SPECS["max_executions"].default
     epochs: int | None = SPECS["epochs"].default
     seed: int = SPECS["seed"].default
     max_consecutive_failed_trials: int = SPECS["max_consecutive_failed_trials"].default
@@ -485,6 +562,10 @@ class Settings:
     max_upper_bound: float | None = SPECS["max_upper_bound"].default
     min_worst: float | None = SPECS["min_worst"].default
     max_worst: float | None = SPECS["max_worst"].default
+    max_neighbour_drop: float | None = SPECS["max_neighbour_drop"].default
+    near_best: float = SPECS["near_best"].default
+    min_near_best_share: float | None = SPECS["min_near_best_share"].default
+    detect_drop: float = SPECS["detect_drop"].default
     confirm: int = SPECS["confirm"].default
     max_drop: float = SPECS["max_drop"].default
     confidence: float = SPECS["confidence"].default
@@ -500,6 +581,16 @@ class Settings:
     def tuner_kwargs(self, names) -> dict[str, Any]:
         """The given values among these settings, for a constructor."""
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+
+    @property
+    def adaptive(self) -> bool:
+        """executions_per_trial='auto'."""
+        return self.executions_per_trial == AUTO
+
+    @property
+    def first_executions(self) -> int:
+        """The executions every trial runs (Keras Tuner's executions_per_trial)."""
+        return self.min_executions if self.adaptive else self.executions_per_trial
 
     @property
     def objective_name(self) -> str:
@@ -556,6 +647,7 @@ def resolve(layers_low_to_high: list[Layer]) -> Settings:
                 f"confirm={values['confirm']} (from {sources['confirm']}) does not apply to "
                 "tuner='sklearn': its folds already score the configuration on every part of the data"
             )
+    _adaptive_bounds(values, sources, per_test)
     settings = Settings(**values, sources=MappingProxyType(sources))
     tuner_from = f"tuner={settings.tuner!r} (from {sources.get('tuner', 'the default')})"
     for name, tuners in TUNER_SETTINGS.items():
@@ -586,6 +678,32 @@ def resolve(layers_low_to_high: list[Layer]) -> Settings:
             "no score can pass both gates"
         )
     return settings
+
+
+def _adaptive_bounds(values: dict, sources: dict, per_test: set) -> None:
+    """min/max_executions bound executions_per_trial='auto'. A test that sets
+    them with a fixed count is told; a session-wide fixed count
+    (--hptune-executions=3) overrides a test's 'auto' and its bounds quietly."""
+    bounds = [name for name in ("min_executions", "max_executions") if name in values]
+    if values.get("executions_per_trial") != AUTO:
+        for name in bounds:
+            if name in per_test and "executions_per_trial" in per_test:
+                raise SettingError(
+                    f"{name}={values[name]} (from {sources[name]}) bounds "
+                    "executions_per_trial='auto', but executions_per_trial="
+                    f"{values['executions_per_trial']!r} (from {sources['executions_per_trial']}): "
+                    f"set executions_per_trial='auto' or remove {name}"
+                )
+        return
+    low = values.get("min_executions", SPECS["min_executions"].default)
+    high = values.get("max_executions", SPECS["max_executions"].default)
+    if low > high:
+        where = lambda name: sources.get(name, "the default")  # noqa: E731
+        raise SettingError(
+            f"min_executions={low} (from {where('min_executions')}) is above "
+            f"max_executions={high} (from {where('max_executions')}): "
+            "raise max_executions or lower min_executions"
+        )
 
 
 def _sklearn_defaults(values: dict, sources: dict, per_test: set) -> None:
@@ -635,6 +753,13 @@ def describe(settings: Settings) -> str:
     epochs = "fit default" if settings.epochs is None else settings.epochs
     return (
         f"tuner={settings.tuner} trials={settings.max_trials} "
-        f"executions={settings.executions_per_trial} epochs={epochs} "
+        f"executions={executions_text(settings.as_dict())} epochs={epochs} "
         f"seed={settings.seed}"
     )
+
+
+def executions_text(settings: Mapping[str, Any]) -> str:
+    """'3', or 'auto 2-10' (from a settings dict, as in the reports)."""
+    if settings.get("executions_per_trial") == AUTO:
+        return f"auto {settings.get('min_executions')}-{settings.get('max_executions')}"
+    return str(settings.get("executions_per_trial"))

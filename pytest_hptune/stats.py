@@ -46,3 +46,89 @@ def expected_best(means: Sequence[float], k: int, direction: str = "max") -> flo
     n = len(means)
     ordered = sorted(means, reverse=direction != "max")  # worst first
     return sum(v * ((i / n) ** k - ((i - 1) / n) ** k) for i, v in enumerate(ordered, start=1))
+
+
+def _std_bounds(s: float, n: int, confidence: float) -> tuple[float, float]:
+    """Chi-square interval of sigma for a sample std s on n scores."""
+    from scipy import stats as sps
+
+    if s == 0:
+        return (0.0, 0.0)
+    df = n - 1
+    high_q = float(sps.chi2.ppf((1 + confidence) / 2, df))
+    low_q = float(sps.chi2.ppf((1 - confidence) / 2, df))
+    low = s * (df / high_q) ** 0.5 if high_q > 0 else float("inf")
+    high = s * (df / low_q) ** 0.5 if low_q > 0 else float("inf")
+    return low, high
+
+
+def std_interval(scores: Sequence[float], confidence: float) -> tuple[float, float] | None:
+    """Two-sided chi-square confidence interval of the population standard
+    deviation (SciPy); None with fewer than two scores."""
+    if len(scores) < 2:
+        return None
+    return _std_bounds(std(scores), len(scores), confidence)
+
+
+def _first_passing(passes, limit: int) -> int | None:
+    """Smallest n in [2, limit] with passes(n), for passes monotone in n."""
+    if limit < 2 or not passes(limit):
+        return None
+    if passes(2):
+        return 2
+    low, high = 2, limit  # passes(low) is False, passes(high) is True
+    while high - low > 1:
+        mid = (low + high) // 2
+        if passes(mid):
+            high = mid
+        else:
+            low = mid
+    return high
+
+
+def executions_for_std(std: float, threshold: float, confidence: float, limit: int = 1000) -> int | None:
+    """Fewest executions (>= 2) whose observed sample std ``std`` bounds the
+    true std at or below ``threshold`` (chi-square upper bound at
+    ``confidence``); None when std >= threshold or no n <= limit does."""
+    if std >= threshold:
+        return None
+    return _first_passing(lambda n: _std_bounds(std, n, confidence)[1] <= threshold, limit)
+
+
+def detection_power(std: float, drop: float, confidence: float, n: int) -> float:
+    """Power of a one-sided two-sample t-test (n per side, pooled variance,
+    alpha = 1 - confidence) against a true mean drop of ``drop`` when both
+    sides have standard deviation ``std``: 1 - nct.cdf(t.ppf(c, df), df, nc)."""
+    if n < 2:
+        raise ValueError("detection_power needs n >= 2 executions per side")
+    if std == 0:
+        return 1.0 if drop > 0 else 0.0
+    from scipy import stats as sps
+
+    df = 2 * n - 2
+    nc = drop / (std * (2 / n) ** 0.5)
+    nc = min(max(nc, -1e6), 1e6)  # nct returns nan far out; the power is 0 or 1 there
+    return float(sps.nct.sf(sps.t.ppf(confidence, df), df, nc))
+
+
+def executions_to_detect(
+    std: float, drop: float, confidence: float, power: float = 0.8, limit: int = 1000
+) -> int | None:
+    """Fewest executions per side (>= 2) for a one-sided t-test at
+    ``confidence`` to detect a true mean drop of ``drop`` with probability
+    >= ``power`` (Colas et al. 2018, "How many random seeds?"); None when
+    drop <= 0 or no n <= limit suffices."""
+    if drop <= 0:
+        return None
+    if std == 0:
+        return 2 if limit >= 2 else None
+    return _first_passing(lambda n: detection_power(std, drop, confidence, n) >= power, limit)
+
+
+def binomial_floor(accuracy: float, samples: int) -> float:
+    """Sampling std of an accuracy measured on ``samples`` examples:
+    sqrt(p (1 - p) / samples), p clipped to [0, 1]."""
+    if samples <= 0:
+        raise ValueError("binomial_floor needs samples > 0")
+    p = min(max(accuracy, 0.0), 1.0)
+    return (p * (1 - p) / samples) ** 0.5

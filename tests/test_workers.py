@@ -27,10 +27,13 @@ def trials(entry):
 def test_workers_run_the_trials_with_the_same_results_as_one_process(project, monkeypatch):
     builds = project.path / "builds.txt"
     monkeypatch.setenv("HPTUNE_TEST_BUILDS", str(builds))
-    project.makepyfile(test_parallel=TEST)
+    # The chief also trains the confirmation runs and the best's neighbours.
+    project.makepyfile(test_parallel=TEST.replace("min_score=0.5", "min_score=0.5, confirm=1, max_neighbour_drop=1.0"))
     result = project.runpytest_subprocess("--hptune-workers=2", "--hptune-json=report.json")
     result.assert_outcomes(passed=1)
     (distributed,) = entries(project)
+    assert len(distributed["confirmation"]["scores"]) == 1
+    assert {n["name"] for n in distributed["neighbours"]} == {"units", "dropout"}
     assert [w["exit_code"] for w in distributed["tuner_info"]["workers"]] == [0, 0]
     assert distributed["tuner_info"]["chief"].startswith("127.0.0.1:")
     assert distributed["fits"] == 8

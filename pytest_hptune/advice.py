@@ -1,0 +1,128 @@
+"""Advice the gates can give after a search, beside their verdict:
+
+* a ``max_std`` below the binomial floor of the validation set (an accuracy
+  measured on n samples varies by about sqrt(p (1 - p) / n) by itself), which
+  no model can meet reliably: a warning (:class:`HptuneAdvice`);
+* a ``max_std`` gate that passed although the std's confidence interval
+  still reaches above it (too few executions to know): how many executions
+  would show it;
+* power analysis (Colas et al. 2018): how many executions per trial detect
+  a drop of ``detect_drop`` in the mean with 80 % power, when fewer ran.
+
+Light: imported with the plugin; SciPy is loaded by ``stats`` when used.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+from . import stats
+from .settings import Settings
+
+POWER = 0.8
+
+
+class HptuneAdvice(UserWarning):
+    """A gate's threshold that the search's data cannot support (see the
+    message). Turn it into an error with ``-W error::pytest_hptune.HptuneAdvice``."""
+
+
+def _length(x: Any) -> int | None:
+    """Rows of an array-like (NumPy, pandas, list; the first input of a dict
+    or list of inputs); None for datasets and generators."""
+    if isinstance(x, dict):
+        x = next(iter(x.values()), None)
+    elif isinstance(x, (list, tuple)) and x and hasattr(x[0], "shape"):
+        x = x[0]
+    shape = getattr(x, "shape", None)
+    if shape is not None and len(shape) and shape[0] is not None:
+        try:
+            return int(shape[0])
+        except (TypeError, ValueError):
+            return None
+    if isinstance(x, list):
+        return len(x)
+    return None
+
+
+def validation_samples(settings: Settings, fit_args: Sequence[Any], fit_kwargs: dict, folds: int | None) -> int | None:
+    """How many samples each execution's score is measured on, when the
+    arguments say: ``validation_data``, ``validation_split`` (Keras keeps the
+    last ceil-rounded share), or a cross-validation fold."""
+    x = fit_args[0] if fit_args else fit_kwargs.get("x", fit_kwargs.get("X"))
+    if settings.tuner == "sklearn":
+        n = _length(x)
+        return n // folds if n and folds else None
+    data = fit_kwargs.get("validation_data")
+    if isinstance(data, (tuple, list)) and data:
+        return _length(data[0])
+    split = fit_kwargs.get("validation_split")
+    if isinstance(split, (int, float)) and 0 < split < 1:
+        n = _length(x)
+        if n:
+            return n - int(math.ceil(n * (1 - split)))
+    return None
+
+
+def _is_accuracy(settings: Settings) -> bool:
+    if settings.tuner == "sklearn":
+        return settings.scoring == "accuracy"
+    return settings.objective_name.endswith("accuracy")
+
+
+def compute(settings: Settings, scores: Sequence[float], samples: int | None, comparing: bool) -> list[dict]:
+    """Advice on the judged scores (the best trial's, or its confirmation
+    runs'): a list of {"kind", "text"}; "binomial_floor" advice is also
+    a warning."""
+    out: list[dict] = []
+    n = len(scores)
+    mean, std = stats.mean(scores), stats.std(scores)
+    level = f"{settings.confidence:.0%}"
+    if settings.max_std is not None and samples and _is_accuracy(settings):
+        floor = stats.binomial_floor(mean, samples)
+        if settings.max_std < floor:
+            out.append({
+                "kind": "binomial_floor",
+                "text": (
+                    f"max_std={settings.max_std:g} (from {settings.sources.get('max_std')}) is below "
+                    f"the binomial floor of an accuracy of {mean:.4f} measured on {samples} "
+                    f"validation samples ({floor:.4f}): the gate cannot be met reliably; raise "
+                    f"max_std to {floor:.4f} or more, or validate on more samples"
+                ),
+            })
+    if n < 2 or std is None or std == 0:
+        return out
+    if settings.max_std is not None and std <= settings.max_std:
+        high = stats.std_interval(scores, settings.confidence)[1]
+        if high > settings.max_std:
+            needed = stats.executions_for_std(std, settings.max_std, settings.confidence)
+            more = (
+                f"about {needed} executions with this spread would show it"
+                if needed else "no practical number of executions would show it"
+            )
+            out.append({
+                "kind": "std_undecided",
+                "text": (
+                    f"max_std passed on {n} executions, but the std's {level} upper bound "
+                    f"({high:.4f}) is above max_std={settings.max_std:g}: {more}"
+                ),
+            })
+    if (settings.max_std is not None or comparing) and settings.detect_drop:
+        drop = settings.detect_drop
+        power = stats.detection_power(std, drop, settings.confidence, n)
+        if power < POWER:
+            needed = stats.executions_to_detect(std, drop, settings.confidence, POWER)
+            how = (
+                f"{needed} executions per trial detect it {POWER:.0%} of the time"
+                if needed else "no practical number of executions detects it"
+            )
+            out.append({
+                "kind": "power",
+                "text": (
+                    f"with {n} executions and a std of {std:.4f}, a drop of {drop:g} in the mean "
+                    f"is detected {power:.0%} of the time at {level} confidence; {how} "
+                    "(detect_drop sets the drop; Colas et al. 2018)"
+                ),
+            })
+    return out

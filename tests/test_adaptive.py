@@ -1,0 +1,177 @@
+"""executions_per_trial='auto': more executions for the leading trial only
+until the gates' verdict is statistically decided."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pytest_hptune import gates
+from pytest_hptune.settings import Layer, SettingError, make_layer, resolve
+
+from conftest import load_json
+
+NOISY = """
+import keras
+import keras_tuner
+import numpy as np
+
+
+class Noisy(keras_tuner.HyperModel):
+    '''Scores around 0.8 (units=4) or 0.9 (units=8) with a 0.01 spread.'''
+
+    def build(self, hp):
+        hp.Choice("units", [4, 8])
+        return keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+
+    def fit(self, hp, model, *args, **kwargs):
+        centre = 0.8 if hp["units"] == 4 else 0.9
+        return {"val_accuracy": float(centre + 0.01 * np.random.normal())}
+"""
+
+
+def _settings(**kwargs):
+    return resolve([make_layer("test", kwargs)])
+
+
+def test_clear_verdicts_cost_the_minimum_and_a_close_call_gets_more(project):
+    project.makepyfile(noisy=NOISY)
+    project.makepyfile(
+        test_auto="""
+        import pytest
+        from models import data
+        from noisy import Noisy
+
+        AUTO = dict(max_trials=2, executions_per_trial="auto", min_executions=3, max_executions=6)
+
+        @pytest.mark.hptune(min_score=0.5, **AUTO)
+        def test_clear_pass(hptune):
+            hptune.search(Noisy(), *data())
+
+        @pytest.mark.hptune(min_score=1.2, **AUTO)
+        def test_clear_fail(hptune):
+            hptune.search(Noisy(), *data())
+
+        @pytest.mark.hptune(min_score=0.9, max_std=0.5, **AUTO)
+        def test_close_call(hptune):
+            result = hptune.search(Noisy(), *data())
+            assert len(result.best.scores) == 6
+        """
+    )
+    result = project.runpytest("--hptune-json=report.json")
+    result.assert_outcomes(passed=2, failed=1)
+    records = {r["nodeid"].rsplit("::", 1)[1]: r for r in load_json(project)["tests"]}
+    for name in ("test_clear_pass", "test_clear_fail"):
+        assert [len(t["scores"]) for t in records[name]["trials"]] == [3, 3], name
+        assert records[name]["adaptive"]["undecided"] == []
+        assert records[name]["fits"] == 6
+    close = records["test_close_call"]
+    # The first trial leads (nothing to compare with): it gets the maximum.
+    assert max(len(t["scores"]) for t in close["trials"]) == 6
+    assert close["adaptive"] == {"executions": 6, "undecided": ["min_score"]}
+    result.stdout.fnmatch_lines(
+        [
+            "*executions auto (3-6): 6 fits; best trial * ran 3, enough to decide every gate*",
+            "*executions auto (3-6): 9 fits; best trial * ran 6, and its verdict on*",
+            "*min_score is still not decided at 95% confidence (raise max_executions)*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*random search*2 trials x auto 3-6 executions*"])
+
+
+def test_a_trial_that_does_not_lead_stops_at_the_minimum(project):
+    project.makepyfile(noisy=NOISY)
+    project.makepyfile(
+        test_auto="""
+        import pytest
+        from models import data
+        from noisy import Noisy
+
+        @pytest.mark.hptune(max_trials=6, executions_per_trial="auto", max_executions=5, min_score=0.85)
+        def test_it(hptune):
+            hptune.search(Noisy(), *data())
+        """
+    )
+    result = project.runpytest("--hptune-json=report.json")
+    record = load_json(project)["tests"][0]
+    counts = [len(t["scores"]) for t in record["trials"]]
+    assert min(counts) == 3 and max(counts) <= 5
+    assert record["fits"] == sum(counts) < 6 * 5
+    assert record["passed"] == (record["trials"] and record["gates"][0]["passed"])
+    result.assert_outcomes(passed=1) if record["passed"] else result.assert_outcomes(failed=1)
+
+
+def test_auto_from_the_command_line_and_its_errors(project):
+    project.makepyfile(
+        test_auto="""
+        import pytest
+        from models import FastModel, data
+
+        @pytest.mark.hptune(max_trials=2, executions_per_trial=3, min_score=0.1)
+        def test_it(hptune):
+            hptune.search(FastModel(), *data())
+        """
+    )
+    result = project.runpytest("--hptune-executions=auto", "--hptune-max-executions=4", "--hptune-json=report.json")
+    result.assert_outcomes(passed=1)
+    assert load_json(project)["tests"][0]["settings"]["executions_per_trial"] == "auto"
+    result = project.runpytest("--hptune-executions=often")
+    result.stderr.fnmatch_lines(["*--hptune-executions*expected an integer*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(executions_per_trial="auto", min_executions=1), "invalid min_executions=1 from test: expected an integer >= 2"),
+        (dict(executions_per_trial="auto", min_executions=5, max_executions=3), "min_executions=5 (from test) is above max_executions=3"),
+        (dict(executions_per_trial=3, max_executions=6), "max_executions=6 (from test) bounds executions_per_trial='auto'"),
+        (dict(executions_per_trial="sometimes"), "or 'auto'"),
+        (dict(tuner="sklearn", max_executions=6), "does not apply to tuner='sklearn'"),
+    ],
+)
+def test_bad_adaptive_settings_name_the_setting_and_the_fix(kwargs, message):
+    with pytest.raises(SettingError) as info:
+        _settings(**kwargs)
+    assert message in str(info.value)
+
+
+def test_a_session_wide_fixed_count_overrides_a_tests_auto_quietly():
+    marker = make_layer("marker", dict(executions_per_trial="auto", max_executions=6))
+    cli = Layer("--hptune-executions", {"executions_per_trial": 4})
+    settings = resolve([marker, cli])
+    assert not settings.adaptive and settings.first_executions == 4
+
+
+def test_undecided_names_only_the_gates_whose_interval_holds_the_threshold():
+    s = _settings(executions_per_trial="auto", min_score=0.5, max_std=0.2, max_executions=10)
+    assert gates.undecided(s, [0.9]) == ["min_score", "max_std"]  # one execution: nothing known
+    assert gates.undecided(s, [0.90, 0.91, 0.92]) == []
+    assert gates.undecided(s, [0.4, 0.6]) == ["min_score", "max_std"]
+    s = _settings(executions_per_trial="auto", min_worst=0.5)
+    assert gates.undecided(s, [0.1, 0.2]) == []  # worst gates never ask for more
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    margin=st.floats(0.0, 0.02),
+    confidence=st.sampled_from([0.8, 0.9, 0.95]),
+    high=st.integers(3, 10),
+)
+def test_stopping_at_the_first_decided_look_errs_no_more_than_one_minus_confidence(seed, margin, confidence, high):
+    """A true mean at or above the threshold: the procedure (add executions
+    while undecided, up to max_executions) decides "fail" at most 1 - c of
+    the time despite its repeated looks (here, far less: Bonferroni is
+    conservative and a wrong "fail" is one side of the interval)."""
+    rng = np.random.default_rng(seed)
+    s = _settings(executions_per_trial="auto", min_score=0.9, max_executions=high, confidence=confidence)
+    runs, wrong = 300, 0
+    for _ in range(runs):
+        scores = list(rng.normal(0.9 + margin, 0.02, 2))
+        while gates.undecided(s, scores) and len(scores) < high:
+            scores.append(rng.normal(0.9 + margin, 0.02))
+        if not gates.undecided(s, scores) and np.mean(scores) < 0.9:
+            wrong += 1
+    alpha = 1 - confidence
+    assert wrong / runs <= alpha + 4 * (alpha * (1 - alpha) / runs) ** 0.5
