@@ -1,8 +1,11 @@
 """Advice the gates can give after a search, beside their verdict:
 
 * a ``max_std`` below the binomial floor of the validation set (an accuracy
-  measured on n samples varies by about sqrt(p (1 - p) / n) by itself), which
-  no model can meet reliably: a warning (:class:`HptuneAdvice`);
+  measured on n samples estimates the true accuracy only to about
+  sqrt(p (1 - p) / n)): a warning (:class:`HptuneAdvice`). Across
+  cross-validation folds the floor is in the spread itself, so the gate cannot
+  be met reliably; on one fixed validation set the spread across seeds can be
+  smaller, but the gate then judges differences the set cannot resolve;
 * a ``max_std`` gate that passed although the std's confidence interval
   still reaches above it (too few executions to know): how many executions
   would show it;
@@ -48,8 +51,8 @@ def _length(x: Any) -> int | None:
 
 def validation_samples(settings: Settings, fit_args: Sequence[Any], fit_kwargs: dict, folds: int | None) -> int | None:
     """How many samples each execution's score is measured on, when the
-    arguments say: ``validation_data``, ``validation_split`` (Keras keeps the
-    last ceil-rounded share), or a cross-validation fold."""
+    arguments say: ``validation_data``, ``validation_split`` (Keras validates
+    on the last n - floor(n (1 - split)) rows), or a cross-validation fold."""
     x = fit_args[0] if fit_args else fit_kwargs.get("x", fit_kwargs.get("X"))
     if settings.tuner == "sklearn":
         n = _length(x)
@@ -61,7 +64,7 @@ def validation_samples(settings: Settings, fit_args: Sequence[Any], fit_kwargs: 
     if isinstance(split, (int, float)) and 0 < split < 1:
         n = _length(x)
         if n:
-            return n - int(math.ceil(n * (1 - split)))
+            return n - int(math.floor(n * (1 - split)))
     return None
 
 
@@ -82,15 +85,28 @@ def compute(settings: Settings, scores: Sequence[float], samples: int | None, co
     if settings.max_std is not None and samples and _is_accuracy(settings):
         floor = stats.binomial_floor(mean, samples)
         if settings.max_std < floor:
-            out.append({
-                "kind": "binomial_floor",
-                "text": (
-                    f"max_std={settings.max_std:g} (from {settings.sources.get('max_std')}) is below "
-                    f"the binomial floor of an accuracy of {mean:.4f} measured on {samples} "
-                    f"validation samples ({floor:.4f}): the gate cannot be met reliably; raise "
-                    f"max_std to {floor:.4f} or more, or validate on more samples"
-                ),
-            })
+            head = (
+                f"max_std={settings.max_std:g} (from {settings.sources.get('max_std')}) is below "
+                f"the binomial floor of an accuracy of {mean:.4f} measured on {samples} samples "
+                f"({floor:.4f})"
+            )
+            if settings.tuner == "sklearn":
+                # Each fold scores other samples: the floor is in the spread.
+                text = (
+                    f"{head}: each fold scores different samples, so the spread across folds "
+                    f"carries that much sampling noise and the gate cannot be met reliably; "
+                    f"raise max_std to {floor:.4f} or more, or use more data per fold"
+                )
+            else:
+                # One validation set for every seed: the spread across seeds
+                # can be smaller, but finer than the set can resolve.
+                text = (
+                    f"{head}: the spread across seeds on this one validation set can be smaller, "
+                    f"but the set itself only resolves the accuracy to about {floor:.4f}, so the "
+                    f"gate judges differences it cannot measure; validate on more samples "
+                    f"(or cross-validate), or raise max_std to {floor:.4f}"
+                )
+            out.append({"kind": "binomial_floor", "text": text})
     if n < 2 or std is None or std == 0:
         return out
     if settings.max_std is not None and std <= settings.max_std:

@@ -105,6 +105,7 @@ class Hptune:
             record["adaptive"] = {
                 "executions": len(judged.scores),
                 "undecided": gates_mod.undecided(settings, judged.scores),
+                "topped_up": result.topped_up,
             }
         if self._state.compare_baseline is not None and record["best_trial_id"] is not None:
             record["comparison"] = self._compare(record, settings)

@@ -322,6 +322,11 @@ def format_summary(records: Iterable[dict], width: int, verbose: bool) -> list[L
 
 def describe_neighbour(n: dict) -> str:
     """'learning_rate 0.001 -> 0.0001: 0.8123 (12.3 % worse)'."""
+    if n.get("reference"):
+        return (
+            f"the best configuration retrained from scratch: {n['mean']:.4f} (Hyperband "
+            "continued it from an earlier round; the drops are measured from this)"
+        )
     head = f"{n['name']} {_num(n['value'])} -> {_num(n['neighbour'])}: "
     if n.get("error"):
         return head + f"FAILED: {n['error']}"

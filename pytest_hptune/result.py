@@ -88,6 +88,8 @@ class SearchResult:
     # max_neighbour_drop: each one-step neighbour of the best configuration
     # (name, value, neighbour, scores, mean, drop, and error if it failed)
     neighbours: list[dict[str, Any]] | None = None
+    # executions_per_trial='auto': executions added to the best after the search
+    topped_up: int = 0
     _best_hp: Any = field(default=None, repr=False)
     _retrain: Any = field(default=None, repr=False)
 

@@ -947,6 +947,8 @@ def run_search(
         result = _search_here(tuner, settings, fit_args, fit_kwargs)
         result.resume = resume
     if result.best is not None and result.stopped_reason is None:
+        if settings.adaptive and settings.tuner != "hyperband":
+            result.topped_up = top_up_best(tuner, settings, result, fit_args, fit_kwargs)
         if settings.confirm:
             result.confirmation = confirm(tuner, settings, result, fit_args, fit_kwargs)
         if settings.max_neighbour_drop is not None:
@@ -1008,34 +1010,91 @@ def confirm(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwarg
         raise SearchError(f"a confirmation run of the best configuration failed: {exc}") from None
 
 
+def _with_value(best_hp, name: str, value):
+    """A copy of the best configuration with one value moved. Values that the
+    move activates (the other branch of a conditional scope) take their
+    defaults, so the neighbour is one step away, not a random one."""
+    hp = best_hp.copy()
+    hp.values[name] = value
+    changed = True
+    while changed:  # nested scopes open one level at a time
+        changed = False
+        for other in hp.space:
+            if other.name not in hp.values and hp.is_active(other):
+                hp.values[other.name] = other.default
+                changed = True
+    return hp
+
+
 def neighbours_of_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> list[dict]:
     """Every one-step neighbour of the best configuration (one hyperparameter
     moved, see ``sensitivity.neighbours``), trained with the best trial's own
     execution seeds (a paired comparison: only the hyperparameter differs),
-    with its relative drop from the best trial's mean."""
+    with its relative drop from the best trial's mean. A Hyperband trial that
+    continued an earlier round's model is not comparable with neighbours
+    trained from scratch: the best configuration is then retrained from
+    scratch with the same seeds, and the drops are measured from that."""
     from . import sensitivity
 
     best = result.best
     seeds = [execution_seed(settings.seed, best.trial_id, k) for k in range(len(best.scores))]
     direction = result.objective.direction
     space = {entry["name"]: entry for entry in result.search_space}
+    best_hp = result.best_hyperparameters
+    reference = best.mean
     out = []
+    if best_hp.values.get("tuner/trial_id"):
+        scores = _train_configuration(tuner, best_hp, seeds, result, fit_args, fit_kwargs)
+        reference = stats.mean(scores)
+        out.append({"name": None, "value": None, "neighbour": None, "scores": scores,
+                    "mean": reference, "drop": 0.0, "reference": True})
     for name, value in best.hyperparameters.items():
         if name not in space:
             continue
         for moved in sensitivity.neighbours(space[name], value):
-            hp = result.best_hyperparameters.copy()
-            hp.values[name] = moved
             entry = {"name": name, "value": value, "neighbour": moved}
             try:
+                hp = _with_value(best_hp, name, moved)
                 scores = _train_configuration(tuner, hp, seeds, result, fit_args, fit_kwargs)
-            except errors.FailedTrialError as exc:
-                entry.update(scores=[], mean=None, drop=None, error=str(exc))
+            except errors.FatalError:
+                raise
+            except Exception as exc:  # NaN, or a configuration that does not build
+                why = str(exc) if isinstance(exc, errors.FailedTrialError) else f"{type(exc).__name__}: {exc}"
+                entry.update(scores=[], mean=None, drop=None, error=why)
             else:
                 mean = stats.mean(scores)
-                entry.update(scores=scores, mean=mean, drop=sensitivity.relative_drop(best.mean, mean, direction))
+                entry.update(scores=scores, mean=mean, drop=sensitivity.relative_drop(reference, mean, direction))
             out.append(entry)
     return out
+
+
+def top_up_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> int:
+    """executions_per_trial='auto', after the search: a trial that finished
+    with its minimum executions can end up best (a lucky start, or a leader
+    that dipped). Add executions to the best trial, with its own next seeds,
+    while its verdict is undecided; re-rank after each, so that a trial that
+    falls behind hands over to the new best. Returns the fits added.
+    Not for Hyperband, whose trials continue earlier rounds' models."""
+    added = 0
+    oracle = tuner.oracle
+    while result.trials:
+        best = result.trials[0]
+        if len(best.scores) >= settings.max_executions or not gates.undecided(settings, best.scores):
+            break
+        hp = oracle.trials[best.trial_id].hyperparameters
+        seed = execution_seed(settings.seed, best.trial_id, len(best.scores))
+        try:
+            scores = _train_configuration(tuner, hp, [seed], result, fit_args, fit_kwargs)
+        except errors.FailedTrialError:
+            break  # the verdict stands on the executions that trained
+        added += 1
+        grown = dataclasses.replace(best, scores=best.scores + tuple(scores))
+        with tuning_directory_errors(tuner):
+            save_scores(tuner, best.trial_id, list(grown.scores))
+        result.trials = rank([grown] + result.trials[1:], result.objective)
+    if result.trials:
+        result._best_hp = oracle.trials[result.trials[0].trial_id].hyperparameters
+    return added
 
 
 def _serve_workers(tuner, settings, workers: Workers, project_dir: Path, resume):

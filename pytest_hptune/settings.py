@@ -647,6 +647,12 @@ def resolve(layers_low_to_high: list[Layer]) -> Settings:
                 f"confirm={values['confirm']} (from {sources['confirm']}) does not apply to "
                 "tuner='sklearn': its folds already score the configuration on every part of the data"
             )
+        if values.get("max_neighbour_drop") is not None:
+            raise SettingError(
+                f"max_neighbour_drop={values['max_neighbour_drop']} (from {sources['max_neighbour_drop']}) "
+                "does not apply to tuner='sklearn' yet: the neighbours are trained as Keras "
+                "executions; remove it (near_best / min_near_best_share do apply)"
+            )
     _adaptive_bounds(values, sources, per_test)
     settings = Settings(**values, sources=MappingProxyType(sources))
     tuner_from = f"tuner={settings.tuner!r} (from {sources.get('tuner', 'the default')})"
@@ -687,7 +693,9 @@ def _adaptive_bounds(values: dict, sources: dict, per_test: set) -> None:
     bounds = [name for name in ("min_executions", "max_executions") if name in values]
     if values.get("executions_per_trial") != AUTO:
         for name in bounds:
-            if name in per_test and "executions_per_trial" in per_test:
+            # Only a contradiction within one marker or one search() call:
+            # a higher layer's fixed count overrides a lower layer's 'auto'.
+            if name in per_test and sources.get(name) == sources.get("executions_per_trial"):
                 raise SettingError(
                     f"{name}={values[name]} (from {sources[name]}) bounds "
                     "executions_per_trial='auto', but executions_per_trial="

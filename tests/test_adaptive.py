@@ -68,7 +68,7 @@ def test_clear_verdicts_cost_the_minimum_and_a_close_call_gets_more(project):
     close = records["test_close_call"]
     # The first trial leads (nothing to compare with): it gets the maximum.
     assert max(len(t["scores"]) for t in close["trials"]) == 6
-    assert close["adaptive"] == {"executions": 6, "undecided": ["min_score"]}
+    assert close["adaptive"] == {"executions": 6, "undecided": ["min_score"], "topped_up": 0}
     result.stdout.fnmatch_lines(
         [
             "*executions auto (3-6): 6 fits; best trial * ran 3, enough to decide every gate*",
@@ -128,6 +128,7 @@ def test_auto_from_the_command_line_and_its_errors(project):
         (dict(executions_per_trial=3, max_executions=6), "max_executions=6 (from test) bounds executions_per_trial='auto'"),
         (dict(executions_per_trial="sometimes"), "or 'auto'"),
         (dict(tuner="sklearn", max_executions=6), "does not apply to tuner='sklearn'"),
+        (dict(tuner="sklearn", max_neighbour_drop=0.1), "max_neighbour_drop=0.1 (from test) does not apply to tuner='sklearn'"),
     ],
 )
 def test_bad_adaptive_settings_name_the_setting_and_the_fix(kwargs, message):
@@ -136,11 +137,39 @@ def test_bad_adaptive_settings_name_the_setting_and_the_fix(kwargs, message):
     assert message in str(info.value)
 
 
-def test_a_session_wide_fixed_count_overrides_a_tests_auto_quietly():
+def test_a_higher_layers_fixed_count_overrides_a_lower_layers_auto_quietly():
     marker = make_layer("marker", dict(executions_per_trial="auto", max_executions=6))
     cli = Layer("--hptune-executions", {"executions_per_trial": 4})
     settings = resolve([marker, cli])
     assert not settings.adaptive and settings.first_executions == 4
+    search = make_layer("hptune.search() argument", dict(executions_per_trial=5))
+    assert resolve([marker, search]).first_executions == 5
+
+
+def test_a_tightened_gate_on_a_resumed_search_tops_up_the_best_trial(project):
+    test = """
+        import pytest
+        from models import FastModel, data
+
+        @pytest.mark.hptune(max_trials=3, executions_per_trial="auto", max_executions=7, min_score=THRESHOLD)
+        def test_it(hptune):
+            hptune.search(FastModel(), *data())
+        """
+    project.makepyfile(test_auto=test.replace("THRESHOLD", "0.1"))
+    project.runpytest("--hptune-resume", "--hptune-json=report.json").assert_outcomes(passed=1)
+    first = load_json(project)["tests"][0]
+    assert [len(t["scores"]) for t in first["trials"]] == [3, 3, 3]
+    best = next(t for t in first["trials"] if t["trial_id"] == first["best_trial_id"])
+    # Resumed (gates are not part of the fingerprint), with a threshold at
+    # the best mean: undecided, so the best trial gets executions up to 7.
+    project.makepyfile(test_auto=test.replace("THRESHOLD", repr(best["mean"])))
+    project.runpytest("--hptune-resume", "--hptune-json=report.json")
+    second = load_json(project)["tests"][0]
+    assert second["resume"]["resumed"]
+    assert second["adaptive"]["topped_up"] >= 1
+    grown = next(t for t in second["trials"] if t["trial_id"] == second["best_trial_id"])
+    assert len(grown["scores"]) > 3 and grown["scores"][:3] == best["scores"] or grown["trial_id"] != best["trial_id"]
+    assert second["fits"] == 9 + second["adaptive"]["topped_up"]
 
 
 def test_undecided_names_only_the_gates_whose_interval_holds_the_threshold():

@@ -17,10 +17,10 @@ def _settings(**kwargs):
 def test_validation_samples_from_the_fit_arguments():
     keras = _settings()
     x = np.zeros((101, 3))
-    assert advice.validation_samples(keras, (x, x), {"validation_split": 0.2}, None) == 20
-    assert advice.validation_samples(keras, (), {"x": x, "validation_split": 0.5}, None) == 50
+    assert advice.validation_samples(keras, (x, x), {"validation_split": 0.2}, None) == 21  # as Keras splits
+    assert advice.validation_samples(keras, (), {"x": x, "validation_split": 0.5}, None) == 51
     assert advice.validation_samples(keras, (x,), {"validation_data": (x[:7], x[:7])}, None) == 7
-    assert advice.validation_samples(keras, ({"a": x}, x), {"validation_split": 0.1}, None) == 10
+    assert advice.validation_samples(keras, ({"a": x}, x), {"validation_split": 0.1}, None) == 11
     assert advice.validation_samples(keras, (iter([x]),), {"validation_split": 0.2}, None) is None
     assert advice.validation_samples(keras, (x,), {}, None) is None
     sklearn = _settings(tuner="sklearn", cv=4)
@@ -81,7 +81,7 @@ def test_advice_in_the_summary_the_json_and_a_warning(project):
     assert "binomial_floor" in kinds
     result.stdout.fnmatch_lines(
         [
-            "*HptuneAdvice: test_adv.py::test_it: max_std=0.01 (from hptune marker on test_adv.py::test_it) is below the binomial floor*30 validation samples*",
+            "*HptuneAdvice: test_adv.py::test_it: max_std=0.01 (from hptune marker on test_adv.py::test_it) is below the binomial floor*30 samples*",
         ]
     )
     result.stdout.fnmatch_lines(["*advice: max_std=0.01 (from hptune marker on test_adv.py::test_it) is below the"])

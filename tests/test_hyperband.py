@@ -16,7 +16,7 @@ def test_hyperband_end_to_end_budgets_and_full_budget_gates(project):
         from models import build_small as build, data
 
         @pytest.mark.hptune(tuner="hyperband", max_trials=4, max_epochs=9,
-                            executions_per_trial=2, min_score=0.0)
+                            executions_per_trial=2, min_score=0.0, max_neighbour_drop=2.0)
         def test_hb(hptune):
             result = hptune.search(build, *data(), validation_split=0.25)
             assert result.best.budget == 3
@@ -39,6 +39,14 @@ def test_hyperband_end_to_end_budgets_and_full_budget_gates(project):
     best = next(t for t in entry["trials"] if t["trial_id"] == entry["best_trial_id"])
     assert best["budget"] == 3
     assert set(best["hyperparameters"]) == {"units", "learning_rate"}
+    # The best continued a 1-epoch model: the neighbours (trained from
+    # scratch for 3 epochs) are measured from the best retrained from scratch.
+    reference, *moved = entry["neighbours"]
+    assert reference["reference"] and len(reference["scores"]) == 2
+    assert {n["name"] for n in moved} == {"units", "learning_rate"}
+    for n in moved:
+        assert n["drop"] == pytest.approx((reference["mean"] - n["mean"]) / reference["mean"])
+    result.stdout.fnmatch_lines(["*the best configuration retrained from scratch: 0.*"])
     result.stdout.fnmatch_lines(
         [
             "*hyperband search, objective val_accuracy (max), 4 trials x 2 executions",

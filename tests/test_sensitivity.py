@@ -169,3 +169,38 @@ def test_a_neighbour_that_fails_to_train_fails_the_gate_and_says_which(project):
             "*units 8 -> 4: FAILED: val_accuracy is nan",
         ]
     )
+
+
+def test_moving_a_conditional_parent_opens_the_other_branch_at_its_defaults(project):
+    project.makepyfile(
+        test_cond="""
+        import keras
+        import keras_tuner
+        import pytest
+        from models import data
+
+        class Model(keras_tuner.HyperModel):
+            def build(self, hp):
+                family = hp.Choice("family", ["a", "b"])
+                with hp.conditional_scope("family", ["a"]):
+                    if family == "a":
+                        hp.Choice("width", [1, 2])
+                with hp.conditional_scope("family", ["b"]):
+                    if family == "b":
+                        hp.Choice("depth", [3, 4], default=4)
+                return keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+
+            def fit(self, hp, model, *args, **kwargs):
+                if hp["family"] == "a":
+                    return {"val_accuracy": 0.8 + hp["width"] / 100}
+                return {"val_accuracy": 0.5 + hp["depth"] / 100}
+
+        @pytest.mark.hptune(max_trials=4, executions_per_trial=1, max_neighbour_drop=0.5)
+        def test_it(hptune):
+            result = hptune.search(Model(), *data())
+            (moved,) = [n for n in result.neighbours if n["name"] == "family"]
+            assert moved["neighbour"] == "b" and "error" not in moved
+            assert moved["mean"] == pytest.approx(0.54)  # depth at its default, 4
+        """
+    )
+    project.runpytest().assert_outcomes(passed=1)
