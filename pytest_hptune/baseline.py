@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -159,8 +160,13 @@ def compare(
     varies = len(new) >= 2 and len(old) >= 2 and (stats.std(new) > 0 or stats.std(old) > 0)
     if varies:
         shifted = [s + max_drop for s in new]
-        p_value = float(sps.ttest_ind(shifted, old, equal_var=False, alternative="less").pvalue)
-        interval = sps.ttest_ind(new, old, equal_var=False).confidence_interval(confidence)
+        with warnings.catch_warnings():
+            # Nearly identical scores: SciPy warns of precision loss in the
+            # moments; the test is still the right answer (and a user's
+            # -W error must not turn the comparison into a crash).
+            warnings.simplefilter("ignore", RuntimeWarning)
+            p_value = float(sps.ttest_ind(shifted, old, equal_var=False, alternative="less").pvalue)
+            interval = sps.ttest_ind(new, old, equal_var=False).confidence_interval(confidence)
         low, high = float(interval.low), float(interval.high)
     else:
         # No spread to test against (one execution, or identical scores):

@@ -24,6 +24,7 @@ def properties(record: dict, index: int) -> list[tuple[str, Any]]:
         ("trials", f"{completed}/{len(record['trials'])} completed"),
         ("passed", record["passed"]),
         ("duration_s", record["duration_s"]),
+        ("fits", record["fits"]),
     ]
     if best is not None:
         pairs += [

@@ -116,3 +116,16 @@ def test_p_improvement_and_interval():
     assert low < result["difference"] < high < 0
     same = baseline.compare([0.9], [0.9], "max", 0.0, 0.95)
     assert not same["regressed"] and same["method"] == "difference of the means"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    new=st.lists(st.sampled_from([0.90, 0.91, 0.92, 0.93]) | st.floats(0, 1), min_size=1, max_size=8),
+    old=st.lists(st.sampled_from([0.90, 0.91, 0.92, 0.93]) | st.floats(0, 1), min_size=1, max_size=8),
+)
+def test_p_improvement_is_the_share_of_pairs_won_ties_counting_half(new, old):
+    won = sum((a > b) + 0.5 * (a == b) for a in new for b in old) / (len(new) * len(old))
+    assert baseline.compare(new, old, "max", 0.0, 0.95)["p_improvement"] == pytest.approx(won)
+    # The other way round, and for a loss (lower is better): the complement.
+    assert baseline.compare(old, new, "max", 0.0, 0.95)["p_improvement"] == pytest.approx(1 - won)
+    assert baseline.compare(new, old, "min", 0.0, 0.95)["p_improvement"] == pytest.approx(1 - won)
