@@ -98,9 +98,6 @@ class Hptune:
             samples = advice.validation_samples(settings, data[0], data[1], folds)
             comparing = self._state.compare_baseline is not None
             record["advice"] = advice.compute(settings, judged.scores, samples, comparing)
-            for item in record["advice"]:
-                if item["kind"] == "binomial_floor":
-                    warnings.warn(advice.HptuneAdvice(f"{self._item.nodeid}: {item['text']}"), stacklevel=3)
         if settings.adaptive and judged and not result.confirmation:
             record["adaptive"] = {
                 "executions": len(judged.scores),
@@ -187,9 +184,9 @@ class Hptune:
             raise
         record = self._record(settings, result, error, started, directory, project, (fit_args, fit_kwargs))
 
-        problems = failure_message(record, result)
-        if problems:
-            pytest.fail(problems, pytrace=False)
+        problems = [failure_message(record, result), self._warn(record)]
+        if any(problems):
+            pytest.fail("\n".join(p for p in problems if p), pytrace=False)
         comparison = record.get("comparison")
         if comparison and comparison["status"] == "missing":
             if self._state.compare_strict:
@@ -197,6 +194,21 @@ class Hptune:
             pytest.skip(f"hptune: {comparison['reason']}")
         return result
 
+
+    def _warn(self, record: dict) -> str | None:
+        """The advice that is also a warning (HptuneAdvice), once the search
+        is recorded; under ``-W error::pytest_hptune.HptuneAdvice`` it fails
+        the test with its text (returned) instead of a traceback."""
+        from .advice import HptuneAdvice
+
+        for item in record.get("advice") or ():
+            if item["kind"] != "binomial_floor":
+                continue
+            try:
+                warnings.warn(HptuneAdvice(f"{self._item.nodeid}: {item['text']}"), stacklevel=3)
+            except HptuneAdvice as exc:
+                return f"hptune: {exc} (a warning turned into an error)"
+        return None
 
     def _progress(self):
         """A per-trial progress line for long searches, in the terminal while
@@ -355,7 +367,12 @@ def _robustness(settings, result) -> tuple[dict, dict]:
     values: dict[str, float | None] = {}
     notes: dict[str, str] = {}
     if settings.min_near_best_share is not None:
-        values["min_near_best_share"] = _near_best(settings, result)["share"]
+        near = _near_best(settings, result)
+        if near["of"] < 2:
+            values["min_near_best_share"] = None
+            notes["min_near_best_share"] = f"{near['of']} trial judged: a share needs 2 or more"
+        else:
+            values["min_near_best_share"] = near["share"]
     if settings.max_neighbour_drop is not None:
         neighbours = result.neighbours
         failed = [n for n in neighbours or () if n.get("error")]
@@ -366,7 +383,9 @@ def _robustness(settings, result) -> tuple[dict, dict]:
             values["max_neighbour_drop"] = None
             first = failed[0]
             notes["max_neighbour_drop"] = (
-                f"neighbour {first['name']}={first['neighbour']!r} failed to train: {first['error']}"
+                f"the best configuration retrained from scratch failed: {first['error']}"
+                if first.get("reference")
+                else f"neighbour {first['name']}={first['neighbour']!r} failed to train: {first['error']}"
             )
         else:
             # No neighbour at all (every hyperparameter Fixed): nothing drops.

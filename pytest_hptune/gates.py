@@ -90,7 +90,9 @@ def undecided(settings: Settings, scores) -> list[str]:
 
     * gates on the mean (min/max_score and the interval bounds): the
       threshold lies inside the mean's Student-t interval;
-    * max_std: the threshold lies inside the chi-square interval of the std.
+    * max_std: the threshold lies inside the chi-square interval of the std;
+    * all scores identical (below max_executions): nothing is known of the
+      spread yet, every gate is undecided.
 
     The worst-execution gates never ask for more executions: more of them can
     only lower the worst score, so a failure is final and a pass is judged on
@@ -101,7 +103,9 @@ def undecided(settings: Settings, scores) -> list[str]:
     decided look errs no more often than ``1 - c`` overall: repeated looks at
     a fixed level would decide wrongly more often (optional stopping)."""
     names = [n for n in MEAN_GATES + ("max_std",) if getattr(settings, n) is not None]
-    if len(scores) < 2:
+    if len(scores) < 2 or (len(set(scores)) == 1 and len(scores) < settings.max_executions):
+        # Identical scores (common with accuracies on small validation sets)
+        # say nothing about the spread: the intervals would be one point.
         return names
     confidence = look_confidence(settings)
     mean_bounds = stats.interval(scores, confidence)

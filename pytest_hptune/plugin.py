@@ -253,7 +253,7 @@ class Reporter:
             summary = report_markdown.append_step_summary(state.records)
             if summary is not None:
                 state.written.append(f"GitHub job summary: {summary}")
-        except OSError as exc:
+        except Exception as exc:  # a report never becomes an INTERNALERROR
             state.problems.append(f"could not append to ${report_markdown.STEP_SUMMARY}: {exc}")
 
     def pytest_terminal_summary(self, terminalreporter) -> None:

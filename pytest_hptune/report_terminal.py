@@ -322,6 +322,8 @@ def format_summary(records: Iterable[dict], width: int, verbose: bool) -> list[L
 
 def describe_neighbour(n: dict) -> str:
     """'learning_rate 0.001 -> 0.0001: 0.8123 (12.3 % worse)'."""
+    if n.get("reference") and n.get("error"):
+        return f"the best configuration retrained from scratch: FAILED: {n['error']}"
     if n.get("reference"):
         return (
             f"the best configuration retrained from scratch: {n['mean']:.4f} (Hyperband "

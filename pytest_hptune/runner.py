@@ -947,7 +947,7 @@ def run_search(
         result = _search_here(tuner, settings, fit_args, fit_kwargs)
         result.resume = resume
     if result.best is not None and result.stopped_reason is None:
-        if settings.adaptive and settings.tuner != "hyperband":
+        if settings.adaptive and settings.tuner != "hyperband" and not settings.confirm:
             result.topped_up = top_up_best(tuner, settings, result, fit_args, fit_kwargs)
         if settings.confirm:
             result.confirmation = confirm(tuner, settings, result, fit_args, fit_kwargs)
@@ -1044,28 +1044,40 @@ def neighbours_of_best(tuner, settings: Settings, result: SearchResult, fit_args
     reference = best.mean
     out = []
     if best_hp.values.get("tuner/trial_id"):
-        scores = _train_configuration(tuner, best_hp, seeds, result, fit_args, fit_kwargs)
-        reference = stats.mean(scores)
-        out.append({"name": None, "value": None, "neighbour": None, "scores": scores,
-                    "mean": reference, "drop": 0.0, "reference": True})
+        entry = {"name": None, "value": None, "neighbour": None, "reference": True}
+        error = _train_into(entry, tuner, best_hp, seeds, result, fit_args, fit_kwargs)
+        out.append(entry)
+        if error:
+            return out  # nothing to measure the drops from
+        reference = entry["mean"]
+        entry["drop"] = 0.0
     for name, value in best.hyperparameters.items():
         if name not in space:
             continue
         for moved in sensitivity.neighbours(space[name], value):
             entry = {"name": name, "value": value, "neighbour": moved}
-            try:
-                hp = _with_value(best_hp, name, moved)
-                scores = _train_configuration(tuner, hp, seeds, result, fit_args, fit_kwargs)
-            except errors.FatalError:
-                raise
-            except Exception as exc:  # NaN, or a configuration that does not build
-                why = str(exc) if isinstance(exc, errors.FailedTrialError) else f"{type(exc).__name__}: {exc}"
-                entry.update(scores=[], mean=None, drop=None, error=why)
-            else:
-                mean = stats.mean(scores)
-                entry.update(scores=scores, mean=mean, drop=sensitivity.relative_drop(reference, mean, direction))
+            if not _train_into(entry, tuner, (best_hp, name, moved), seeds, result, fit_args, fit_kwargs):
+                entry["drop"] = sensitivity.relative_drop(reference, entry["mean"], direction)
             out.append(entry)
     return out
+
+
+def _train_into(entry: dict, tuner, hp, seeds, result, fit_args, fit_kwargs) -> str | None:
+    """Train one configuration (``hp``, or (best_hp, name, value) to move one
+    value) into ``entry``: scores and mean, or the error (a NaN, or a
+    configuration that does not build), which is also returned."""
+    try:
+        if isinstance(hp, tuple):
+            hp = _with_value(*hp)
+        scores = _train_configuration(tuner, hp, seeds, result, fit_args, fit_kwargs)
+    except errors.FatalError:
+        raise
+    except Exception as exc:
+        why = str(exc) if isinstance(exc, errors.FailedTrialError) else f"{type(exc).__name__}: {exc}"
+        entry.update(scores=[], mean=None, drop=None, error=why)
+        return why
+    entry.update(scores=scores, mean=stats.mean(scores))
+    return None
 
 
 def top_up_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> int:
@@ -1091,7 +1103,9 @@ def top_up_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_k
         grown = dataclasses.replace(best, scores=best.scores + tuple(scores))
         with tuning_directory_errors(tuner):
             save_scores(tuner, best.trial_id, list(grown.scores))
-        result.trials = rank([grown] + result.trials[1:], result.objective)
+        # Ties keep trial order, as in collect().
+        ordered = sorted([grown] + result.trials[1:], key=lambda t: trial_order(t.trial_id))
+        result.trials = rank(ordered, result.objective)
     if result.trials:
         result._best_hp = oracle.trials[result.trials[0].trial_id].hyperparameters
     return added

@@ -177,6 +177,9 @@ def test_undecided_names_only_the_gates_whose_interval_holds_the_threshold():
     assert gates.undecided(s, [0.9]) == ["min_score", "max_std"]  # one execution: nothing known
     assert gates.undecided(s, [0.90, 0.91, 0.92]) == []
     assert gates.undecided(s, [0.4, 0.6]) == ["min_score", "max_std"]
+    # Identical scores say nothing of the spread, until max_executions.
+    assert gates.undecided(s, [0.9, 0.9, 0.9]) == ["min_score", "max_std"]
+    assert gates.undecided(_settings(executions_per_trial="auto", min_score=0.5, max_executions=3), [0.9] * 3) == []
     s = _settings(executions_per_trial="auto", min_worst=0.5)
     assert gates.undecided(s, [0.1, 0.2]) == []  # worst gates never ask for more
 

@@ -85,5 +85,10 @@ def test_advice_in_the_summary_the_json_and_a_warning(project):
         ]
     )
     result.stdout.fnmatch_lines(["*advice: max_std=0.01 (from hptune marker on test_adv.py::test_it) is below the"])
-    result = project.runpytest("-W", "error::pytest_hptune.HptuneAdvice")
+    # As an error: the test fails with the advice (no traceback), and the
+    # search is still recorded.
+    result = project.runpytest("-W", "error::pytest_hptune.HptuneAdvice", "--hptune-json=strict.json")
     result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*hptune: test_adv.py::test_it: max_std=0.01 * (a warning turned into an error)"])
+    assert len(load_json(project, "strict.json")["tests"]) == 1
+    result.stdout.no_fnmatch_line("*Traceback*")

@@ -204,3 +204,28 @@ def test_moving_a_conditional_parent_opens_the_other_branch_at_its_defaults(proj
         """
     )
     project.runpytest().assert_outcomes(passed=1)
+
+
+def _result(means, neighbours=None):
+    from types import SimpleNamespace
+
+    from pytest_hptune.result import TrialResult
+
+    trials = [TrialResult(str(i), {}, (m,), "COMPLETED") for i, m in enumerate(means)]
+    return SimpleNamespace(trials=trials, best=trials[0] if trials else None, neighbours=neighbours)
+
+
+def test_robustness_values_that_cannot_be_judged_fail_with_a_reason():
+    from pytest_hptune.fixture import _robustness
+    from pytest_hptune.settings import resolve
+
+    settings = resolve([make_layer("m", {"min_near_best_share": 0.1, "max_neighbour_drop": 0.1})])
+    values, notes = _robustness(settings, _result([0.9]))
+    assert values == {"min_near_best_share": None, "max_neighbour_drop": None}
+    assert notes["min_near_best_share"] == "1 trial judged: a share needs 2 or more"
+    assert notes["max_neighbour_drop"] == "the neighbours were not trained"
+    failed_reference = [{"name": None, "value": None, "neighbour": None, "reference": True,
+                         "scores": [], "mean": None, "drop": None, "error": "loss is nan at epoch 1"}]
+    values, notes = _robustness(settings, _result([0.9, 0.895], failed_reference))
+    assert values == {"min_near_best_share": 1.0, "max_neighbour_drop": None}
+    assert notes["max_neighbour_drop"] == "the best configuration retrained from scratch failed: loss is nan at epoch 1"
