@@ -207,3 +207,35 @@ def test_stopping_at_the_first_decided_look_errs_no_more_than_one_minus_confiden
             wrong += 1
     alpha = 1 - confidence
     assert wrong / runs <= alpha + 4 * (alpha * (1 - alpha) / runs) ** 0.5
+
+
+def test_only_a_leading_full_budget_trial_gets_more_executions(heavy_modules):
+    """hptune_more's rule, on stand-ins for Keras Tuner's trial and oracle:
+    under Hyperband only full-budget trials lead, and only against the
+    completed full-budget trials."""
+    from types import SimpleNamespace
+
+    import keras_tuner
+
+    from pytest_hptune.runner import HptuneTunerMixin
+
+    def trial(trial_id, epochs, score=None):
+        return SimpleNamespace(trial_id=trial_id, score=score,
+                               hyperparameters=SimpleNamespace(values={"tuner/epochs": epochs}))
+
+    def tuner(*completed, max_executions=5):
+        settings = _settings(executions_per_trial="auto", min_executions=2, max_executions=max_executions,
+                             min_score=0.9)
+        best_first = sorted(completed, key=lambda t: -t.score)
+        oracle = SimpleNamespace(objective=keras_tuner.Objective("val_accuracy", "max"),
+                                 get_best_trials=lambda n: best_first[:n])
+        return SimpleNamespace(hptune_settings=settings, hptune_full_budget=3, oracle=oracle)
+
+    close = [0.88, 0.92]  # mean 0.90, the threshold: undecided
+    more = HptuneTunerMixin.hptune_more
+    assert more(tuner(), trial("5", 3), close)  # nothing completed: it leads
+    assert not more(tuner(), trial("5", 1), close)  # a partial budget never leads
+    assert not more(tuner(trial("1", 3, 0.95)), trial("5", 3), close)  # behind a full-budget trial
+    assert more(tuner(trial("1", 1, 0.99), trial("2", 3, 0.85)), trial("5", 3), close)  # partials ignored
+    assert not more(tuner(), trial("5", 3), [0.99, 0.991])  # decided
+    assert not more(tuner(max_executions=2), trial("5", 3), close)  # at the maximum
