@@ -2,7 +2,6 @@
 gate, and how many executions detect a drop (power analysis)."""
 
 import numpy as np
-import pytest
 
 from pytest_hptune import advice, stats
 from pytest_hptune.settings import make_layer, resolve

@@ -1,10 +1,8 @@
 """End-to-end checks that need real Keras training (tiny models, 1 epoch)."""
 
 import json
-import os
 import sys
 
-import pytest
 
 
 def test_objective_missing_fails_after_the_first_execution(project, monkeypatch):

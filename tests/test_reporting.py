@@ -1,6 +1,5 @@
 """Statistics, gates and the terminal table (no Keras involved)."""
 
-import math
 
 import numpy as np
 import pytest

@@ -4,7 +4,6 @@ import math
 
 import pytest
 from hypothesis import find, given, settings
-from hypothesis import strategies as st
 
 
 def build(hp):
