@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from . import advice
 from . import gates as gates_mod
 from . import report_junit, stats
 from .report_terminal import describe_neighbour, format_search
@@ -92,8 +93,6 @@ class Hptune:
         )
         record["search"] = self._searches - 1
         if judged:
-            from . import advice
-
             folds = (result.tuner_info or {}).get("folds")
             samples = advice.validation_samples(settings, data[0], data[1], folds)
             comparing = self._state.compare_baseline is not None
@@ -199,14 +198,12 @@ class Hptune:
         """The advice that is also a warning (HptuneAdvice), once the search
         is recorded; under ``-W error::pytest_hptune.HptuneAdvice`` it fails
         the test with its text (returned) instead of a traceback."""
-        from .advice import HptuneAdvice
-
         for item in record.get("advice") or ():
             if item["kind"] != "binomial_floor":
                 continue
             try:
-                warnings.warn(HptuneAdvice(f"{self._item.nodeid}: {item['text']}"), stacklevel=3)
-            except HptuneAdvice as exc:
+                warnings.warn(advice.HptuneAdvice(f"{self._item.nodeid}: {item['text']}"), stacklevel=3)
+            except advice.HptuneAdvice as exc:
                 return f"hptune: {exc} (a warning turned into an error)"
         return None
 
@@ -398,8 +395,6 @@ def _expected_best(settings, result) -> dict | None:
     expected best trial mean at smaller and larger budgets."""
     if settings.tuner != "random" or not result or len(result.trials) < 2:
         return None
-    from . import stats
-
     means = [t.mean for t in result.trials]
     n = len(means)
     budgets = sorted({1, max(1, n // 2), n, 2 * n, 4 * n})
@@ -409,8 +404,6 @@ def _expected_best(settings, result) -> dict | None:
 def _confirmation(result) -> dict | None:
     if not result or not result.confirmation or not result.best:
         return None
-    from . import stats
-
     mean = stats.mean(result.confirmation)
     return {
         "scores": list(result.confirmation),

@@ -77,24 +77,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help=f"{RESUME_HELP} (ini: hptune_resume)",
     )
     parser.addini("hptune_resume", RESUME_HELP, type="bool", default=False)
-    group.addoption(
-        "--hptune-workers",
-        dest=dest("workers"),
-        metavar="N",
-        type=_converter(parse_workers, "--hptune-workers"),
-        default=None,
-        help=f"{WORKERS_HELP} (ini: hptune_workers)",
-    )
-    parser.addini("hptune_workers", WORKERS_HELP, type="string", default="")
-    group.addoption(
-        "--hptune-chief",
-        dest=dest("chief"),
-        metavar="HOST:PORT",
-        type=_converter(parse_chief, "--hptune-chief"),
-        default=None,
-        help=f"{CHIEF_HELP} (ini: hptune_chief)",
-    )
-    parser.addini("hptune_chief", CHIEF_HELP, type="string", default="")
+    for option, parse, metavar, text in (
+        ("workers", parse_workers, "N", WORKERS_HELP),
+        ("chief", parse_chief, "HOST:PORT", CHIEF_HELP),
+    ):
+        group.addoption(
+            f"--hptune-{option}",
+            dest=dest(option),
+            metavar=metavar,
+            type=_converter(parse, f"--hptune-{option}"),
+            default=None,
+            help=f"{text} (ini: hptune_{option})",
+        )
+        parser.addini(f"hptune_{option}", text, type="string", default="")
     for option, text in (("save-baseline", SAVE_BASELINE_HELP), ("compare", COMPARE_HELP)):
         group.addoption(
             f"--hptune-{option}",

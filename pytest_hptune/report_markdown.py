@@ -9,7 +9,7 @@ from typing import Any, Iterable
 
 from .gates import describe
 from .settings import executions_text
-from .report_terminal import describe_neighbour, format_hyperparameters, format_order, trial_cells
+from .report_terminal import format_hyperparameters, format_order, robustness_lines, trial_cells
 
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
@@ -55,8 +55,7 @@ def render(records: Iterable[dict]) -> str:
                 f"| {best} | {trial['trial_id']} | {stat} | {trial['status']} | {_cell(detail)} "
                 f"| {_cell(format_hyperparameters(trial['hyperparameters']))} |"
             )
-        extra = [f"- one step from the best: {_cell(describe_neighbour(n))}" for n in record.get("neighbours") or ()]
-        extra += [f"- advice: {_cell(item['text'])}" for item in record.get("advice") or ()]
+        extra = [f"- {_cell(line)}" for line in robustness_lines(record)]
         if record["gates"] or record.get("comparison") or extra:
             lines.append("")
             lines.extend(extra)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .gates import describe
-from .report_terminal import describe_neighbour, format_hyperparameters, format_order, trial_cells
+from .report_terminal import format_hyperparameters, format_order, robustness_lines, trial_cells
 
 
 class PlotUnavailable(Exception):
@@ -134,10 +134,7 @@ def render_html(records: Iterable[dict]) -> str:
                 f"<td>{esc(detail)}</td><td>{esc(format_hyperparameters(trial['hyperparameters']))}</td></tr>"
             )
         parts.append("</table><ul>")
-        for n in record.get("neighbours") or ():
-            parts.append(f"<li>one step from the best: {esc(describe_neighbour(n))}</li>")
-        for item in record.get("advice") or ():
-            parts.append(f"<li>advice: {esc(item['text'])}</li>")
+        parts.extend(f"<li>{esc(line)}</li>" for line in robustness_lines(record))
         for gate in record["gates"]:
             parts.append(f"<li>gate <code>{esc(gate['name'])}</code>: {esc(describe(gate))}</li>")
         if record.get("comparison"):

@@ -228,7 +228,6 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
         lines.append(("  no trial completed: the test fails", {"red": True}))
     adaptive = record.get("adaptive")
     if adaptive:
-        s = record["settings"]
         text = (
             f"executions auto ({s['min_executions']}-{s['max_executions']}): {record['fits']} fits; "
             f"best trial {record['best_trial_id']} ran {adaptive['executions']}, "
@@ -335,3 +334,11 @@ def describe_neighbour(n: dict) -> str:
     drop = n["drop"]
     how = f"{abs(drop):.1%} " + ("worse" if drop > 0 else "better") if drop else "the same"
     return head + f"{n['mean']:.4f} ({how})"
+
+
+def robustness_lines(record: dict) -> list[str]:
+    """The neighbours and the advice of a search as plain lines, for the
+    Markdown and HTML reports."""
+    lines = [f"one step from the best: {describe_neighbour(n)}" for n in record.get("neighbours") or ()]
+    lines += [f"advice: {item['text']}" for item in record.get("advice") or ()]
+    return lines

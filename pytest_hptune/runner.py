@@ -1043,11 +1043,14 @@ def neighbours_of_best(tuner, settings: Settings, result: SearchResult, fit_args
     best_hp = result.best_hyperparameters
     reference = best.mean
     out = []
+
+    def train(hp):
+        return _train_configuration(tuner, hp, seeds, result, fit_args, fit_kwargs)
+
     if best_hp.values.get("tuner/trial_id"):
         entry = {"name": None, "value": None, "neighbour": None, "reference": True}
-        error = _train_into(entry, tuner, best_hp, seeds, result, fit_args, fit_kwargs)
         out.append(entry)
-        if error:
+        if _train_into(entry, lambda: train(best_hp)):
             return out  # nothing to measure the drops from
         reference = entry["mean"]
         entry["drop"] = 0.0
@@ -1056,20 +1059,18 @@ def neighbours_of_best(tuner, settings: Settings, result: SearchResult, fit_args
             continue
         for moved in sensitivity.neighbours(space[name], value):
             entry = {"name": name, "value": value, "neighbour": moved}
-            if not _train_into(entry, tuner, (best_hp, name, moved), seeds, result, fit_args, fit_kwargs):
+            if not _train_into(entry, lambda: train(_with_value(best_hp, name, moved))):
                 entry["drop"] = sensitivity.relative_drop(reference, entry["mean"], direction)
             out.append(entry)
     return out
 
 
-def _train_into(entry: dict, tuner, hp, seeds, result, fit_args, fit_kwargs) -> str | None:
-    """Train one configuration (``hp``, or (best_hp, name, value) to move one
-    value) into ``entry``: scores and mean, or the error (a NaN, or a
-    configuration that does not build), which is also returned."""
+def _train_into(entry: dict, train) -> str | None:
+    """Run ``train()`` (a configuration's scores) into ``entry``: scores and
+    mean, or the error (a NaN, or a configuration that does not build),
+    which is also returned."""
     try:
-        if isinstance(hp, tuple):
-            hp = _with_value(*hp)
-        scores = _train_configuration(tuner, hp, seeds, result, fit_args, fit_kwargs)
+        scores = train()
     except errors.FatalError:
         raise
     except Exception as exc:
