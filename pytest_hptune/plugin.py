@@ -12,7 +12,7 @@ import warnings
 
 import pytest
 
-from . import baseline, report_json, report_markdown
+from . import baseline, quiet, report_json, report_markdown
 from .fixture import Hptune, marker_layer
 from .report_terminal import format_summary
 from .settings import (
@@ -121,7 +121,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # TensorFlow reads this once, at its import, which may come from the
     # user's own modules during collection: set it now (a user's value wins).
     # Only an environment variable: nothing heavy is imported here.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+        quiet.install()
     state = SessionState.from_config(config)
     config.stash[STATE] = state
     config.pluginmanager.register(Reporter(config, state), "hptune-reporter")

@@ -1,0 +1,43 @@
+"""The start-up filter drops TensorFlow's known notices and nothing else."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+from pytest_hptune import quiet
+
+
+def test_filtered_fd_passes_other_lines_through_in_order(tmp_path):
+    script = textwrap.dedent(
+        """
+        import os
+        from pytest_hptune.quiet import filtered_fd
+        with filtered_fd():
+            os.write(2, b"first\\n")
+            os.write(2, b"I0000 port.cc:153] oneDNN custom operations are on. blah\\n")
+            os.write(2, b"second\\n")
+        os.write(2, b"after\\n")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True)
+    assert done.stderr == b"first\nsecond\nafter\n"
+
+
+def test_keep_drops_only_known_notices():
+    assert not quiet.keep(b"I0000 port.cc:153] oneDNN custom operations are on.\n")
+    assert quiet.keep(b"Traceback (most recent call last):\n")
+
+
+def test_install_is_a_no_op_once_tensorflow_is_loaded(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tensorflow", object())
+    before = list(sys.meta_path)
+    quiet.install()
+    assert sys.meta_path == before
+
+
+def test_the_first_tensorflow_import_is_filtered():
+    script = "from pytest_hptune import quiet; quiet.install(); import tensorflow"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, env=env, check=True)
+    assert b"oneDNN" not in done.stderr and b"InitializeLog" not in done.stderr
