@@ -6,6 +6,6 @@ search runs.
 
 __version__ = "0.1.0"
 
-from .advice import HptuneAdvice  # noqa: E402
+from .verdict.advice import HptuneAdvice  # noqa: E402
 
 __all__ = ["HptuneAdvice", "__version__"]

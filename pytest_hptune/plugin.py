@@ -12,9 +12,12 @@ import warnings
 
 import pytest
 
-from . import baseline, quiet, report_json, report_markdown
+from . import quiet
+from .reports import baseline_file as baseline
+from .reports import json_file as report_json
+from .reports import markdown as report_markdown
 from .fixture import Hptune, marker_layer
-from .report_terminal import format_summary
+from .reports.terminal import format_summary
 from .settings import (
     CHIEF_HELP,
     COMPARE_HELP,
@@ -198,13 +201,13 @@ def pytest_runtest_makereport(item: pytest.Item, call):
 
 
 def _write_plots(directory, records) -> None:
-    from . import report_plot  # matplotlib: only when asked for
+    from .reports import plot as report_plot  # matplotlib: only when asked for
 
     report_plot.write_pngs(directory, records)
 
 
 def _write_html(path, records) -> None:
-    from . import report_plot
+    from .reports import plot as report_plot
 
     report_plot.write_html(path, records)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from . import baseline
+from .reports import baseline_file as baseline
 
 from .settings import (
     OPTION_SETTINGS,

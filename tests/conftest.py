@@ -110,7 +110,7 @@ def heavy_modules():
     import keras  # noqa: F401
     import keras_tuner  # noqa: F401
 
-    import pytest_hptune.runner  # noqa: F401
+    import pytest_hptune.engine.search  # noqa: F401
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_hptune import gates
+from pytest_hptune import adaptive
 from pytest_hptune.settings import Layer, SettingError, make_layer, resolve
 
 from conftest import load_json
@@ -174,14 +174,14 @@ def test_a_tightened_gate_on_a_resumed_search_tops_up_the_best_trial(project):
 
 def test_undecided_names_only_the_gates_whose_interval_holds_the_threshold():
     s = _settings(executions_per_trial="auto", min_score=0.5, max_std=0.2, max_executions=10)
-    assert gates.undecided(s, [0.9]) == ["min_score", "max_std"]  # one execution: nothing known
-    assert gates.undecided(s, [0.90, 0.91, 0.92]) == []
-    assert gates.undecided(s, [0.4, 0.6]) == ["min_score", "max_std"]
+    assert adaptive.undecided(s, [0.9]) == ["min_score", "max_std"]  # one execution: nothing known
+    assert adaptive.undecided(s, [0.90, 0.91, 0.92]) == []
+    assert adaptive.undecided(s, [0.4, 0.6]) == ["min_score", "max_std"]
     # Identical scores say nothing of the spread, until max_executions.
-    assert gates.undecided(s, [0.9, 0.9, 0.9]) == ["min_score", "max_std"]
-    assert gates.undecided(_settings(executions_per_trial="auto", min_score=0.5, max_executions=3), [0.9] * 3) == []
+    assert adaptive.undecided(s, [0.9, 0.9, 0.9]) == ["min_score", "max_std"]
+    assert adaptive.undecided(_settings(executions_per_trial="auto", min_score=0.5, max_executions=3), [0.9] * 3) == []
     s = _settings(executions_per_trial="auto", min_worst=0.5)
-    assert gates.undecided(s, [0.1, 0.2]) == []  # worst gates never ask for more
+    assert adaptive.undecided(s, [0.1, 0.2]) == []  # worst gates never ask for more
 
 
 @settings(max_examples=6, deadline=None)
@@ -201,9 +201,9 @@ def test_stopping_at_the_first_decided_look_errs_no_more_than_one_minus_confiden
     runs, wrong = 300, 0
     for _ in range(runs):
         scores = list(rng.normal(0.9 + margin, 0.02, 2))
-        while gates.undecided(s, scores) and len(scores) < high:
+        while adaptive.undecided(s, scores) and len(scores) < high:
             scores.append(rng.normal(0.9 + margin, 0.02))
-        if not gates.undecided(s, scores) and np.mean(scores) < 0.9:
+        if not adaptive.undecided(s, scores) and np.mean(scores) < 0.9:
             wrong += 1
     alpha = 1 - confidence
     assert wrong / runs <= alpha + 4 * (alpha * (1 - alpha) / runs) ** 0.5
@@ -217,7 +217,7 @@ def test_only_a_leading_full_budget_trial_gets_more_executions(heavy_modules):
 
     import keras_tuner
 
-    from pytest_hptune.runner import HptuneTunerMixin
+    from pytest_hptune.engine.tuners import HptuneTunerMixin
 
     def trial(trial_id, epochs, score=None):
         return SimpleNamespace(trial_id=trial_id, score=score,

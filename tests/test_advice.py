@@ -3,7 +3,8 @@ gate, and how many executions detect a drop (power analysis)."""
 
 import numpy as np
 
-from pytest_hptune import advice, stats
+from pytest_hptune import stats
+from pytest_hptune.verdict import advice
 from pytest_hptune.settings import make_layer, resolve
 
 from conftest import load_json

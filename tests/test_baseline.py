@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_hptune import baseline
+from pytest_hptune.verdict import compare as baseline
 
 TEST = """
 import pytest

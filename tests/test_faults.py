@@ -31,12 +31,12 @@ def test_a_tuning_directory_that_cannot_be_created_fails_before_training(project
 
 
 def test_a_disk_that_fills_up_mid_search_stops_it_with_one_reason(project, monkeypatch):
-    from pytest_hptune import runner
+    from pytest_hptune.engine import tuners
 
     def full(*args):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(runner, "save_scores", full)
+    monkeypatch.setattr(tuners, "save_scores", full)
     project.makepyfile(test_full=TEST)
     result = project.runpytest("--hptune-json=report.json")
     result.assert_outcomes(failed=1)
@@ -54,7 +54,7 @@ def test_a_disk_that_fills_up_mid_search_stops_it_with_one_reason(project, monke
 def test_tensorflow_file_system_errors_count_as_directory_errors(heavy_modules, words):
     import tensorflow as tf
 
-    from pytest_hptune.runner import is_directory_error
+    from pytest_hptune.engine.failures import is_directory_error
 
     assert is_directory_error(tf.errors.PermissionDeniedError(None, None, f"x: {words}"))
     assert not is_directory_error(ValueError(words))

@@ -88,7 +88,7 @@ def test_hyperband_settings_are_checked_against_the_tuner(project, marker, expec
 def oracle(heavy_modules, budget, max_epochs, factor):
     import keras_tuner
 
-    from pytest_hptune.runner import HptuneHyperbandOracle
+    from pytest_hptune.engine.hyperband import HptuneHyperbandOracle
 
     return HptuneHyperbandOracle(
         keras_tuner.Objective("score", "max"),

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_hptune import gates, stats
-from pytest_hptune.report_terminal import format_search
+from pytest_hptune import stats
+from pytest_hptune.verdict import gates
+from pytest_hptune.reports.terminal import format_search
 from pytest_hptune.result import COMPLETED, Objective, TrialResult, rank
 from pytest_hptune.settings import resolve, Layer
 
@@ -126,7 +127,7 @@ def test_summary_caps_rows_without_verbose():
 
 
 def test_hyperband_without_a_full_budget_trial_fails_and_says_why():
-    from pytest_hptune.fixture import failure_message
+    from pytest_hptune.verdict.message import failure_message
     from pytest_hptune.result import SearchResult
 
     partial = TrialResult("0", {"units": 4}, (0.7,), COMPLETED, budget=3)

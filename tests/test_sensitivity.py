@@ -216,7 +216,7 @@ def _result(means, neighbours=None):
 
 
 def test_robustness_values_that_cannot_be_judged_fail_with_a_reason():
-    from pytest_hptune.fixture import _robustness
+    from pytest_hptune.verdict.record import robustness as _robustness
     from pytest_hptune.settings import resolve
 
     settings = resolve([make_layer("m", {"min_near_best_share": 0.1, "max_neighbour_drop": 0.1})])

@@ -10,17 +10,15 @@ from __future__ import annotations
 import textwrap
 from typing import Any, Iterable
 
-from .gates import describe
-from .settings import executions_text
+from ..settings import executions_text
+from ..verdict.gates import describe
+from ..verdict.message import describe_neighbour
+from ..verdict.message import num as _num
 
 Line = tuple[str, dict]
 MAX_ROWS = 10  # trials shown per search without -v
 
 
-def _num(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
 
 
 def format_hyperparameters(values: dict[str, Any]) -> str:
@@ -282,7 +280,7 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
         )
     comparison = record.get("comparison")
     if comparison:
-        from .baseline import describe as describe_comparison
+        from ..verdict.compare import describe as describe_comparison
 
         bad = comparison["status"] == "regressed"
         wrapped = textwrap.wrap(
@@ -319,21 +317,6 @@ def format_summary(records: Iterable[dict], width: int, verbose: bool) -> list[L
     return out
 
 
-def describe_neighbour(n: dict) -> str:
-    """'learning_rate 0.001 -> 0.0001: 0.8123 (12.3 % worse)'."""
-    if n.get("reference") and n.get("error"):
-        return f"the best configuration retrained from scratch: FAILED: {n['error']}"
-    if n.get("reference"):
-        return (
-            f"the best configuration retrained from scratch: {n['mean']:.4f} (Hyperband "
-            "continued it from an earlier round; the drops are measured from this)"
-        )
-    head = f"{n['name']} {_num(n['value'])} -> {_num(n['neighbour'])}: "
-    if n.get("error"):
-        return head + f"FAILED: {n['error']}"
-    drop = n["drop"]
-    how = f"{abs(drop):.1%} " + ("worse" if drop > 0 else "better") if drop else "the same"
-    return head + f"{n['mean']:.4f} ({how})"
 
 
 def robustness_lines(record: dict) -> list[str]:

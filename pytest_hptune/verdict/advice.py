@@ -20,8 +20,8 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from . import stats
-from .settings import Settings
+from .. import stats
+from ..settings import Settings
 
 POWER = 0.8
 

@@ -15,8 +15,9 @@ import re
 from pathlib import Path
 from typing import Iterable
 
-from .gates import describe
-from .report_terminal import format_hyperparameters, format_order, robustness_lines, trial_cells
+from ..atomic import write_bytes, write_text
+from ..verdict.gates import describe
+from .terminal import format_hyperparameters, format_order, robustness_lines, trial_cells
 
 
 class PlotUnavailable(Exception):
@@ -93,7 +94,7 @@ def write_pngs(directory: Path, records: Iterable[dict]) -> list[Path]:
         if not record["trials"]:
             continue
         path = directory / filename(record)
-        path.write_bytes(render_png(record))
+        write_bytes(path, render_png(record))
         paths.append(path)
     return paths
 
@@ -138,7 +139,7 @@ def render_html(records: Iterable[dict]) -> str:
         for gate in record["gates"]:
             parts.append(f"<li>gate <code>{esc(gate['name'])}</code>: {esc(describe(gate))}</li>")
         if record.get("comparison"):
-            from .baseline import describe as describe_comparison
+            from ..verdict.compare import describe as describe_comparison
 
             parts.append(f"<li>baseline: {esc(describe_comparison(record['comparison']))}</li>")
         parts.append("</ul>")
@@ -148,4 +149,4 @@ def render_html(records: Iterable[dict]) -> str:
 
 def write_html(path: Path, records: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(records), encoding="utf-8")
+    write_text(path, render_html(records))

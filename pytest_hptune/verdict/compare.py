@@ -1,6 +1,4 @@
-"""Baselines: the best trial's per-execution scores, saved to a file meant to
-be committed (``--hptune-save-baseline``), and the statistical regression
-check against it (``--hptune-compare``).
+"""The regression check against a saved baseline (``--hptune-compare``).
 
 The check is a one-sided Welch t-test on the per-execution scores (scipy):
 a search regressed when, with probability ``confidence``, its best trial's
@@ -12,60 +10,14 @@ statistic. SciPy is imported only when a comparison runs.
 
 from __future__ import annotations
 
-import datetime
-import json
 import os
-import platform
-import tempfile
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import stats
-
-VERSION = 1
-DEFAULT_PATH = "hptune-baseline.json"
-
-
-class BaselineError(Exception):
-    """The baseline file cannot be used; the message says why and what to do."""
-
-
-def key(nodeid: str, index: int) -> str:
-    """Stable per search: the test id, plus the search's rank in the test."""
-    return nodeid if index == 0 else f"{nodeid}#search{index + 1}"
-
-
-def entry(record: dict) -> dict | None:
-    """What a baseline keeps of a search: its best trial and its context."""
-    best = next((t for t in record["trials"] if t["trial_id"] == record["best_trial_id"]), None)
-    if best is None:
-        return None
-    return {
-        "nodeid": record["nodeid"],
-        "tuner": record["tuner"],
-        "objective": record["objective"],
-        "settings": {k: v for k, v in record["settings"].items()},
-        "best_trial_id": best["trial_id"],
-        "hyperparameters": best["hyperparameters"],
-        "scores": best["scores"],
-        "mean": best["mean"],
-        "std": best["std"],
-        "passed": record["passed"],
-    }
-
-
-def versions() -> dict[str, str]:
-    """Library versions, read from package metadata (imports nothing heavy)."""
-    from importlib import metadata
-
-    found = {"backend": os.environ.get("KERAS_BACKEND", "tensorflow")}
-    for name in ("keras", "keras-tuner", "tensorflow", "tensorflow-cpu", "jax", "scikit-learn"):
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    return found
+from .. import stats
+from ..settings import VERDICT_SETTINGS
 
 
 def describe(comparison: dict) -> str:
@@ -81,61 +33,6 @@ def describe(comparison: dict) -> str:
         f"P(improvement) {comparison['p_improvement']:.2f}, p {comparison['p_value']:.3g}, "
         f"max_drop {comparison['max_drop']:g}: {verdict}"
     )
-
-
-def machine() -> dict[str, Any]:
-    return {
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-    }
-
-
-def load(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BaselineError(
-            f"no baseline file {path}: create it with --hptune-save-baseline={path}"
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise BaselineError(f"the baseline file {path} cannot be read ({exc})") from None
-    if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("entries"), dict):
-        raise BaselineError(
-            f"{path} is not a version-{VERSION} pytest-hptune baseline; save it again with "
-            "--hptune-save-baseline"
-        )
-    return data
-
-
-def save(path: Path, keyed_records: list[tuple[str, dict]], versions: dict[str, str]) -> int:
-    """Merge these searches into the file (other entries are kept); atomic.
-    Returns the number of entries written."""
-    try:
-        data = load(path)
-    except BaselineError:
-        data = {"version": VERSION, "entries": {}}
-    written = 0
-    for name, record in keyed_records:
-        saved = entry(record)
-        if saved is not None:
-            data["entries"][name] = saved
-            written += 1
-    data["saved"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    data["machine"] = machine()
-    if versions:
-        data["versions"] = versions
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True, default=str)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return written
 
 
 def compare(
@@ -189,7 +86,7 @@ def compare(
 def mismatches(saved: dict, record: dict, versions: dict, saved_versions: dict) -> list[str]:
     """Differences that make the comparison less meaningful (reported, not fatal)."""
     notes = []
-    from .settings import VERDICT_SETTINGS as skip
+    skip = VERDICT_SETTINGS
     changed = [
         f"{k}: {saved['settings'].get(k)!r} -> {v!r}"
         for k, v in record["settings"].items()
@@ -202,3 +99,60 @@ def mismatches(saved: dict, record: dict, versions: dict, saved_versions: dict) 
         if moved:
             notes.append("library versions differ (" + ", ".join(moved) + ")")
     return notes
+
+
+def key(nodeid: str, index: int) -> str:
+    """Stable per search: the test id, plus the search's rank in the test."""
+    return nodeid if index == 0 else f"{nodeid}#search{index + 1}"
+
+
+def versions() -> dict[str, str]:
+    """Library versions, read from package metadata (imports nothing heavy)."""
+    from importlib import metadata
+
+    found = {"backend": os.environ.get("KERAS_BACKEND", "tensorflow")}
+    for name in ("keras", "keras-tuner", "tensorflow", "tensorflow-cpu", "jax", "scikit-learn"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """--hptune-compare's input: the file and its loaded data, or why it
+    could not be loaded."""
+
+    path: Path
+    data: dict | None
+    error: str | None = None
+
+
+def against(baseline: Baseline, record: dict, settings) -> dict:
+    """The comparison entry of a record with its baseline entry."""
+    name = key(record["nodeid"], record["search"])
+    path = baseline.path
+    if baseline.data is None:
+        return {"status": "missing", "reason": baseline.error, "key": name, "path": str(path)}
+    saved = baseline.data["entries"].get(name)
+    if saved is None:
+        return {
+            "status": "missing",
+            "reason": f"no entry {name!r} in {path}: save one with --hptune-save-baseline",
+            "key": name,
+            "path": str(path),
+        }
+    best = next(t for t in record["trials"] if t["trial_id"] == record["best_trial_id"])
+    comparison = compare(
+        best["scores"], saved["scores"], record["objective"]["direction"],
+        settings.max_drop, settings.confidence,
+    )
+    comparison.update(
+        status="regressed" if comparison["regressed"] else "ok",
+        key=name,
+        path=str(path),
+        baseline={k: saved[k] for k in ("scores", "mean", "std", "hyperparameters", "best_trial_id")},
+        notes=mismatches(saved, record, versions(), baseline.data.get("versions") or {}),
+    )
+    return comparison

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -23,7 +22,8 @@ FILENAME = "hptune-fingerprint.json"
 VERSION = 1
 # fit() keywords that do not change what a trial computes.
 IGNORED_FIT_KWARGS = frozenset({"callbacks", "verbose"})
-from .settings import VERDICT_SETTINGS as GATES  # noqa: E402
+from ..atomic import write_text
+from ..settings import VERDICT_SETTINGS as GATES  # noqa: E402
 
 
 class Unhashable(Exception):
@@ -121,7 +121,5 @@ def read(project_dir: Path) -> dict[str, Any] | None:
 def write(project_dir: Path, parts: Mapping[str, str], settings: Mapping[str, Any]) -> None:
     """Atomically: a run killed while writing leaves the old file or none."""
     project_dir.mkdir(parents=True, exist_ok=True)
-    tmp = project_dir / f".{FILENAME}.{os.getpid()}.tmp"
     content = {"version": VERSION, "parts": dict(parts), "settings": dict(settings)}
-    tmp.write_text(json.dumps(content, indent=1, default=repr))
-    os.replace(tmp, project_dir / FILENAME)
+    write_text(project_dir / FILENAME, json.dumps(content, indent=1, default=repr))

@@ -7,9 +7,10 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from .gates import describe
-from .settings import executions_text
-from .report_terminal import format_hyperparameters, format_order, robustness_lines, trial_cells
+from ..atomic import write_text
+from ..settings import executions_text
+from ..verdict.gates import describe
+from .terminal import format_hyperparameters, format_order, robustness_lines, trial_cells
 
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
@@ -62,7 +63,7 @@ def render(records: Iterable[dict]) -> str:
             for gate in record["gates"]:
                 lines.append(f"- gate `{gate['name']}`: {describe(gate)}")
             if record.get("comparison"):
-                from .baseline import describe as describe_comparison
+                from ..verdict.compare import describe as describe_comparison
 
                 lines.append(f"- baseline: {_cell(describe_comparison(record['comparison']))}")
     return "\n".join(lines) + "\n"
@@ -70,7 +71,7 @@ def render(records: Iterable[dict]) -> str:
 
 def write(path: Path, records: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(records), encoding="utf-8")
+    write_text(path, render(records))
 
 
 def append_step_summary(records: list[dict]) -> Path | None:

@@ -27,6 +27,8 @@ from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import compat
+
 TUNER_ID = "KERASTUNER_TUNER_ID"
 ORACLE_IP = "KERASTUNER_ORACLE_IP"
 ORACLE_PORT = "KERASTUNER_ORACLE_PORT"
@@ -38,16 +40,15 @@ CHIEF_PID = "HPTUNE_CHIEF_PID"
 def oracle_lock(oracle, timeout: float = 60.0):
     """Hold Keras Tuner's per-oracle lock the way its ``@synchronized``
     methods do (so that calls made inside count as nested)."""
-    from keras_tuner.src.engine import oracle as oracle_module
-
-    lock = oracle_module.LOCKS[oracle]
+    locks, threads = compat.oracle_locks()
+    lock = locks[oracle]
     if not lock.acquire(timeout=timeout):
         raise RuntimeError("the oracle stayed locked for a minute")
-    oracle_module.THREADS[oracle] = threading.current_thread().name
+    threads[oracle] = threading.current_thread().name
     try:
         yield
     finally:
-        oracle_module.THREADS[oracle] = None
+        threads[oracle] = None
         lock.release()
 
 
@@ -55,11 +56,10 @@ def _release_after_failure(oracle) -> None:
     """Keras Tuner's ``@synchronized`` does not release the oracle's lock
     when the method raises (e.g. "too many consecutive failures" from
     ``end_trial``); release it, or the next call waits forever."""
-    from keras_tuner.src.engine import oracle as oracle_module
-
-    if oracle_module.THREADS.get(oracle) == threading.current_thread().name:
-        oracle_module.THREADS[oracle] = None
-        oracle_module.LOCKS[oracle].release()
+    locks, threads = compat.oracle_locks()
+    if threads.get(oracle) == threading.current_thread().name:
+        threads[oracle] = None
+        locks[oracle].release()
 
 
 def _stopped_reason(exc: BaseException) -> str:
@@ -73,15 +73,15 @@ def _servicer_class():
     in the oracle releases its lock, is kept as the search's stopped reason
     and is returned to the worker as an RPC error."""
     import grpc
-    from keras_tuner.src.distribute import oracle_chief
+    servicer = compat.oracle_servicer_class()
 
-    class GuardedServicer(oracle_chief.OracleServicer):
+    class GuardedServicer(servicer):  # type: ignore[misc, valid-type]
         def __init__(self, oracle, chief):
             super().__init__(oracle)
             self.chief = chief
 
     def guard(name):
-        method = getattr(oracle_chief.OracleServicer, name)
+        method = getattr(servicer, name)
 
         def guarded(self, request, context):
             try:
@@ -161,12 +161,11 @@ class Chief:
 
     def start(self) -> int:
         import grpc
-        from keras_tuner.src import protos
 
         self.servicer = _servicer_class()(self.oracle, self)
         # One thread, as in Keras Tuner: the oracle is not re-entrant.
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
-        protos.get_service_grpc().add_OracleServicer_to_server(self.servicer, self.server)
+        compat.add_servicer_to_server(self.servicer, self.server)
         self.port = self.server.add_insecure_port(self.address)
         if not self.port:
             raise OSError(f"cannot listen on {self.address}")

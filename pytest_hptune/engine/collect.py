@@ -1,0 +1,91 @@
+"""A finished search's trials, read back into one ``SearchResult``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+
+from ..result import COMPLETED, FAILED, Objective, SearchResult, TrialResult, rank, trial_order
+from ..settings import Settings
+from .hyperband import HptuneHyperbandOracle
+from .seeding import execution_seed
+from .silence import quiet_keras
+from .space import HIDDEN_PREFIX, _plain, search_space
+from .storage import load_scores
+
+
+def collect(tuner, settings: Settings, stopped_reason: str | None) -> SearchResult:
+    oracle = tuner.oracle
+    objective = Objective(oracle.objective.name, oracle.objective.direction)
+    full_budget = oracle.max_epochs if isinstance(oracle, HptuneHyperbandOracle) else None
+    trials = []
+    for trial_id in sorted(oracle.trials, key=trial_order):
+        trial = oracle.trials[trial_id]
+        hp = trial.hyperparameters
+        values = {
+            k: _plain(v)
+            for k, v in hp.values.items()
+            if not k.startswith(HIDDEN_PREFIX) and hp.is_active(k)
+        }
+        budget = hp.values.get("tuner/epochs") if full_budget else None
+        scores = load_scores(tuner, trial_id)
+        status = trial.status
+        if status == COMPLETED and not scores:
+            status = FAILED  # defensive: a completed trial always has scores
+        message = None if status == COMPLETED else (trial.message or "")
+        trials.append(TrialResult(trial_id, values, scores, status, message, budget))
+    eligible = [t for t in trials if full_budget is None or t.budget == full_budget]
+    ranked = rank(eligible, objective)
+    best_hp = oracle.trials[ranked[0].trial_id].hyperparameters if ranked else None
+    info: dict[str, Any] = {}
+    if full_budget:
+        info = oracle.plan()
+    elif settings.tuner == "sklearn":
+        info = {"folds": _folds(tuner.cv), "oracle": settings.strategy}
+    return SearchResult(
+        objective=objective,
+        trials=ranked,
+        failed=[t for t in trials if t.status != COMPLETED],
+        partial=[t for t in trials if t.status == COMPLETED and t not in eligible],
+        tuner=tuner,
+        stopped_reason=stopped_reason,
+        search_space=search_space(oracle.hyperparameters),
+        tuner_info=info,
+        _best_hp=best_hp,
+        _retrain=_retrainer(tuner, settings, full_budget),
+    )
+
+
+def _folds(cv) -> int | None:
+    try:
+        return int(cv.get_n_splits())
+    except Exception:
+        return None
+
+
+def _retrainer(tuner, settings: Settings, full_budget):
+    """``result.retrain(*fit_args, **fit_kwargs)``: a fresh best model trained
+    the way a trial trains it (the HyperModel's own fit(), seeded), for the
+    full epochs of the search unless ``epochs=`` says otherwise."""
+
+    def retrain(hp, *fit_args, **fit_kwargs):
+        hypermodel = tuner.hypermodel
+        if settings.tuner == "sklearn":
+            np.random.seed(execution_seed(settings.seed, "retrain", 0))
+            model = hypermodel.build(hp)
+            model.fit(*fit_args, **fit_kwargs)
+            return model
+        epochs = full_budget or settings.epochs
+        if epochs is not None:
+            fit_kwargs.setdefault("epochs", epochs)
+        fit_kwargs.setdefault("verbose", 0)
+        keras.backend.clear_session(free_memory=False)
+        keras.utils.set_random_seed(execution_seed(settings.seed, "retrain", 0))
+        with quiet_keras():
+            model = hypermodel.build(hp)
+            hypermodel.fit(hp, model, *fit_args, **fit_kwargs)
+        return model
+
+    return retrain

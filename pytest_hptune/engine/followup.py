@@ -1,0 +1,153 @@
+"""Fits after the search, all through one trainer: the top-up of an undecided
+best (adaptive executions), the confirmation with fresh seeds and the
+one-step neighbours of the best configuration."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import keras_tuner
+
+from .. import adaptive, sensitivity, stats
+from ..result import SearchResult, rank, trial_order
+from ..settings import Settings
+from .failures import SearchError, tuning_directory_errors
+from .scoring import execution_score
+from .seeding import execution_seed
+from .silence import quiet_keras
+from .storage import save_scores
+from .tuners import collect_garbage_now
+
+errors = keras_tuner.errors
+
+
+def _train_configuration(tuner, hp, seeds, result: SearchResult, fit_args, fit_kwargs) -> list[float]:
+    """Scores of one configuration trained once per seed, the way a trial runs
+    an execution (the HyperModel's fit(), best epoch of the objective,
+    Hyperband's full budget). Raises FailedTrialError on a NaN."""
+    kwargs = dict(fit_kwargs)
+    if result.best.budget:
+        kwargs["epochs"] = result.best.budget
+        kwargs.pop("initial_epoch", None)
+    scores = []
+    with quiet_keras():
+        for seed in seeds:
+            keras.backend.clear_session(free_memory=False)
+            collect_garbage_now()
+            keras.utils.set_random_seed(seed)
+            model = tuner.hypermodel.build(hp)
+            run = dict(kwargs, callbacks=[keras.callbacks.TerminateOnNaN()] + list(kwargs.get("callbacks", [])))
+            history = tuner.hypermodel.fit(hp, model, *fit_args, **run)
+            scores.append(execution_score(history, tuner.oracle.objective))
+    return scores
+
+
+def confirm(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> list[float]:
+    """Re-run the best configuration with ``settings.confirm`` seeds that the
+    search never used."""
+    seeds = [execution_seed(settings.seed, "confirm", k) for k in range(settings.confirm)]
+    try:
+        return _train_configuration(tuner, result.best_hyperparameters, seeds, result, fit_args, fit_kwargs)
+    except errors.FailedTrialError as exc:
+        raise SearchError(f"a confirmation run of the best configuration failed: {exc}") from None
+
+
+def _with_value(best_hp, name: str, value):
+    """A copy of the best configuration with one value moved. Values that the
+    move activates (the other branch of a conditional scope) take their
+    defaults, so the neighbour is one step away, not a random one."""
+    hp = best_hp.copy()
+    hp.values[name] = value
+    changed = True
+    while changed:  # nested scopes open one level at a time
+        changed = False
+        for other in hp.space:
+            if other.name not in hp.values and hp.is_active(other):
+                hp.values[other.name] = other.default
+                changed = True
+    return hp
+
+
+def neighbours_of_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> list[dict]:
+    """Every one-step neighbour of the best configuration (one hyperparameter
+    moved, see ``sensitivity.neighbours``), trained with the best trial's own
+    execution seeds (a paired comparison: only the hyperparameter differs),
+    with its relative drop from the best trial's mean. A Hyperband trial that
+    continued an earlier round's model is not comparable with neighbours
+    trained from scratch: the best configuration is then retrained from
+    scratch with the same seeds, and the drops are measured from that."""
+    best = result.best
+    seeds = [execution_seed(settings.seed, best.trial_id, k) for k in range(len(best.scores))]
+    direction = result.objective.direction
+    space = {entry["name"]: entry for entry in result.search_space}
+    best_hp = result.best_hyperparameters
+    reference = best.mean
+    out = []
+
+    def train(hp):
+        return _train_configuration(tuner, hp, seeds, result, fit_args, fit_kwargs)
+
+    if best_hp.values.get("tuner/trial_id"):
+        entry = {"name": None, "value": None, "neighbour": None, "reference": True}
+        out.append(entry)
+        if _train_into(entry, lambda: train(best_hp)):
+            return out  # nothing to measure the drops from
+        reference = entry["mean"]
+        entry["drop"] = 0.0
+    for name, value in best.hyperparameters.items():
+        if name not in space:
+            continue
+        for moved in sensitivity.neighbours(space[name], value):
+            entry = {"name": name, "value": value, "neighbour": moved}
+            if not _train_into(entry, lambda: train(_with_value(best_hp, name, moved))):
+                entry["drop"] = sensitivity.relative_drop(reference, entry["mean"], direction)
+            out.append(entry)
+    return out
+
+
+def _train_into(entry: dict, train) -> str | None:
+    """Run ``train()`` (a configuration's scores) into ``entry``: scores and
+    mean, or the error (a NaN, or a configuration that does not build),
+    which is also returned."""
+    try:
+        scores = train()
+    except errors.FatalError:
+        raise
+    except Exception as exc:
+        why = str(exc) if isinstance(exc, errors.FailedTrialError) else f"{type(exc).__name__}: {exc}"
+        entry.update(scores=[], mean=None, drop=None, error=why)
+        return why
+    entry.update(scores=scores, mean=stats.mean(scores))
+    return None
+
+
+def top_up_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> int:
+    """executions_per_trial='auto', after the search: a trial that finished
+    with its minimum executions can end up best (a lucky start, or a leader
+    that dipped). Add executions to the best trial, with its own next seeds,
+    while its verdict is undecided; re-rank after each, so that a trial that
+    falls behind hands over to the new best. Returns the fits added.
+    Not for Hyperband, whose trials continue earlier rounds' models."""
+    added = 0
+    oracle = tuner.oracle
+    while result.trials:
+        best = result.trials[0]
+        if len(best.scores) >= settings.max_executions or not adaptive.undecided(settings, best.scores):
+            break
+        hp = oracle.trials[best.trial_id].hyperparameters
+        seed = execution_seed(settings.seed, best.trial_id, len(best.scores))
+        try:
+            scores = _train_configuration(tuner, hp, [seed], result, fit_args, fit_kwargs)
+        except errors.FailedTrialError:
+            break  # the verdict stands on the executions that trained
+        added += 1
+        grown = dataclasses.replace(best, scores=best.scores + tuple(scores))
+        with tuning_directory_errors(tuner):
+            save_scores(tuner, best.trial_id, list(grown.scores))
+        # Ties keep trial order, as in collect().
+        ordered = sorted([grown] + result.trials[1:], key=lambda t: trial_order(t.trial_id))
+        result.trials = rank(ordered, result.objective)
+    if result.trials:
+        result._best_hp = oracle.trials[result.trials[0].trial_id].hyperparameters
+    return added

@@ -1,0 +1,77 @@
+"""One execution's score (the objective at its best epoch, as Keras Tuner
+computes it) and the buffered best-epoch checkpoint."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import keras
+import keras_tuner
+import numpy as np
+
+from .failures import ObjectiveNotFound
+
+errors = keras_tuner.errors
+
+
+def execution_score(result: Any, objective) -> float:
+    """One execution's objective value, chosen as Keras Tuner does (best epoch)."""
+    name = objective.name
+    if isinstance(result, keras.callbacks.History):
+        logs = result.history
+        for epoch, loss in enumerate(logs.get("loss", ()), start=1):
+            if not math.isfinite(loss):
+                raise errors.FailedTrialError(f"loss is {loss} at epoch {epoch}")
+        if name not in logs:
+            raise ObjectiveNotFound(name, list(logs))
+        values = [float(v) for v in logs[name] if math.isfinite(v)]
+        if not values:
+            raise errors.FailedTrialError(f"{name} is never finite: {logs[name]}")
+        return max(values) if objective.direction == "max" else min(values)
+    if isinstance(result, dict):
+        if name not in result:
+            raise ObjectiveNotFound(name, list(result))
+        value = float(result[name])
+    elif isinstance(result, (int, float, np.floating)):
+        value = float(result)
+    else:
+        raise errors.FatalTypeError(
+            "HyperModel.fit() must return a keras History, a dict of metrics or "
+            f"a float; got {type(result).__name__}"
+        )
+    if not math.isfinite(value):
+        raise errors.FailedTrialError(f"{name} is {value}")
+    return value
+
+
+class BestEpochWeights(keras.callbacks.Callback):
+    """Keras Tuner's ``SaveBestEpoch``, buffered: the weights of the best epoch
+    across a trial's executions are kept in memory and written once, when the
+    trial ends, instead of at every improving epoch (three writes per fit on
+    the example's ConvNet, the largest part of what a trial costs beyond its
+    fits). The file is the same: the best epoch's weights, where Keras Tuner
+    (Hyperband's next round, ``get_best_models``) looks for them."""
+
+    def __init__(self, objective, filepath: str):
+        super().__init__()
+        self.objective = objective
+        self.filepath = filepath
+        self.best_value = float("-inf") if objective.direction == "max" else float("inf")
+        self.best_model = None
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.objective.has_value(logs):
+            value = self.objective.get_value(logs)
+            if not self.objective.better_than(value, self.best_value):
+                return
+            self.best_value = value
+        self.best_model = self.model
+        self.best_weights = self.model.get_weights()
+
+    def write(self) -> None:
+        if self.best_model is not None:
+            self.best_model.set_weights(self.best_weights)
+            self.best_model.save_weights(self.filepath)
+            self.best_model = self.best_weights = None

@@ -1,0 +1,183 @@
+"""One search, start to finish: resume planning, the tuner, the trials (here
+or on workers) and the follow-up fits; returns one complete SearchResult."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import keras_tuner
+
+from ..result import COMPLETED, SearchResult
+from ..settings import Settings
+from . import compat, fingerprint
+from .collect import collect
+from .failures import SearchError, check_writable, directory_error, is_directory_error
+from .followup import confirm, neighbours_of_best, top_up_best
+from .resume import plan_resume
+from .silence import quiet_keras
+from .tuners import build_tuner, check_hypermodel
+
+errors = keras_tuner.errors
+
+
+def check_supported() -> None:
+    """Every Keras Tuner internal the engine relies on exists (see compat)."""
+    try:
+        compat.check()
+    except compat.IncompatibleKerasTuner as exc:
+        raise SearchError(str(exc)) from None
+
+
+def _fit_kwargs(settings: Settings, fit_kwargs: dict) -> dict:
+    fit_kwargs = dict(fit_kwargs)
+    if settings.tuner != "sklearn":
+        if settings.epochs is not None:
+            fit_kwargs["epochs"] = settings.epochs
+        fit_kwargs.setdefault("verbose", 0)  # also silences the oracle's display
+    return fit_kwargs
+
+
+def run_worker(hypermodel, settings: Settings, directory: str, project_name: str, fit_args, fit_kwargs) -> None:
+    """In a worker process (Keras Tuner's ``KERASTUNER_*`` variables set):
+    run the trials the chief hands out until it says stop."""
+    check_supported()
+    check_hypermodel(hypermodel)
+    tuner = build_tuner(hypermodel, settings, directory, project_name, fit_kwargs, overwrite=False)
+    with quiet_keras():
+        tuner.search(*fit_args, **_fit_kwargs(settings, fit_kwargs))
+
+
+@dataclasses.dataclass(frozen=True)
+class Workers:
+    """--hptune-workers: how many local worker processes, the command that
+    runs the test in one, and the chief's listening address."""
+
+    count: int
+    command: list
+    cwd: str
+    address: str = "127.0.0.1:0"
+
+
+def run_search(
+    hypermodel,
+    settings: Settings,
+    directory: str,
+    project_name: str,
+    fit_args: tuple,
+    fit_kwargs: dict,
+    resume_nodeid: str | None = None,
+    workers: Workers | None = None,
+    progress=None,
+) -> SearchResult:
+    """Run one bounded search. Raises SearchError or a Keras Tuner FatalError
+    when the search cannot go on; failed trials are in the result instead.
+
+    With ``resume_nodeid`` (``--hptune-resume``), a search whose fingerprint
+    matches the one saved in its directory continues from its completed
+    trials; otherwise it starts fresh and the result says why."""
+    check_supported()
+    check_hypermodel(hypermodel)
+    resume = None
+    reuse = False
+    project_dir = Path(directory) / project_name
+    check_writable(project_dir)
+    if resume_nodeid is not None:
+        reuse, reason, parts = plan_resume(
+            hypermodel, settings, project_dir, resume_nodeid, fit_args, fit_kwargs
+        )
+        resume = {"resumed": reuse, "reused_trials": 0, "reason": reason}
+    try:
+        tuner = build_tuner(
+            hypermodel, settings, directory, project_name, fit_kwargs, overwrite=not reuse
+        )
+    except (SearchError, errors.FatalError):
+        raise
+    except Exception as exc:
+        if is_directory_error(exc):
+            raise SearchError(directory_error(project_dir, exc)) from None
+        if not reuse:
+            raise
+        # Half-written files from a killed run: start over, say why.
+        resume.update(
+            resumed=False,
+            reason=f"the earlier run's files could not be read ({type(exc).__name__}: {exc})",
+        )
+        tuner = build_tuner(hypermodel, settings, directory, project_name, fit_kwargs)
+    if resume is not None:
+        if resume["resumed"]:
+            resume["reused_trials"] = sum(
+                1 for t in tuner.oracle.trials.values() if t.status == COMPLETED
+            )
+        if parts is not None:
+            fingerprint.write(project_dir, parts, settings.as_dict())
+    fit_kwargs = _fit_kwargs(settings, fit_kwargs)
+    tuner.hptune_progress = progress
+    if settings.tuner == "sklearn":
+        tuner.oracle.verbose = 0  # SklearnTuner.search() takes no verbose=
+    if workers is not None:
+        result = _serve_workers(tuner, settings, workers, project_dir, resume)
+    else:
+        result = _search_here(tuner, settings, fit_args, fit_kwargs)
+        result.resume = resume
+    if result.best is not None and result.stopped_reason is None:
+        if settings.adaptive and settings.tuner != "hyperband" and not settings.confirm:
+            result.topped_up = top_up_best(tuner, settings, result, fit_args, fit_kwargs)
+        if settings.confirm:
+            result.confirmation = confirm(tuner, settings, result, fit_args, fit_kwargs)
+        if settings.max_neighbour_drop is not None:
+            result.neighbours = neighbours_of_best(tuner, settings, result, fit_args, fit_kwargs)
+    return result
+
+
+def _search_here(tuner, settings: Settings, fit_args, fit_kwargs) -> SearchResult:
+    stopped = None
+    with quiet_keras():
+        try:
+            tuner.search(*fit_args, **fit_kwargs)
+        except TypeError as exc:
+            if settings.tuner != "sklearn" or "search()" not in str(exc):
+                raise
+            raise SearchError(
+                f"with tuner='sklearn', hptune.search() takes (build_estimator, X, y, "
+                f"sample_weight=None, groups=None): {exc}"
+            ) from None
+        except RuntimeError as exc:
+            if "consecutive failures" not in str(exc):
+                raise
+            stopped = (
+                f"Keras Tuner stopped the search after "
+                f"{settings.max_consecutive_failed_trials} consecutive failed "
+                "trials (raise max_consecutive_failed_trials to go on)"
+            )
+    return collect(tuner, settings, stopped)
+
+
+def _serve_workers(tuner, settings, workers: Workers, project_dir: Path, resume):
+    from . import distributed
+
+    tuner.oracle.verbose = 0
+    tuner.save()
+    chief = distributed.Chief(tuner.oracle, workers.address)
+    try:
+        chief.start()
+    except (OSError, RuntimeError) as exc:
+        raise SearchError(
+            f"the chief could not listen on {workers.address} ({exc}); pick another "
+            "--hptune-chief=HOST:PORT"
+        ) from None
+    try:
+        chief.spawn(workers.count, workers.command, workers.cwd, project_dir)
+        with quiet_keras():
+            stopped = chief.serve()
+    except BaseException:
+        chief.stop()
+        raise
+    result = collect(tuner, settings, stopped)
+    result.resume = resume
+    result.tuner_info = dict(
+        result.tuner_info,
+        workers=[{"id": w.tuner_id, "exit_code": w.process.returncode} for w in chief.workers],
+        chief=f"{workers.address.rsplit(':', 1)[0]}:{chief.port}",
+    )
+    return result

@@ -1,0 +1,98 @@
+"""The search space: as Keras Tuner populates it, and described for reports."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+import keras
+import keras_tuner
+import numpy as np
+
+from ..settings import Settings
+from . import compat
+from .silence import quiet_keras
+
+
+HIDDEN_PREFIX = "tuner/"  # Hyperband's bookkeeping values (epochs, bracket, ...)
+
+
+def search_space(hyperparameters) -> list[dict]:
+    """Each hyperparameter of the space: name, type, range or values,
+    default and the conditions under which it is active."""
+    space = []
+    for hp in hyperparameters.space:
+        config = hp.get_config()
+        if config["name"].startswith(HIDDEN_PREFIX):
+            continue
+        entry = {"name": config.pop("name"), "type": type(hp).__name__}
+        conditions = config.pop("conditions", [])
+        config.pop("ordered", None)
+        for key in ("min_value", "max_value"):
+            if key in config:
+                entry[key.removesuffix("_value")] = _plain(config.pop(key))
+        entry.update({k: _plain(v) for k, v in config.items() if v is not None})
+        if "values" in entry:
+            entry["values"] = [_plain(v) for v in entry["values"]]
+        if conditions:
+            entry["conditions"] = [
+                {"parent": c["config"]["name"], "values": [_plain(v) for v in c["config"]["values"]]}
+                for c in conditions
+                if c.get("class_name") == "Parent"
+            ]
+        space.append(entry)
+    return space
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def populated_space(hypermodel, explore_branches: bool = False):
+    """The ``keras_tuner.HyperParameters`` Keras Tuner populates before the
+    first trial, found with a throwaway oracle. ``explore_branches`` also
+    builds once per value of every Choice and Boolean, to find the scopes
+    opened inside ``if hp.Boolean(...)`` that Keras Tuner only finds when a
+    trial takes the branch."""
+    with tempfile.TemporaryDirectory(prefix="hptune-space-") as tmp, quiet_keras():
+        oracle = keras_tuner.oracles.RandomSearchOracle(
+            objective=keras_tuner.Objective("score", "max"), max_trials=1
+        )
+        scratch = compat.base_tuner_class()(
+            oracle=oracle, hypermodel=hypermodel, directory=tmp, project_name="space", overwrite=True
+        )
+        compat.populate_initial_space(scratch)
+        if explore_branches:
+            _explore_branches(scratch, oracle)
+        return oracle.hyperparameters
+
+
+def _explore_branches(tuner, oracle) -> None:
+    explored: set = set()
+    while True:
+        before = len(oracle.hyperparameters.space)
+        for hp in list(oracle.hyperparameters.space):
+            kind = type(hp).__name__
+            choices = hp.get_config().get("values") if kind == "Choice" else [False, True] if kind == "Boolean" else []
+            for value in choices:
+                if (hp.name, repr(value)) in explored:
+                    continue
+                explored.add((hp.name, repr(value)))
+                trial_hp = oracle.get_space()
+                trial_hp.values[hp.name] = value
+                trial_hp.ensure_active_values()
+                try:
+                    tuner.hypermodel.build(trial_hp)
+                except Exception:
+                    continue  # a branch that does not build is the property's business
+                oracle.update_space(trial_hp)
+        if len(oracle.hyperparameters.space) == before:
+            return
+
+
+def initial_space(hypermodel, settings: Settings) -> list[dict]:
+    """The search space as Keras Tuner populates it, for the fingerprint."""
+    hyperparameters = populated_space(hypermodel)
+    if settings.tuner != "sklearn":
+        keras.backend.clear_session(free_memory=False)
+    return search_space(hyperparameters)

@@ -1,0 +1,117 @@
+"""Hypothesis strategies over a Keras Tuner search space.
+
+    from hypothesis import given, settings
+    from pytest_hptune import strategies
+
+    @settings(max_examples=20, deadline=None)
+    @given(strategies.hyperparameters(build_model))
+    def test_every_configuration_is_small(values):
+        model = strategies.build(build_model, values)
+        assert model.count_params() < 1_000_000
+
+A failing property shrinks to the simplest failing configuration (the first
+choices, the low ends of ranges), and Hypothesis's database replays it first
+on the next run. The space is the one Keras Tuner populates before its first
+trial, conditional scopes included: a conditional hyperparameter is drawn
+only when its parent's value activates it, and is absent otherwise.
+
+Imports Keras Tuner (and so Keras) when called, not when imported.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from hypothesis import strategies as st
+
+
+def space(hypermodel) -> Any:
+    """The populated ``keras_tuner.HyperParameters`` of a build function or
+    HyperModel, every Choice and Boolean branch visited."""
+    from .space import populated_space  # Keras and Keras Tuner: only when called
+
+    return populated_space(hypermodel, explore_branches=True)
+
+
+def _grid(low, high, step, log: bool, integer: bool) -> list:
+    values = []
+    value = low
+    while value <= high + (0 if integer else 1e-12 * abs(high)):
+        values.append(int(value) if integer else float(value))
+        value = value * step if log else value + step
+    return values
+
+
+def _strategy(hp) -> st.SearchStrategy:
+    config = hp.get_config()
+    kind = type(hp).__name__
+    if kind == "Choice":
+        return st.sampled_from(config["values"])
+    if kind == "Boolean":
+        return st.booleans()
+    if kind == "Fixed":
+        return st.just(config["value"])
+    low, high = config["min_value"], config["max_value"]
+    step, sampling = config.get("step"), config.get("sampling") or "linear"
+    log = sampling == "log"
+    if kind == "Int":
+        if step is None:
+            step = 2 if log else 1
+        return st.sampled_from(_grid(low, high, step, log, integer=True))
+    if kind == "Float":
+        if step is not None:
+            return st.sampled_from(_grid(low, high, step, log, integer=False))
+        if log:
+            return st.floats(math.log(low), math.log(high)).map(lambda v: min(max(math.exp(v), low), high))
+        return st.floats(low, high)
+    raise TypeError(f"no strategy for the hyperparameter type {kind} ({config.get('name')})")
+
+
+def _active(hp, values: dict) -> bool:
+    for condition in hp.conditions:
+        config = condition.get_config()
+        if values.get(config["name"]) not in config["values"]:
+            return False
+    return True
+
+
+def hyperparameters(hypermodel) -> st.SearchStrategy[dict[str, Any]]:
+    """A strategy of hyperparameter values (dicts of the active ones) from
+    the space of ``hypermodel`` (a build function or a HyperModel)."""
+    hps = space(hypermodel)
+
+    @st.composite
+    def values(draw) -> dict[str, Any]:
+        drawn: dict[str, Any] = {}
+        for hp in hps.space:  # parents come before their conditional children
+            if _active(hp, drawn):
+                drawn[hp.name] = draw(_strategy(hp))
+        return drawn
+
+    return values()
+
+
+def build(hypermodel, values: dict[str, Any]):
+    """Build one configuration (what a trial builds)."""
+    import keras_tuner
+
+    hps = space(hypermodel)
+    hp = hps.copy()
+    hp.values = dict(values)
+    model = (hypermodel.build if isinstance(hypermodel, keras_tuner.HyperModel) else hypermodel)(hp)
+    return model
+
+
+def train_briefly(hypermodel, values: dict[str, Any], *fit_args, epochs: int = 1, seed: int = 0, **fit_kwargs):
+    """Build one configuration and train it briefly (seeded, quiet); returns
+    ``(model, history)`` for properties such as "no configuration's loss is
+    NaN after one epoch on a small batch"."""
+    import keras
+
+    keras.backend.clear_session(free_memory=False)
+    keras.utils.set_random_seed(seed)
+    model = build(hypermodel, values)
+    fit_kwargs.setdefault("verbose", 0)
+    history = model.fit(*fit_args, epochs=epochs, **fit_kwargs)
+    return model, history

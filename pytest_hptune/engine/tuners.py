@@ -1,0 +1,251 @@
+"""Keras Tuner's strategies with the plugin's execution loop: seeded
+executions, per-execution scores, adaptive executions, no gc per build."""
+
+from __future__ import annotations
+
+import copy
+import gc
+from typing import Any
+
+import keras
+import keras_tuner
+
+from .. import adaptive, stats
+from ..settings import Settings
+from . import compat
+from .failures import SearchError, tuning_directory_errors
+from .hyperband import (
+    HYPERBAND_DEFAULT_FACTOR,
+    HptuneHyperbandOracle,
+    hyperband_max_epochs,
+)
+from .progress import report_progress
+from .scoring import BestEpochWeights, execution_score
+from .seeding import execution_seed, oracle_seed
+from .sklearn_tuner import HptuneSklearnTuner, sklearn_cv, sklearn_estimator_check, sklearn_scoring
+from .storage import save_scores
+
+errors = keras_tuner.errors
+
+
+GC_EVERY = 10
+
+
+_builds = [0]
+
+
+def collect_garbage_now() -> None:
+    """A full collection every GC_EVERY model builds in this process (not
+    per tuner: a session of many small searches is bounded too)."""
+    _builds[0] += 1
+    if _builds[0] % GC_EVERY == 0:
+        gc.collect()
+
+
+class HptuneTunerMixin(keras_tuner.Tuner):
+    """Placed after a Keras Tuner strategy class in the MRO, so strategies that
+    override ``run_trial`` (Hyperband) still call this one through ``super()``.
+    """
+
+    def hptune_setup(self, settings: Settings) -> None:
+        self.hptune_seed = settings.seed
+        self.hptune_settings = settings
+        self.hptune_scores: dict[str, list[float]] = {}
+        # Hyperband: only full-budget trials are judged, so only they lead.
+        self.hptune_full_budget = (
+            hyperband_max_epochs(settings) if settings.tuner == "hyperband" else None
+        )
+
+    def hptune_more(self, trial, scores: list[float]) -> bool:
+        """executions_per_trial='auto': one more execution for this trial?
+        Only while it leads the completed trials (of the full budget) and the
+        gates' verdict on its scores is not statistically decided."""
+        settings = self.hptune_settings
+        if not settings.adaptive or len(scores) >= settings.max_executions:
+            return False
+        if not adaptive.undecided(settings, scores):
+            return False
+        budget = trial.hyperparameters.values.get("tuner/epochs")
+        if self.hptune_full_budget is not None and budget != self.hptune_full_budget:
+            return False
+        objective = self.oracle.objective
+        # Through the oracle, so that a worker of --hptune-workers sees the
+        # chief's trials too.
+        for other in self.oracle.get_best_trials(1_000_000):
+            if other.trial_id == trial.trial_id or other.score is None:
+                continue
+            if self.hptune_full_budget is not None and (
+                other.hyperparameters.values.get("tuner/epochs") != self.hptune_full_budget
+            ):
+                continue
+            return not objective.better_than(other.score, stats.mean(scores))
+        return True
+
+    def run_trial(self, trial, *fit_args, **fit_kwargs):
+        # Like Tuner.run_trial, plus seeding, per-execution scores and fail-fast
+        # checks after each execution.
+        checkpoint = BestEpochWeights(
+            objective=self.oracle.objective,
+            filepath=self._get_checkpoint_fname(trial.trial_id),
+        )
+        original_callbacks = fit_kwargs.pop("callbacks", [])
+        scores = self.hptune_scores[trial.trial_id] = []
+        results = []
+        execution = 0
+        while execution < self.executions_per_trial or self.hptune_more(trial, scores):
+            kwargs = copy.copy(fit_kwargs)
+            callbacks = self._deepcopy_callbacks(original_callbacks)
+            self._configure_tensorboard_dir(callbacks, trial, execution)
+            callbacks.append(compat.tuner_callback(self, trial))
+            callbacks.append(checkpoint)
+            callbacks.append(keras.callbacks.TerminateOnNaN())
+            kwargs["callbacks"] = callbacks
+            keras.utils.set_random_seed(
+                execution_seed(self.hptune_seed, trial.trial_id, execution)
+            )
+            with tuning_directory_errors(self):
+                result = self._build_and_fit_model(trial, *fit_args, **kwargs)
+            scores.append(execution_score(result, self.oracle.objective))
+            results.append(result)
+            execution += 1
+        with tuning_directory_errors(self):
+            checkpoint.write()
+            save_scores(self, trial.trial_id, scores)
+        return results
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        report_progress(self, trial)
+
+    def _try_build(self, hp):
+        # Keras Tuner's version runs gc.collect() twice per build (about a
+        # quarter of a second each with TensorFlow loaded). Clearing the Keras
+        # session is what matters for correctness; the dead models' reference
+        # cycles (TensorFlow graphs) are collected every GC_EVERY builds, which
+        # bounds memory almost as well for a tenth of the time.
+        keras.backend.clear_session(free_memory=False)
+        collect_garbage_now()
+        model = self._build_hypermodel(hp)
+        if not isinstance(model, keras.Model):
+            raise errors.FatalTypeError(
+                "the build function (or HyperModel.build) must return a compiled "
+                f"keras.Model; it returned {model!r} of type {type(model).__name__}"
+            )
+        return model
+
+
+class HptuneHyperband(keras_tuner.Hyperband, HptuneTunerMixin):
+    def __init__(
+        self,
+        hypermodel,
+        objective,
+        max_trials,
+        max_epochs,
+        factor,
+        hyperband_iterations,
+        seed,
+        max_consecutive_failed_trials,
+        **kwargs,
+    ):
+        oracle = HptuneHyperbandOracle(
+            objective,
+            max_trials=max_trials,
+            max_epochs=max_epochs,
+            factor=factor,
+            hyperband_iterations=hyperband_iterations,
+            seed=seed,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+        )
+        # Hyperband.__init__ only builds its own oracle (without a budget)
+        # and hands it to Tuner.__init__: do the same with ours.
+        keras_tuner.Tuner.__init__(self, oracle=oracle, hypermodel=hypermodel, **kwargs)
+
+
+_STRATEGIES = {
+    "random": "RandomSearch",
+    "bayesian": "BayesianOptimization",
+    "grid": "GridSearch",
+}
+
+
+_ORACLES = {
+    "random": "RandomSearchOracle",
+    "bayesian": "BayesianOptimizationOracle",
+    "grid": "GridSearchOracle",
+}
+
+
+_CLASSES: dict[str, type] = {"hyperband": HptuneHyperband}
+
+
+def tuner_class(name: str) -> type:
+    if name not in _CLASSES:
+        base = getattr(keras_tuner, _STRATEGIES[name])
+        _CLASSES[name] = type(f"Hptune{base.__name__}", (base, HptuneTunerMixin), {})
+    return _CLASSES[name]
+
+
+def check_hypermodel(hypermodel: Any) -> None:
+    if isinstance(hypermodel, type) and issubclass(hypermodel, keras_tuner.HyperModel):
+        raise SearchError(
+            f"hptune.search() got the class {hypermodel.__name__}; pass an "
+            f"instance: hptune.search({hypermodel.__name__}(), ...)"
+        )
+    if not (isinstance(hypermodel, keras_tuner.HyperModel) or callable(hypermodel)):
+        raise SearchError(
+            "hptune.search() needs a build function f(hp) -> compiled keras.Model "
+            f"or a keras_tuner.HyperModel as its first argument; got {hypermodel!r}"
+        )
+
+
+BAYESIAN_SETTINGS = ("num_initial_points", "alpha", "beta")
+
+
+def build_tuner(
+    hypermodel,
+    settings: Settings,
+    directory: str,
+    project_name: str,
+    fit_kwargs: dict,
+    overwrite: bool = True,
+):
+    objective = settings.objective
+    if settings.direction is not None:
+        objective = keras_tuner.Objective(settings.objective_name, settings.direction)
+    common = dict(
+        directory=directory,
+        project_name=project_name,
+        overwrite=overwrite,
+    )
+    search = dict(
+        objective=objective,
+        max_trials=settings.max_trials,
+        max_consecutive_failed_trials=settings.max_consecutive_failed_trials,
+        seed=oracle_seed(settings.seed),
+    )
+    if settings.strategy == "bayesian":
+        search.update(settings.tuner_kwargs(BAYESIAN_SETTINGS))
+    if settings.tuner == "sklearn":
+        oracle = getattr(keras_tuner.oracles, _ORACLES[settings.strategy])(**search)
+        tuner = HptuneSklearnTuner(
+            oracle=oracle,
+            hypermodel=sklearn_estimator_check(hypermodel),
+            cv=sklearn_cv(settings),
+            **common,
+        )
+        tuner.hptune_setup(settings.seed, sklearn_scoring(settings.scoring))
+        return tuner
+    if settings.tuner == "hyperband":
+        search.update(
+            max_epochs=hyperband_max_epochs(settings),
+            factor=settings.factor or HYPERBAND_DEFAULT_FACTOR,
+            hyperband_iterations=settings.hyperband_iterations or 1,
+        )
+    tuner = tuner_class(settings.tuner)(
+        hypermodel=hypermodel,
+        executions_per_trial=settings.first_executions,
+        **search,
+        **common,
+    )
+    tuner.hptune_setup(settings)
+    return tuner

@@ -1,0 +1,1 @@
+"""The verdict: gates, advice and the baseline comparison, judged on a search's outcome."""

@@ -1,0 +1,124 @@
+"""The failure message of a search that fails its test: what failed, by how
+much, the best trial and its executions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .compare import describe as describe_comparison
+from .gates import describe as describe_gate
+from .record import last_line as _last_line
+
+
+def num(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def describe_neighbour(n: dict) -> str:
+    """'learning_rate 0.001 -> 0.0001: 0.8123 (12.3 % worse)'."""
+    if n.get("reference") and n.get("error"):
+        return f"the best configuration retrained from scratch: FAILED: {n['error']}"
+    if n.get("reference"):
+        return (
+            f"the best configuration retrained from scratch: {n['mean']:.4f} (Hyperband "
+            "continued it from an earlier round; the drops are measured from this)"
+        )
+    head = f"{n['name']} {num(n['value'])} -> {num(n['neighbour'])}: "
+    if n.get("error"):
+        return head + f"FAILED: {n['error']}"
+    drop = n["drop"]
+    how = f"{abs(drop):.1%} " + ("worse" if drop > 0 else "better") if drop else "the same"
+    return head + f"{n['mean']:.4f} ({how})"
+
+
+def _fmt_scores(scores) -> str:
+    return ", ".join(f"{s:.4f}" for s in scores)
+
+
+def _is_failed_trial_error(message: str) -> bool:
+    """Keras Tuner's FailedTrialError is the expected way to fail a trial: its
+    reason says it all, the traceback is noise."""
+    return "FailedTrialError:" in message.strip().splitlines()[-1]
+
+
+def failure_message(record: dict, result) -> str | None:
+    """Why this search fails its test, or None when it passes."""
+    head = f"hptune: search in {record['nodeid']}"
+    if record["error"]:
+        return f"{head} could not run: {record['error']}"
+    objective = f"{record['objective']['name']} ({record['objective']['direction']})"
+    if result.best is None and result.partial:
+        full = result.tuner_info.get("max_epochs")
+        lines = [
+            f"{head}: no trial completed at the full budget of {full} epochs "
+            f"({len(result.partial)} completed at fewer epochs, {len(result.failed)} "
+            "failed); the gates judge only full-budget trials. Raise max_trials "
+            "or lower max_epochs."
+        ]
+        for trial in result.failed:
+            lines.append(f"--- trial {trial.trial_id} {trial.status}: {_last_line(trial.message)}")
+        return "\n".join(lines)
+    if result.best is None:
+        lines = [f"{head}: no trial completed ({len(result.failed)} failed)."]
+        if result.stopped_reason:
+            lines.append(result.stopped_reason + ".")
+        for trial in result.failed:
+            reason = _last_line(trial.message) or "no reason recorded"
+            lines.append(f"--- trial {trial.trial_id} {trial.status} {trial.hyperparameters}: {reason}")
+            if trial.message and not _is_failed_trial_error(trial.message):
+                lines.append(trial.message.rstrip())  # an unexpected error: its traceback
+        return "\n".join(lines)
+    lines = []
+    if result.stopped_reason:
+        lines.append(f"{head} stopped early: {result.stopped_reason}.")
+        for trial in result.failed:
+            lines.append(f"  trial {trial.trial_id}: {_last_line(trial.message)}")
+    comparison = record.get("comparison") or {}
+    if comparison.get("status") == "regressed":
+        base = comparison["baseline"]
+        best = result.best
+        lines.append(f"{head} regressed against its baseline ({comparison['path']}, {comparison['key']}):")
+        lines.append(f"  {describe_comparison(comparison)}")
+        lines.append(f"  new      trial {best.trial_id} {best.hyperparameters}: [{_fmt_scores(best.scores)}]")
+        lines.append(f"  baseline trial {base['best_trial_id']} {base['hyperparameters']}: [{_fmt_scores(base['scores'])}]")
+        lines.append(f"  {comparison['method']}, confidence {comparison['confidence']}")
+        for note in comparison.get("notes", ()):
+            lines.append(f"  note: {note}")
+    failed = [g for g in record["gates"] if not g["passed"]]
+    if failed:
+        best = result.best
+        judged = "" if not record.get("confirmation") else (
+            f", judged on {len(record['confirmation']['scores'])} confirmation runs"
+        )
+        lines.append(f"{head} failed {len(failed)} gate(s) on objective {objective}{judged}:")
+        level = f"{record['settings']['confidence']:.0%}"
+        whats = {
+            "max_std": "std across executions",
+            "min_lower_bound": f"{level} interval's lower bound",
+            "max_upper_bound": f"{level} interval's upper bound",
+            "min_worst": "worst execution",
+            "max_worst": "highest execution",
+            "max_neighbour_drop": "worst one-step neighbour's relative drop",
+            "min_near_best_share": f"share of trials within {record['settings']['near_best']} of it",
+        }
+        for gate in failed:
+            what = whats.get(gate["name"], "mean")
+            lines.append(
+                f"  {gate['name']}: best trial {best.trial_id} {what} {describe_gate(gate)}"
+            )
+        lines.append(
+            f"  best trial {best.trial_id} {best.hyperparameters}: scores "
+            f"[{_fmt_scores(best.scores)}], mean {best.mean:.4f} +- {best.std:.4f}"
+        )
+        if any(g["name"] == "max_neighbour_drop" for g in failed):
+            for n in record.get("neighbours") or ():
+                lines.append(f"  {describe_neighbour(n)}")
+        if record.get("confirmation"):
+            c = record["confirmation"]
+            lines.append(
+                f"  confirmation runs: [{_fmt_scores(c['scores'])}], mean {c['mean']:.4f} "
+                f"+- {c['std']:.4f} (tuned {c['tuned_mean']:.4f}, gap {c['gap']:+.4f})"
+            )
+    return "\n".join(lines) or None

@@ -1,0 +1,132 @@
+"""The record of one search: the JSON-serialisable unit every report
+consumes, built from the search's outcome and the gates' verdict."""
+
+from __future__ import annotations
+
+import re
+
+from .. import stats
+from ..result import trial_order
+from ..sensitivity import near_best_share
+
+
+def build_record(nodeid, settings, result, gates, error, duration, directory) -> dict:
+    """The JSON-serialisable record of one search (the report's unit)."""
+    objective = (
+        {"name": result.objective.name, "direction": result.objective.direction}
+        if result
+        else {"name": settings.objective_name, "direction": settings.direction}
+    )
+    trials = []
+    if result is not None:
+        everything = {t.trial_id: t for t in result.trials + result.partial + result.failed}
+        for trial_id in sorted(everything, key=trial_order):
+            entry = everything[trial_id].to_dict()
+            entry["message"] = last_line(entry["message"])
+            bounds = stats.interval(entry["scores"], settings.confidence) if entry["scores"] else None
+            entry["interval"] = list(bounds) if bounds else None
+            trials.append(entry)
+    return {
+        "nodeid": nodeid,
+        "tuner": settings.tuner,
+        "objective": objective,
+        "settings": settings.as_dict(),
+        "sources": dict(settings.sources),
+        "trials": trials,
+        "best_trial_id": result.best.trial_id if result and result.best else None,
+        "gates": [g.to_dict() for g in gates],
+        "passed": error is None
+        and result is not None
+        and result.best is not None
+        and result.stopped_reason is None
+        and all(g.passed for g in gates),
+        "error": error,
+        "stopped_reason": result.stopped_reason if result else None,
+        "fits": sum(len(t["scores"]) for t in trials),
+        "duration_s": round(duration, 3),
+        "directory": directory,
+        "search_space": result.search_space if result else [],
+        "tuner_info": result.tuner_info if result else {},
+        "resume": result.resume if result else None,
+        "confirmation": _confirmation(result),
+        "near_best": _near_best(settings, result),
+        "neighbours": result.neighbours if result else None,
+        "expected_best": _expected_best(settings, result),
+    }
+
+
+def _near_best(settings, result) -> dict | None:
+    """How many of the judged trials are within near_best of the best."""
+    if not result or not result.best:
+        return None
+    means = [t.mean for t in result.trials]
+    share = near_best_share(means, result.best.mean, settings.near_best)
+    return {"epsilon": settings.near_best, "share": share, "near": round(share * len(means)), "of": len(means)}
+
+
+def robustness(settings, result) -> tuple[dict, dict]:
+    """Observed values (and notes when undefined) of the gates about the
+    search around the best trial."""
+    values: dict[str, float | None] = {}
+    notes: dict[str, str] = {}
+    if settings.min_near_best_share is not None:
+        near = _near_best(settings, result)
+        if near["of"] < 2:
+            values["min_near_best_share"] = None
+            notes["min_near_best_share"] = f"{near['of']} trial judged: a share needs 2 or more"
+        else:
+            values["min_near_best_share"] = near["share"]
+    if settings.max_neighbour_drop is not None:
+        neighbours = result.neighbours
+        failed = [n for n in neighbours or () if n.get("error")]
+        if neighbours is None:
+            values["max_neighbour_drop"] = None
+            notes["max_neighbour_drop"] = "the neighbours were not trained"
+        elif failed:
+            values["max_neighbour_drop"] = None
+            first = failed[0]
+            notes["max_neighbour_drop"] = (
+                f"the best configuration retrained from scratch failed: {first['error']}"
+                if first.get("reference")
+                else f"neighbour {first['name']}={first['neighbour']!r} failed to train: {first['error']}"
+            )
+        else:
+            # No neighbour at all (every hyperparameter Fixed): nothing drops.
+            values["max_neighbour_drop"] = max((n["drop"] for n in neighbours), default=0.0)
+    return values, notes
+
+
+def _expected_best(settings, result) -> dict | None:
+    """Random search only (the formula assumes independent draws): the
+    expected best trial mean at smaller and larger budgets."""
+    if settings.tuner != "random" or not result or len(result.trials) < 2:
+        return None
+    means = [t.mean for t in result.trials]
+    n = len(means)
+    budgets = sorted({1, max(1, n // 2), n, 2 * n, 4 * n})
+    return {str(k): stats.expected_best(means, k, result.objective.direction) for k in budgets}
+
+
+def _confirmation(result) -> dict | None:
+    if not result or not result.confirmation or not result.best:
+        return None
+    mean = stats.mean(result.confirmation)
+    return {
+        "scores": list(result.confirmation),
+        "mean": mean,
+        "std": stats.std(result.confirmation),
+        "tuned_mean": result.best.mean,
+        "gap": mean - result.best.mean,
+    }
+
+
+def last_line(message: str | None) -> str | None:
+    if not message:
+        return None
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    if not lines:
+        return None
+    # "keras_tuner.src.errors.FailedTrialError: why" -> "why" (the expected
+    # way for a trial to fail); "pkg.mod.ValueError: why" -> "ValueError: why"
+    line = re.sub(r"^(?:[A-Za-z_]\w*\.)+(?=\w+(?:Error|Exception)\b)", "", lines[-1])
+    return line.removeprefix("FailedTrialError: ")
