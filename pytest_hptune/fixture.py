@@ -40,6 +40,22 @@ def marker_layer(item: pytest.Item) -> Layer:
     return make_layer(where, merged)
 
 
+def _load_engine():
+    """The engine (TensorFlow, Keras, Keras Tuner: heavy), or a failed test
+    saying which extra to install."""
+    __tracebackhide__ = True
+    try:
+        from .engine import search
+    except ImportError as exc:
+        pytest.fail(
+            f"pytest-hptune could not load Keras and Keras Tuner ({exc}). "
+            "Keras needs a backend: pip install 'pytest-hptune[tensorflow]' "
+            "(or 'pytest-hptune[jax]' and KERAS_BACKEND=jax)",
+            pytrace=False,
+        )
+    return search
+
+
 def _slug(nodeid: str) -> str:
     """A directory name for a test id: readable, bounded and unique."""
     readable = re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid).strip("_")[-80:]
@@ -114,44 +130,21 @@ class Hptune:
             settings = self.settings(**overrides)
         except SettingError as exc:
             pytest.fail(str(exc), pytrace=False)
-
-        try:
-            from .engine import search as engine  # heavy: TensorFlow, Keras, Keras Tuner
-        except ImportError as exc:
-            pytest.fail(
-                f"pytest-hptune could not load Keras and Keras Tuner ({exc}). "
-                "Keras needs a backend: pip install 'pytest-hptune[tensorflow]' "
-                "(or 'pytest-hptune[jax]' and KERAS_BACKEND=jax)",
-                pytrace=False,
-            )
-
+        engine = _load_engine()
         from .engine.distributed import worker_environment
 
         worker_id = worker_environment()
         if worker_id is not None:
             self._work_for_chief(worker_id, engine, hypermodel, settings, fit_args, fit_kwargs)
-
         directory, project = self._directory()
-        workers = None
-        if (self._state.workers or self._state.chief) and self._searches == 0:
-            workers = engine.Workers(
-                self._state.workers,
-                self._worker_command(directory),
-                str(self._request.config.rootpath),
-                self._state.chief or "127.0.0.1:0",
-            )
+        workers = self._workers(engine, directory)
         self._searches += 1
         started = time.perf_counter()
         error = None
         result = None
         try:
             result = engine.run_search(
-                hypermodel,
-                settings,
-                directory,
-                project,
-                fit_args,
-                fit_kwargs,
+                hypermodel, settings, directory, project, fit_args, fit_kwargs,
                 resume_nodeid=self._item.nodeid if self._state.resume else None,
                 workers=workers,
                 progress=self._progress(),
@@ -167,7 +160,23 @@ class Hptune:
             self._record(settings, None, f"{type(exc).__name__}: {exc}", started, directory, project)
             raise
         record = self._record(settings, result, error, started, directory, project, (fit_args, fit_kwargs))
+        self._conclude(record, result)
+        return result
 
+    def _workers(self, engine, directory: str):
+        """--hptune-workers / --hptune-chief: only a test's first search."""
+        if not (self._state.workers or self._state.chief) or self._searches:
+            return None
+        return engine.Workers(
+            self._state.workers,
+            self._worker_command(directory),
+            str(self._request.config.rootpath),
+            self._state.chief or "127.0.0.1:0",
+        )
+
+    def _conclude(self, record: dict, result) -> None:
+        """Fail the test on a failed verdict, skip it on a missing baseline."""
+        __tracebackhide__ = True
         problems = [failure_message(record, result), self._warn(record)]
         if any(problems):
             pytest.fail("\n".join(p for p in problems if p), pytrace=False)
@@ -176,8 +185,6 @@ class Hptune:
             if self._state.compare_strict:
                 pytest.fail(f"hptune: {comparison['reason']} (--hptune-compare-strict)", pytrace=False)
             pytest.skip(f"hptune: {comparison['reason']}")
-        return result
-
 
     def _warn(self, record: dict) -> str | None:
         """The advice that is also a warning (HptuneAdvice), once the search

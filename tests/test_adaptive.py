@@ -93,12 +93,16 @@ def test_a_trial_that_does_not_lead_stops_at_the_minimum(project):
         """
     )
     result = project.runpytest("--hptune-json=report.json")
+    # units=8 scores about 0.9 +- 0.01: a clear pass of min_score=0.85 at the
+    # minimum of 3 executions; units=4 (about 0.8) never leads it, and a
+    # clear fail when it runs first: it stops at the minimum too.
+    result.assert_outcomes(passed=1)
     record = load_json(project)["tests"][0]
+    by_units = {t["hyperparameters"]["units"]: t for t in record["trials"]}
+    assert record["best_trial_id"] == by_units[8]["trial_id"]
+    assert len(by_units[4]["scores"]) == 3
     counts = [len(t["scores"]) for t in record["trials"]]
-    assert min(counts) == 3 and max(counts) <= 5
     assert record["fits"] == sum(counts) < 6 * 5
-    assert record["passed"] == (record["trials"] and record["gates"][0]["passed"])
-    result.assert_outcomes(passed=1) if record["passed"] else result.assert_outcomes(failed=1)
 
 
 def test_auto_from_the_command_line_and_its_errors(project):
@@ -167,8 +171,10 @@ def test_a_tightened_gate_on_a_resumed_search_tops_up_the_best_trial(project):
     second = load_json(project)["tests"][0]
     assert second["resume"]["resumed"]
     assert second["adaptive"]["topped_up"] >= 1
-    grown = next(t for t in second["trials"] if t["trial_id"] == second["best_trial_id"])
-    assert len(grown["scores"]) > 3 and grown["scores"][:3] == best["scores"] or grown["trial_id"] != best["trial_id"]
+    # The first run's best sits exactly at the threshold: undecided, so it
+    # is topped up first, keeping its three executions.
+    grown = next(t for t in second["trials"] if t["trial_id"] == best["trial_id"])
+    assert len(grown["scores"]) > 3 and grown["scores"][:3] == best["scores"]
     assert second["fits"] == 9 + second["adaptive"]["topped_up"]
 
 

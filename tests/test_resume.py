@@ -122,3 +122,26 @@ def test_resume_uses_pytest_cache_and_needs_a_dir_without_it(project, monkeypatc
     result = project.runpytest("--hptune-resume", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--hptune-resume * pass --hptune-dir=PATH as well*"])
+
+
+def test_a_changed_callback_setting_starts_the_search_fresh(project, monkeypatch):
+    test = """
+import keras
+import pytest
+from models import FastModel, data
+
+@pytest.mark.hptune(max_trials=2, executions_per_trial=2)
+def test_resumable(hptune):
+    hptune.search(FastModel(), *data(), callbacks=[keras.callbacks.EarlyStopping(patience=PATIENCE)])
+"""
+    resume = ["--hptune-resume", "--hptune-dir=tuning"]
+    project.makepyfile(test_callbacks=test.replace("PATIENCE", "2"))
+    result, entry, _ = run(project, *resume, monkeypatch=monkeypatch)
+    result.assert_outcomes(passed=1)
+    result, entry, _ = run(project, *resume, monkeypatch=monkeypatch)
+    assert entry["resume"]["resumed"] is True
+    # EarlyStopping's patience changes what a trial computes: not resumed.
+    project.makepyfile(test_callbacks=test.replace("PATIENCE", "5"))
+    result, entry, _ = run(project, *resume, monkeypatch=monkeypatch)
+    result.assert_outcomes(passed=1)
+    assert entry["resume"] == {"resumed": False, "reused_trials": 0, "reason": "callbacks changed since the earlier run"}

@@ -61,7 +61,7 @@ def collect(tuner, settings: Settings, stopped_reason: str | None) -> SearchResu
 def _folds(cv) -> int | None:
     try:
         return int(cv.get_n_splits())
-    except Exception:
+    except (TypeError, ValueError):  # a splitter that needs X or groups to count its folds
         return None
 
 

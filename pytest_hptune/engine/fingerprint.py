@@ -20,10 +20,14 @@ from typing import Any, Mapping
 
 FILENAME = "hptune-fingerprint.json"
 VERSION = 1
-# fit() keywords that do not change what a trial computes.
-IGNORED_FIT_KWARGS = frozenset({"callbacks", "verbose"})
 from ..atomic import write_text
-from ..settings import VERDICT_SETTINGS as GATES  # noqa: E402
+from ..settings import VERDICT_SETTINGS as GATES
+
+# fit() keywords that do not change what a trial computes (callbacks are
+# described by ``_callbacks``: EarlyStopping changes the scores).
+IGNORED_FIT_KWARGS = frozenset({"callbacks", "verbose"})
+# Callback attributes that say where output goes, not what is computed.
+_WHERE = ("dir", "path", "file")
 
 
 class Unhashable(Exception):
@@ -52,6 +56,23 @@ def _canonical(value: Any, path: str) -> Any:
     raise Unhashable(f"{path} is a {type(value).__name__}")
 
 
+def _callbacks(callbacks: Any) -> list[dict[str, Any]]:
+    """Each callback's class and plain settings (EarlyStopping's monitor,
+    patience, ...): what can change a trial's scores."""
+    out = []
+    for callback in callbacks or ():
+        kind = type(callback)
+        plain = {
+            k: v
+            for k, v in sorted(vars(callback).items())
+            if not k.startswith("_")
+            and isinstance(v, (bool, int, float, str, type(None)))
+            and not any(w in k for w in _WHERE)
+        }
+        out.append({"class": f"{kind.__module__}.{kind.__qualname__}", "settings": plain})
+    return out
+
+
 def _digest(value: Any) -> str:
     text = json.dumps(value, sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -77,6 +98,7 @@ def compute(
         "settings": _digest({k: v for k, v in settings.items() if k not in GATES}),
         "search space": _digest(space),
         "data": _digest(data),
+        "callbacks": _digest(_callbacks(fit_kwargs.get("callbacks"))),
         "library versions": _digest(dict(versions)),
     }
 

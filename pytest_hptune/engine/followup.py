@@ -4,6 +4,7 @@ one-step neighbours of the best configuration."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import keras
@@ -37,7 +38,10 @@ def _train_configuration(tuner, hp, seeds, result: SearchResult, fit_args, fit_k
             collect_garbage_now()
             keras.utils.set_random_seed(seed)
             model = tuner.hypermodel.build(hp)
-            run = dict(kwargs, callbacks=[keras.callbacks.TerminateOnNaN()] + list(kwargs.get("callbacks", [])))
+            # Fresh copies for every fit, as the search's own executions get:
+            # a user's callback keeps no state from an earlier fit.
+            callbacks = copy.deepcopy(list(kwargs.get("callbacks", [])))
+            run = dict(kwargs, callbacks=[keras.callbacks.TerminateOnNaN(), *callbacks])
             history = tuner.hypermodel.fit(hp, model, *fit_args, **run)
             scores.append(execution_score(history, tuner.oracle.objective))
     return scores

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from ..result import COMPLETED
+import logging
+
 from .. import stats
+from ..result import COMPLETED
+
+log = logging.getLogger(__name__)
 
 
 def report_progress(tuner, trial) -> None:
@@ -12,16 +16,19 @@ def report_progress(tuner, trial) -> None:
     callback = getattr(tuner, "hptune_progress", None)
     if callback is None:
         return
+    trials = tuner.oracle.trials
+    means = {
+        tid: stats.mean(s)
+        for tid, s in tuner.hptune_scores.items()
+        if s and tid in trials and trials[tid].status == COMPLETED
+    }
+    pick = max if tuner.oracle.objective.direction == "max" else min
+    best = pick(means, key=lambda tid: means[tid]) if means else None
     try:
-        direction = tuner.oracle.objective.direction
-        means = {
-            tid: stats.mean(s) for tid, s in tuner.hptune_scores.items() if s and tid in tuner.oracle.trials
-            and tuner.oracle.trials[tid].status == COMPLETED
-        }
-        best = (max if direction == "max" else min)(means, key=means.get) if means else None
         callback(
-            len(tuner.oracle.trials), tuner.oracle.max_trials, trial.trial_id, trial.status,
+            len(trials), tuner.oracle.max_trials, trial.trial_id, trial.status,
             means.get(trial.trial_id), best, means.get(best),
         )
-    except Exception:  # progress is a courtesy: it never breaks a search
-        pass
+    except OSError as exc:  # a closed terminal: progress is a courtesy, the search goes on
+        log.warning("hptune: progress line not shown (%s); no more progress lines", exc)
+        tuner.hptune_progress = None

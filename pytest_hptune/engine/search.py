@@ -70,47 +70,18 @@ def run_search(
     workers: Workers | None = None,
     progress=None,
 ) -> SearchResult:
-    """Run one bounded search. Raises SearchError or a Keras Tuner FatalError
-    when the search cannot go on; failed trials are in the result instead.
+    """Run one bounded search and its follow-up fits; return the complete
+    outcome. Raises SearchError or a Keras Tuner FatalError when the search
+    cannot go on; failed trials are in the result instead.
 
     With ``resume_nodeid`` (``--hptune-resume``), a search whose fingerprint
     matches the one saved in its directory continues from its completed
     trials; otherwise it starts fresh and the result says why."""
     check_supported()
     check_hypermodel(hypermodel)
-    resume = None
-    reuse = False
     project_dir = Path(directory) / project_name
     check_writable(project_dir)
-    if resume_nodeid is not None:
-        reuse, reason, parts = plan_resume(
-            hypermodel, settings, project_dir, resume_nodeid, fit_args, fit_kwargs
-        )
-        resume = {"resumed": reuse, "reused_trials": 0, "reason": reason}
-    try:
-        tuner = build_tuner(
-            hypermodel, settings, directory, project_name, fit_kwargs, overwrite=not reuse
-        )
-    except (SearchError, errors.FatalError):
-        raise
-    except Exception as exc:
-        if is_directory_error(exc):
-            raise SearchError(directory_error(project_dir, exc)) from None
-        if not reuse:
-            raise
-        # Half-written files from a killed run: start over, say why.
-        resume.update(
-            resumed=False,
-            reason=f"the earlier run's files could not be read ({type(exc).__name__}: {exc})",
-        )
-        tuner = build_tuner(hypermodel, settings, directory, project_name, fit_kwargs)
-    if resume is not None:
-        if resume["resumed"]:
-            resume["reused_trials"] = sum(
-                1 for t in tuner.oracle.trials.values() if t.status == COMPLETED
-            )
-        if parts is not None:
-            fingerprint.write(project_dir, parts, settings.as_dict())
+    tuner, resume = _prepared_tuner(hypermodel, settings, directory, project_name, fit_args, fit_kwargs, resume_nodeid)
     fit_kwargs = _fit_kwargs(settings, fit_kwargs)
     tuner.hptune_progress = progress
     if settings.tuner == "sklearn":
@@ -121,13 +92,50 @@ def run_search(
         result = _search_here(tuner, settings, fit_args, fit_kwargs)
         result.resume = resume
     if result.best is not None and result.stopped_reason is None:
-        if settings.adaptive and settings.tuner != "hyperband" and not settings.confirm:
-            result.topped_up = top_up_best(tuner, settings, result, fit_args, fit_kwargs)
-        if settings.confirm:
-            result.confirmation = confirm(tuner, settings, result, fit_args, fit_kwargs)
-        if settings.max_neighbour_drop is not None:
-            result.neighbours = neighbours_of_best(tuner, settings, result, fit_args, fit_kwargs)
+        _follow_up(tuner, settings, result, fit_args, fit_kwargs)
     return result
+
+
+def _prepared_tuner(hypermodel, settings, directory, project_name, fit_args, fit_kwargs, resume_nodeid):
+    """The tuner, fresh or resumed, and the resume entry of the result
+    (None without --hptune-resume)."""
+    project_dir = Path(directory) / project_name
+    resume, reuse, parts = None, False, None
+    if resume_nodeid is not None:
+        reuse, reason, parts = plan_resume(hypermodel, settings, project_dir, resume_nodeid, fit_args, fit_kwargs)
+        resume = {"resumed": reuse, "reused_trials": 0, "reason": reason}
+    try:
+        tuner = build_tuner(hypermodel, settings, directory, project_name, fit_kwargs, overwrite=not reuse)
+    except (SearchError, errors.FatalError):
+        raise
+    except Exception as exc:
+        if is_directory_error(exc):
+            raise SearchError(directory_error(project_dir, exc)) from None
+        if resume is None or not reuse:
+            raise
+        # Half-written files from a killed run: start over, say why.
+        resume.update(
+            resumed=False,
+            reason=f"the earlier run's files could not be read ({type(exc).__name__}: {exc})",
+        )
+        tuner = build_tuner(hypermodel, settings, directory, project_name, fit_kwargs)
+    if resume is not None:
+        if resume["resumed"]:
+            resume["reused_trials"] = sum(1 for t in tuner.oracle.trials.values() if t.status == COMPLETED)
+        if parts is not None:
+            fingerprint.write(project_dir, parts, settings.as_dict())
+    return tuner, resume
+
+
+def _follow_up(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> None:
+    """The fits after the search, into the result: the top-up of an
+    undecided best (auto executions), the confirmation, the neighbours."""
+    if settings.adaptive and settings.tuner != "hyperband" and not settings.confirm:
+        result.topped_up = top_up_best(tuner, settings, result, fit_args, fit_kwargs)
+    if settings.confirm:
+        result.confirmation = confirm(tuner, settings, result, fit_args, fit_kwargs)
+    if settings.max_neighbour_drop is not None:
+        result.neighbours = neighbours_of_best(tuner, settings, result, fit_args, fit_kwargs)
 
 
 def _search_here(tuner, settings: Settings, fit_args, fit_kwargs) -> SearchResult:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from typing import Any
 
@@ -12,6 +13,8 @@ import numpy as np
 from ..settings import Settings
 from . import compat
 from .silence import quiet_keras
+
+log = logging.getLogger(__name__)
 
 
 HIDDEN_PREFIX = "tuner/"  # Hyperband's bookkeeping values (epochs, bracket, ...)
@@ -83,8 +86,9 @@ def _explore_branches(tuner, oracle) -> None:
                 trial_hp.ensure_active_values()
                 try:
                     tuner.hypermodel.build(trial_hp)
-                except Exception:
-                    continue  # a branch that does not build is the property's business
+                except Exception as exc:  # the user's build error: a property finds it when it draws this value
+                    log.info("hptune: %s=%r does not build (%s: %s); its branch is not explored", hp.name, value, type(exc).__name__, exc)
+                    continue
                 oracle.update_space(trial_hp)
         if len(oracle.hyperparameters.space) == before:
             return

@@ -78,67 +78,81 @@ def compute(settings: Settings, scores: Sequence[float], samples: int | None, co
     """Advice on the judged scores (the best trial's, or its confirmation
     runs'): a list of {"kind", "text"}; "binomial_floor" advice is also
     a warning."""
-    out: list[dict] = []
-    n = len(scores)
-    mean, std = stats.mean(scores), stats.std(scores)
-    level = f"{settings.confidence:.0%}"
-    if settings.max_std is not None and samples and _is_accuracy(settings):
-        floor = stats.binomial_floor(mean, samples)
-        if settings.max_std < floor:
-            head = (
-                f"max_std={settings.max_std:g} (from {settings.sources.get('max_std')}) is below "
-                f"the binomial floor of an accuracy of {mean:.4f} measured on {samples} samples "
-                f"({floor:.4f})"
-            )
-            if settings.tuner == "sklearn":
-                # Each fold scores other samples: the floor is in the spread.
-                text = (
-                    f"{head}: each fold scores different samples, so the spread across folds "
-                    f"carries that much sampling noise and the gate cannot be met reliably; "
-                    f"raise max_std to {floor:.4f} or more, or use more data per fold"
-                )
-            else:
-                # One validation set for every seed: the spread across seeds
-                # can be smaller, but finer than the set can resolve.
-                text = (
-                    f"{head}: the spread across seeds on this one validation set can be smaller, "
-                    f"but the set itself only resolves the accuracy to about {floor:.4f}, so the "
-                    f"gate judges differences it cannot measure; validate on more samples "
-                    f"(or cross-validate), or raise max_std to {floor:.4f}"
-                )
-            out.append({"kind": "binomial_floor", "text": text})
-    if n < 2 or std is None or std == 0:
+    out = [a for a in (_binomial_floor(settings, scores, samples),) if a]
+    std = stats.std(scores)
+    if len(scores) < 2 or std is None or std == 0:
         return out
-    if settings.max_std is not None and std <= settings.max_std:
-        high = stats.std_interval(scores, settings.confidence)[1]
-        if high > settings.max_std:
-            needed = stats.executions_for_std(std, settings.max_std, settings.confidence)
-            more = (
-                f"about {needed} executions with this spread would show it"
-                if needed else "no practical number of executions would show it"
-            )
-            out.append({
-                "kind": "std_undecided",
-                "text": (
-                    f"max_std passed on {n} executions, but the std's {level} upper bound "
-                    f"({high:.4f}) is above max_std={settings.max_std:g}: {more}"
-                ),
-            })
-    if (settings.max_std is not None or comparing) and settings.detect_drop:
-        drop = settings.detect_drop
-        power = stats.detection_power(std, drop, settings.confidence, n)
-        if power < POWER:
-            needed = stats.executions_to_detect(std, drop, settings.confidence, POWER)
-            how = (
-                f"{needed} executions per trial detect it {POWER:.0%} of the time"
-                if needed else "no practical number of executions detects it"
-            )
-            out.append({
-                "kind": "power",
-                "text": (
-                    f"with {n} executions and a std of {std:.4f}, a drop of {drop:g} in the mean "
-                    f"is detected {power:.0%} of the time at {level} confidence; {how} "
-                    "(detect_drop sets the drop; Colas et al. 2018)"
-                ),
-            })
-    return out
+    return out + [a for a in (_std_undecided(settings, scores, std), _power(settings, scores, std, comparing)) if a]
+
+
+def _binomial_floor(settings: Settings, scores: Sequence[float], samples: int | None) -> dict | None:
+    if settings.max_std is None or not samples or not _is_accuracy(settings):
+        return None
+    mean = stats.mean(scores)
+    floor = stats.binomial_floor(mean, samples)
+    if settings.max_std >= floor:
+        return None
+    head = (
+        f"max_std={settings.max_std:g} (from {settings.sources.get('max_std')}) is below "
+        f"the binomial floor of an accuracy of {mean:.4f} measured on {samples} samples "
+        f"({floor:.4f})"
+    )
+    if settings.tuner == "sklearn":
+        # Each fold scores other samples: the floor is in the spread.
+        text = (
+            f"{head}: each fold scores different samples, so the spread across folds "
+            f"carries that much sampling noise and the gate cannot be met reliably; "
+            f"raise max_std to {floor:.4f} or more, or use more data per fold"
+        )
+    else:
+        # One validation set for every seed: the spread across seeds
+        # can be smaller, but finer than the set can resolve.
+        text = (
+            f"{head}: the spread across seeds on this one validation set can be smaller, "
+            f"but the set itself only resolves the accuracy to about {floor:.4f}, so the "
+            f"gate judges differences it cannot measure; validate on more samples "
+            f"(or cross-validate), or raise max_std to {floor:.4f}"
+        )
+    return {"kind": "binomial_floor", "text": text}
+
+
+def _std_undecided(settings: Settings, scores: Sequence[float], std: float) -> dict | None:
+    if settings.max_std is None or std > settings.max_std:
+        return None
+    high = stats.std_interval(scores, settings.confidence)[1]
+    if high <= settings.max_std:
+        return None
+    needed = stats.executions_for_std(std, settings.max_std, settings.confidence)
+    more = (
+        f"about {needed} executions with this spread would show it"
+        if needed else "no practical number of executions would show it"
+    )
+    return {
+        "kind": "std_undecided",
+        "text": (
+            f"max_std passed on {len(scores)} executions, but the std's {settings.confidence:.0%} upper "
+            f"bound ({high:.4f}) is above max_std={settings.max_std:g}: {more}"
+        ),
+    }
+
+
+def _power(settings: Settings, scores: Sequence[float], std: float, comparing: bool) -> dict | None:
+    if not ((settings.max_std is not None or comparing) and settings.detect_drop):
+        return None
+    n, drop = len(scores), settings.detect_drop
+    power = stats.detection_power(std, drop, settings.confidence, n)
+    if power >= POWER:
+        return None
+    needed = stats.executions_to_detect(std, drop, settings.confidence, POWER)
+    how = (
+        f"{needed} executions per trial detect it {POWER:.0%} of the time"
+        if needed else "no practical number of executions detects it"
+    )
+    return {
+        "kind": "power",
+        "text": (
+            f"with {n} executions and a std of {std:.4f}, a drop of {drop:g} in the mean "
+            f"is detected {power:.0%} of the time at {settings.confidence:.0%} confidence; {how} "
+            "(detect_drop sets the drop; Colas et al. 2018)"
+        ),
+    }

@@ -47,11 +47,27 @@ def evaluate(
     best: TrialResult,
     robustness: Mapping[str, float | None] | None = None,
     notes: Mapping[str, str] | None = None,
+    direction: str = "max",
 ) -> list[GateResult]:
     """The gates asked for by ``settings``, applied to the best trial;
     ``robustness`` holds the observed values of the gates about the rest of
-    the search (max_neighbour_drop, min_near_best_share)."""
+    the search (max_neighbour_drop, min_near_best_share). The worst
+    execution is the objective's worst: the lowest score of a "max"
+    objective, the highest of a "min" one."""
     bounds = stats.interval(best.scores, settings.confidence)
+    notes = dict(notes or {})
+    if bounds and bounds[0] == bounds[1]:
+        # Identical scores (a quantised accuracy on a small validation set)
+        # say nothing about the spread: a zero-width interval would pass
+        # any bound gate. Undefined, with the reason.
+        bounds = None
+        for name in ("min_lower_bound", "max_upper_bound"):
+            notes.setdefault(
+                name,
+                f"all {len(best.scores)} executions scored the same: the interval cannot be "
+                "estimated; run more executions or validate on more samples",
+            )
+    worst = min(best.scores) if direction == "max" else max(best.scores)
     observed = {
         "min_score": best.mean,
         "max_score": best.mean,
@@ -59,8 +75,8 @@ def evaluate(
         # Undefined with one execution (None): the gate fails and says why.
         "min_lower_bound": bounds[0] if bounds else None,
         "max_upper_bound": bounds[1] if bounds else None,
-        "min_worst": min(best.scores),
-        "max_worst": max(best.scores),
+        "min_worst": worst,
+        "max_worst": worst,
         **(robustness or {}),
     }
     results = []
@@ -75,5 +91,5 @@ def evaluate(
             passed = False
         else:
             passed = value >= threshold if name.startswith("min_") else value <= threshold
-        results.append(GateResult(name, threshold, value, passed, (notes or {}).get(name)))
+        results.append(GateResult(name, threshold, value, passed, notes.get(name)))
     return results

@@ -41,7 +41,7 @@ def judge(
     verdicts = []
     if judged:
         values, notes = robustness(settings, result)
-        verdicts = gates.evaluate(settings, judged, values, notes)
+        verdicts = gates.evaluate(settings, judged, values, notes, result.objective.direction)
     record = build_record(nodeid, settings, result, verdicts, error, duration, directory)
     record["search"] = index
     if judged:

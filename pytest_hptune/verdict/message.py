@@ -48,8 +48,23 @@ def failure_message(record: dict, result) -> str | None:
     head = f"hptune: search in {record['nodeid']}"
     if record["error"]:
         return f"{head} could not run: {record['error']}"
-    objective = f"{record['objective']['name']} ({record['objective']['direction']})"
-    if result.best is None and result.partial:
+    if result.best is None:
+        return _nothing_completed(head, result)
+    lines = []
+    if result.stopped_reason:
+        lines.append(f"{head} stopped early: {result.stopped_reason}.")
+        for trial in result.failed:
+            lines.append(f"  trial {trial.trial_id}: {_last_line(trial.message)}")
+    comparison = record.get("comparison") or {}
+    if comparison.get("status") == "regressed":
+        lines += _regressed(head, comparison, result.best)
+    if any(not g["passed"] for g in record["gates"]):
+        lines += _failed_gates(head, record, result.best)
+    return "\n".join(lines) or None
+
+
+def _nothing_completed(head: str, result) -> str:
+    if result.partial:
         full = result.tuner_info.get("max_epochs")
         lines = [
             f"{head}: no trial completed at the full budget of {full} epochs "
@@ -60,65 +75,63 @@ def failure_message(record: dict, result) -> str | None:
         for trial in result.failed:
             lines.append(f"--- trial {trial.trial_id} {trial.status}: {_last_line(trial.message)}")
         return "\n".join(lines)
-    if result.best is None:
-        lines = [f"{head}: no trial completed ({len(result.failed)} failed)."]
-        if result.stopped_reason:
-            lines.append(result.stopped_reason + ".")
-        for trial in result.failed:
-            reason = _last_line(trial.message) or "no reason recorded"
-            lines.append(f"--- trial {trial.trial_id} {trial.status} {trial.hyperparameters}: {reason}")
-            if trial.message and not _is_failed_trial_error(trial.message):
-                lines.append(trial.message.rstrip())  # an unexpected error: its traceback
-        return "\n".join(lines)
-    lines = []
+    lines = [f"{head}: no trial completed ({len(result.failed)} failed)."]
     if result.stopped_reason:
-        lines.append(f"{head} stopped early: {result.stopped_reason}.")
-        for trial in result.failed:
-            lines.append(f"  trial {trial.trial_id}: {_last_line(trial.message)}")
-    comparison = record.get("comparison") or {}
-    if comparison.get("status") == "regressed":
-        base = comparison["baseline"]
-        best = result.best
-        lines.append(f"{head} regressed against its baseline ({comparison['path']}, {comparison['key']}):")
-        lines.append(f"  {describe_comparison(comparison)}")
-        lines.append(f"  new      trial {best.trial_id} {best.hyperparameters}: [{_fmt_scores(best.scores)}]")
-        lines.append(f"  baseline trial {base['best_trial_id']} {base['hyperparameters']}: [{_fmt_scores(base['scores'])}]")
-        lines.append(f"  {comparison['method']}, confidence {comparison['confidence']}")
-        for note in comparison.get("notes", ()):
-            lines.append(f"  note: {note}")
+        lines.append(result.stopped_reason + ".")
+    for trial in result.failed:
+        reason = _last_line(trial.message) or "no reason recorded"
+        lines.append(f"--- trial {trial.trial_id} {trial.status} {trial.hyperparameters}: {reason}")
+        if trial.message and not _is_failed_trial_error(trial.message):
+            lines.append(trial.message.rstrip())  # an unexpected error: its traceback
+    return "\n".join(lines)
+
+
+def _regressed(head: str, comparison: dict, best) -> list[str]:
+    base = comparison["baseline"]
+    lines = [
+        f"{head} regressed against its baseline ({comparison['path']}, {comparison['key']}):",
+        f"  {describe_comparison(comparison)}",
+        f"  new      trial {best.trial_id} {best.hyperparameters}: [{_fmt_scores(best.scores)}]",
+        f"  baseline trial {base['best_trial_id']} {base['hyperparameters']}: [{_fmt_scores(base['scores'])}]",
+        f"  {comparison['method']}, confidence {comparison['confidence']}",
+    ]
+    return lines + [f"  note: {note}" for note in comparison.get("notes", ())]
+
+
+def _gate_subjects(settings: dict) -> dict[str, str]:
+    """What each gate measures of the best trial, for the message."""
+    level = f"{settings['confidence']:.0%}"
+    return {
+        "max_std": "std across executions",
+        "min_lower_bound": f"{level} interval's lower bound",
+        "max_upper_bound": f"{level} interval's upper bound",
+        "min_worst": "worst execution",
+        "max_worst": "worst execution",
+        "max_neighbour_drop": "worst one-step neighbour's relative drop",
+        "min_near_best_share": f"share of trials within {settings['near_best']} of it",
+    }
+
+
+def _failed_gates(head: str, record: dict, best) -> list[str]:
     failed = [g for g in record["gates"] if not g["passed"]]
-    if failed:
-        best = result.best
-        judged = "" if not record.get("confirmation") else (
-            f", judged on {len(record['confirmation']['scores'])} confirmation runs"
-        )
-        lines.append(f"{head} failed {len(failed)} gate(s) on objective {objective}{judged}:")
-        level = f"{record['settings']['confidence']:.0%}"
-        whats = {
-            "max_std": "std across executions",
-            "min_lower_bound": f"{level} interval's lower bound",
-            "max_upper_bound": f"{level} interval's upper bound",
-            "min_worst": "worst execution",
-            "max_worst": "highest execution",
-            "max_neighbour_drop": "worst one-step neighbour's relative drop",
-            "min_near_best_share": f"share of trials within {record['settings']['near_best']} of it",
-        }
-        for gate in failed:
-            what = whats.get(gate["name"], "mean")
-            lines.append(
-                f"  {gate['name']}: best trial {best.trial_id} {what} {describe_gate(gate)}"
-            )
+    objective = f"{record['objective']['name']} ({record['objective']['direction']})"
+    confirmation = record.get("confirmation")
+    judged = f", judged on {len(confirmation['scores'])} confirmation runs" if confirmation else ""
+    lines = [f"{head} failed {len(failed)} gate(s) on objective {objective}{judged}:"]
+    whats = _gate_subjects(record["settings"])
+    for gate in failed:
+        what = whats.get(gate["name"], "mean")
+        lines.append(f"  {gate['name']}: best trial {best.trial_id} {what} {describe_gate(gate)}")
+    lines.append(
+        f"  best trial {best.trial_id} {best.hyperparameters}: scores "
+        f"[{_fmt_scores(best.scores)}], mean {best.mean:.4f} +- {best.std:.4f}"
+    )
+    if any(g["name"] == "max_neighbour_drop" for g in failed):
+        lines += [f"  {describe_neighbour(n)}" for n in record.get("neighbours") or ()]
+    if confirmation:
+        c = confirmation
         lines.append(
-            f"  best trial {best.trial_id} {best.hyperparameters}: scores "
-            f"[{_fmt_scores(best.scores)}], mean {best.mean:.4f} +- {best.std:.4f}"
+            f"  confirmation runs: [{_fmt_scores(c['scores'])}], mean {c['mean']:.4f} "
+            f"+- {c['std']:.4f} (tuned {c['tuned_mean']:.4f}, gap {c['gap']:+.4f})"
         )
-        if any(g["name"] == "max_neighbour_drop" for g in failed):
-            for n in record.get("neighbours") or ():
-                lines.append(f"  {describe_neighbour(n)}")
-        if record.get("confirmation"):
-            c = record["confirmation"]
-            lines.append(
-                f"  confirmation runs: [{_fmt_scores(c['scores'])}], mean {c['mean']:.4f} "
-                f"+- {c['std']:.4f} (tuned {c['tuned_mean']:.4f}, gap {c['gap']:+.4f})"
-            )
-    return "\n".join(lines) or None
+    return lines

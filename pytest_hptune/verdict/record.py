@@ -130,3 +130,8 @@ def last_line(message: str | None) -> str | None:
     # way for a trial to fail); "pkg.mod.ValueError: why" -> "ValueError: why"
     line = re.sub(r"^(?:[A-Za-z_]\w*\.)+(?=\w+(?:Error|Exception)\b)", "", lines[-1])
     return line.removeprefix("FailedTrialError: ")
+
+
+def best_trial(record: dict) -> dict | None:
+    """The best trial's entry of a record (None when no trial completed)."""
+    return next((t for t in record["trials"] if t["trial_id"] == record["best_trial_id"]), None)

@@ -1,0 +1,47 @@
+"""The gates say exactly what they judge: the objective's worst execution,
+and no interval from identical scores."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pytest_hptune.result import COMPLETED, TrialResult
+from pytest_hptune.settings import make_layer, resolve
+from pytest_hptune.verdict import gates
+
+
+def _best(scores):
+    return TrialResult("0", {}, tuple(scores), COMPLETED)
+
+
+def _gates(scores, direction="max", **kwargs):
+    settings = resolve([make_layer("test", kwargs)])
+    return {g.name: g for g in gates.evaluate(settings, _best(scores), direction=direction)}
+
+
+def test_the_worst_execution_of_a_min_objective_is_its_highest_score():
+    judged = _gates([0.10, 0.30, 0.20], "min", min_worst=0.0, max_worst=0.25)
+    assert judged["max_worst"].value == 0.30 and not judged["max_worst"].passed
+    assert judged["min_worst"].value == 0.30
+
+
+def test_the_worst_execution_of_a_max_objective_is_its_lowest_score():
+    judged = _gates([0.90, 0.70, 0.80], "max", min_worst=0.75, max_worst=1.0)
+    assert judged["min_worst"].value == 0.70 and not judged["min_worst"].passed
+    assert judged["max_worst"].value == 0.70
+
+
+def test_identical_scores_leave_the_interval_undefined_and_fail_its_gate():
+    judged = _gates([0.9, 0.9], min_lower_bound=0.5, max_upper_bound=0.95)
+    for name in ("min_lower_bound", "max_upper_bound"):
+        assert judged[name].value is None and not judged[name].passed
+        assert "all 2 executions scored the same" in judged[name].note
+    assert "all 2 executions scored the same" in gates.describe(judged["min_lower_bound"].to_dict())
+
+
+@given(st.lists(st.floats(0, 1), min_size=2, max_size=8), st.sampled_from(["max", "min"]))
+def test_worst_is_never_better_than_any_execution(scores, direction):
+    value = _gates(scores, direction, min_worst=0.0)["min_worst"].value
+    if direction == "max":
+        assert all(value <= s for s in scores)
+    else:
+        assert all(value >= s for s in scores)
