@@ -5,6 +5,8 @@ import errno
 
 import pytest
 
+from conftest import load_json
+
 TEST = """
 import pytest
 from models import FastModel, data
@@ -33,21 +35,74 @@ def test_a_tuning_directory_that_cannot_be_created_fails_before_training(project
 def test_a_disk_that_fills_up_mid_search_stops_it_with_one_reason(project, monkeypatch):
     from pytest_hptune.engine import tuners
 
-    def full(*args):
-        raise OSError(errno.ENOSPC, "No space left on device")
+    saved = tuners.save_scores
+    calls = []
 
-    monkeypatch.setattr(tuners, "save_scores", full)
+    def full_at_the_second_trial(*args):
+        calls.append(args)
+        if len(calls) >= 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        saved(*args)
+
+    monkeypatch.setattr(tuners, "save_scores", full_at_the_second_trial)
     project.makepyfile(test_full=TEST)
     result = project.runpytest("--hptune-json=report.json")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*could not run: TuningDirectoryError: the tuning directory * cannot be written "
+            "*stopped early: the tuning directory * cannot be written "
             "(OSError: [[]Errno 28[]] No space left on device); free some space*"
         ]
     )
-    # Aborted at the first trial, not after three failed ones.
-    assert result.stdout.str().count("No space left on device") <= 3
+    # Aborted at the second trial, not after three failed ones; the first
+    # trial's scores are kept in the record.
+    assert len(calls) == 2
+    record = load_json(project)["tests"][0]
+    assert [t["status"] for t in record["trials"]][:1] == ["COMPLETED"]
+    assert record["passed"] is False
+
+
+def test_a_full_disk_in_keras_tuners_own_bookkeeping_keeps_the_completed_trials(project, monkeypatch):
+    import keras_tuner
+
+    create = keras_tuner.Oracle.create_trial
+    calls = []
+
+    def full_at_the_third_trial(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return create(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras_tuner.Oracle, "create_trial", full_at_the_third_trial)
+    project.makepyfile(test_full=TEST)
+    result = project.runpytest("--hptune-json=report.json")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*stopped early: the tuning directory * cannot be written*No space left*"])
+    assert "Traceback" not in result.stdout.str()
+    record = load_json(project)["tests"][0]
+    assert [t["status"] for t in record["trials"]] == ["COMPLETED", "COMPLETED"]
+
+
+def test_a_trial_that_keras_tuner_failed_on_a_full_disk_stops_the_search(project, monkeypatch):
+    """HDF5 and TensorFlow report a full disk in their own words (no OSError
+    errno): the failed trial's message still names it, and the test fails."""
+    from pytest_hptune.engine import tuners
+
+    fit = tuners.HptuneTunerMixin.run_trial
+    calls = []
+
+    def garbled(self, trial, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("Unable to synchronously create file (file write failed: filename = 'x.h5', errno = 28)")
+        return fit(self, trial, *args, **kwargs)
+
+    monkeypatch.setattr(tuners.HptuneTunerMixin, "run_trial", garbled)
+    project.makepyfile(test_full=TEST)
+    result = project.runpytest("--hptune-json=report.json")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*stopped early: the tuning directory * ran out of space during trial 1*"])
 
 
 @pytest.mark.parametrize("words", ["Read-only file system", "Permission denied"])

@@ -145,3 +145,19 @@ def test_resumable(hptune):
     result, entry, _ = run(project, *resume, monkeypatch=monkeypatch)
     result.assert_outcomes(passed=1)
     assert entry["resume"] == {"resumed": False, "reused_trials": 0, "reason": "callbacks changed since the earlier run"}
+
+
+def test_an_unreadable_scores_file_of_a_reused_trial_starts_fresh(project, monkeypatch):
+    project.makepyfile(test_killable=TEST)
+    resume = ["--hptune-resume", "--hptune-dir=tuning"]
+    result, first, _ = run(project, *resume, monkeypatch=monkeypatch)
+    result.assert_outcomes(passed=1)
+    (scores_file,) = [p for p in (project.path / "tuning").rglob("hptune-scores.json") if p.parent.name == "trial_1"]
+    scores_file.write_text(scores_file.read_text()[:3])  # truncated by a crash
+    result, entry, _ = run(project, *resume, monkeypatch=monkeypatch)
+    result.assert_outcomes(passed=1)
+    assert entry["resume"]["resumed"] is False
+    assert "the earlier run's scores are unusable" in entry["resume"]["reason"]
+    assert "trial_1" in entry["resume"]["reason"]
+    # Started fresh: every trial trained again, the same verdict and scores.
+    assert scores(entry) == scores(first)

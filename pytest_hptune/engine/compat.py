@@ -30,6 +30,7 @@ REQUIRED: tuple[tuple[str, str], ...] = (
     ("engine.tuner", "Tuner._try_build"),
     ("engine.tuner", "Tuner._build_hypermodel"),
     ("engine.trial", "Trial.__init__"),
+    ("engine.metrics_tracking", "infer_metric_direction"),
     ("engine.oracle", "LOCKS"),
     ("engine.oracle", "THREADS"),
     ("tuners.hyperband", "HyperbandOracle._get_num_brackets"),
@@ -91,6 +92,12 @@ def base_tuner_class() -> type:
 
 def populate_initial_space(tuner: Any) -> None:
     tuner._populate_initial_space()
+
+
+def infer_direction(metric: str) -> str | None:
+    """'min' or 'max' as Keras Tuner infers it for a metric name, or None."""
+    direction = module("engine.metrics_tracking").infer_metric_direction(metric)
+    return direction if direction in ("min", "max") else None
 
 
 def get_debug() -> bool:

@@ -4,6 +4,7 @@ misnamed objective. Each message says what to do."""
 from __future__ import annotations
 
 import contextlib
+import re
 import errno
 import os
 from pathlib import Path
@@ -79,6 +80,23 @@ def tuning_directory_errors(tuner):
         if is_directory_error(exc, tuner.project_dir):
             raise TuningDirectoryError(directory_error(tuner.project_dir, exc)) from exc
         raise
+
+
+# How a full disk reads in a failed trial's message when Keras Tuner caught
+# the error itself (TensorFlow's and HDF5's messages carry no OSError).
+FULL_DISK = re.compile(r"No space left on device|errno = (28|122)\b|Disk quota exceeded")
+
+
+def directory_failure(directory, failed) -> str | None:
+    """A failed trial that failed because the tuning directory is full: the
+    search's stopped reason, naming the directory (None otherwise)."""
+    for trial in failed:
+        if trial.message and FULL_DISK.search(trial.message):
+            return (
+                f"the tuning directory {directory} ran out of space during trial {trial.trial_id}; "
+                "free some space or point --hptune-dir (ini hptune_dir) at a writable directory"
+            )
+    return None
 
 
 class ObjectiveNotFound(errors.FatalValueError):

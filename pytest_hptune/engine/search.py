@@ -12,7 +12,15 @@ from ..result import COMPLETED, SearchResult
 from ..settings import Settings
 from . import compat, fingerprint
 from .collect import collect
-from .failures import SearchError, check_writable, directory_error, is_directory_error
+from .failures import (
+    SearchError,
+    TuningDirectoryError,
+    check_writable,
+    directory_error,
+    directory_failure,
+    is_directory_error,
+)
+from .storage import read_scores
 from .followup import confirm, neighbours_of_best, top_up_best
 from .resume import plan_resume
 from .silence import quiet_keras
@@ -119,12 +127,30 @@ def _prepared_tuner(hypermodel, settings, directory, project_name, fit_args, fit
             reason=f"the earlier run's files could not be read ({type(exc).__name__}: {exc})",
         )
         tuner = build_tuner(hypermodel, settings, directory, project_name, fit_kwargs)
+    if resume is not None and resume["resumed"]:
+        unreadable = _unreadable_scores(tuner)
+        if unreadable:
+            # A reused trial without its scores would change the verdict.
+            resume.update(resumed=False, reason=f"the earlier run's scores are unusable: {unreadable}")
+            tuner = build_tuner(hypermodel, settings, directory, project_name, fit_kwargs)
     if resume is not None:
         if resume["resumed"]:
             resume["reused_trials"] = sum(1 for t in tuner.oracle.trials.values() if t.status == COMPLETED)
         if parts is not None:
             fingerprint.write(project_dir, parts, settings.as_dict())
     return tuner, resume
+
+
+def _unreadable_scores(tuner) -> str | None:
+    """Why a completed trial of a resumed search has no usable scores file."""
+    for trial_id, trial in sorted(tuner.oracle.trials.items()):
+        if trial.status != COMPLETED:
+            continue
+        try:
+            read_scores(tuner, trial_id)
+        except ValueError as exc:
+            return str(exc)
+    return None
 
 
 def _follow_up(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> None:
@@ -158,7 +184,16 @@ def _search_here(tuner, settings: Settings, fit_args, fit_kwargs) -> SearchResul
                 f"{settings.max_consecutive_failed_trials} consecutive failed "
                 "trials (raise max_consecutive_failed_trials to go on)"
             )
-    return collect(tuner, settings, stopped)
+        except Exception as exc:
+            # A full or read-only disk, inside a trial or in Keras Tuner's own
+            # bookkeeping: stop, keeping the trials that completed.
+            if not isinstance(exc, TuningDirectoryError) and not is_directory_error(exc, tuner.project_dir):
+                raise
+            stopped = str(exc) if isinstance(exc, TuningDirectoryError) else directory_error(tuner.project_dir, exc)
+    result = collect(tuner, settings, stopped)
+    if result.stopped_reason is None:
+        result.stopped_reason = directory_failure(tuner.project_dir, result.failed)
+    return result
 
 
 def _serve_workers(tuner, settings, workers: Workers, project_dir: Path, resume):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from ..atomic import write_text
@@ -19,11 +20,30 @@ def save_scores(tuner, trial_id: str, scores: list[float]) -> None:
     write_text(path, json.dumps([float(s) for s in scores]))
 
 
+def read_scores(tuner, trial_id: str) -> tuple[float, ...]:
+    """A trial's saved scores; raises ValueError saying why they cannot be used."""
+    path = Path(tuner.get_trial_dir(trial_id)) / SCORES_FILE
+    try:
+        saved = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path} cannot be read ({type(exc).__name__}: {exc})") from None
+    if not isinstance(saved, list) or not saved:
+        raise ValueError(f"{path} holds no scores")
+    try:
+        scores = tuple(float(s) for s in saved)
+    except (TypeError, ValueError):
+        raise ValueError(f"{path} holds something other than numbers") from None
+    if not all(math.isfinite(s) for s in scores):
+        raise ValueError(f"{path} holds a score that is not finite")
+    return scores
+
+
 def load_scores(tuner, trial_id: str) -> tuple[float, ...]:
+    """The trial's scores: this run's, else those saved by an earlier run
+    (checked when a search resumes), else none."""
     if trial_id in tuner.hptune_scores:
         return tuple(tuner.hptune_scores[trial_id])
     try:
-        saved = json.loads((Path(tuner.get_trial_dir(trial_id)) / SCORES_FILE).read_text())
-        return tuple(float(s) for s in saved)
-    except (OSError, ValueError, TypeError):
+        return read_scores(tuner, trial_id)
+    except ValueError:
         return ()

@@ -13,6 +13,7 @@ import keras_tuner
 from .. import adaptive, stats
 from ..settings import Settings
 from . import compat
+from . import objective as objectives
 from .failures import SearchError, tuning_directory_errors
 from .hyperband import (
     HYPERBAND_DEFAULT_FACTOR,
@@ -47,10 +48,11 @@ class HptuneTunerMixin(keras_tuner.Tuner):
     override ``run_trial`` (Hyperband) still call this one through ``super()``.
     """
 
-    def hptune_setup(self, settings: Settings) -> None:
+    def hptune_setup(self, settings: Settings, provisional: bool = False) -> None:
         self.hptune_seed = settings.seed
         self.hptune_settings = settings
         self.hptune_scores: dict[str, list[float]] = {}
+        self.hptune_provisional = provisional  # objective settled after the first execution?
         # Hyperband: only full-budget trials are judged, so only they lead.
         self.hptune_full_budget = (
             hyperband_max_epochs(settings) if settings.tuner == "hyperband" else None
@@ -105,6 +107,11 @@ class HptuneTunerMixin(keras_tuner.Tuner):
             )
             with tuning_directory_errors(self):
                 result = self._build_and_fit_model(trial, *fit_args, **kwargs)
+            if self.hptune_provisional:
+                self.oracle.objective = checkpoint.objective = objectives.settle(
+                    self.oracle.objective, self.hptune_settings, result
+                )
+                self.hptune_provisional = False
             scores.append(execution_score(result, self.oracle.objective))
             results.append(result)
             execution += 1
@@ -209,9 +216,7 @@ def build_tuner(
     fit_kwargs: dict,
     overwrite: bool = True,
 ):
-    objective = settings.objective
-    if settings.direction is not None:
-        objective = keras_tuner.Objective(settings.objective_name, settings.direction)
+    objective, provisional = objectives.initial(settings)
     common = dict(
         directory=directory,
         project_name=project_name,
@@ -247,5 +252,5 @@ def build_tuner(
         **search,
         **common,
     )
-    tuner.hptune_setup(settings)
+    tuner.hptune_setup(settings, provisional)
     return tuner

@@ -1,0 +1,118 @@
+"""Objectives as Keras Tuner means them: a fit() that returns a number is
+minimised unless an objective says otherwise; a direction that cannot be
+inferred is an error after the first execution that lists the metrics."""
+
+import pytest
+
+from conftest import load_json
+
+ERRORS = """
+import keras
+import keras_tuner
+import numpy as np
+
+
+class ReturnsError(keras_tuner.HyperModel):
+    '''fit() returns an error (a float): smaller is better.'''
+
+    def build(self, hp):
+        hp.Choice("units", [4, 8, 16])
+        return keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+
+    def fit(self, hp, model, *args, **kwargs):
+        return float(hp["units"]) / 100 + 0.001 * np.random.random()
+"""
+
+
+def test_a_fit_that_returns_a_float_is_minimised_as_keras_tuner_does(project):
+    project.makepyfile(errs=ERRORS)
+    project.makepyfile(
+        test_min="""
+        import pytest
+        from errs import ReturnsError
+
+        @pytest.mark.hptune(tuner="grid", max_trials=3, executions_per_trial=2)
+        def test_it(hptune):
+            hptune.search(ReturnsError())
+        """
+    )
+    result = project.runpytest("--hptune-json=report.json")
+    result.assert_outcomes(passed=1)
+    record = load_json(project)["tests"][0]
+    assert record["objective"] == {"name": "default_objective", "direction": "min"}
+    best = next(t for t in record["trials"] if t["trial_id"] == record["best_trial_id"])
+    assert best["hyperparameters"] == {"units": 4}  # the smallest error, not the largest
+    assert "(None)" not in result.stdout.str()
+
+
+def test_objective_none_means_keras_tuners_default(project):
+    project.makepyfile(errs=ERRORS)
+    project.makepyfile(
+        test_none="""
+        import pytest
+        from errs import ReturnsError
+
+        @pytest.mark.hptune(tuner="grid", max_trials=3, executions_per_trial=1, objective=None, max_score=0.05)
+        def test_it(hptune):
+            hptune.search(ReturnsError())
+        """
+    )
+    result = project.runpytest("--hptune-json=report.json")
+    result.assert_outcomes(passed=1)
+    record = load_json(project)["tests"][0]
+    assert record["objective"] == {"name": "default_objective", "direction": "min"}
+    assert record["best_trial_id"] == "0000"
+
+
+@pytest.mark.parametrize(
+    "objective, expected",
+    [
+        ("val_f2", "*the direction of objective 'val_f2' cannot be inferred (the model reports: *val_accuracy*): "
+                   "set direction='max' or direction='min' on the hptune marker*"),
+        ("val_accuarcy", "*objective 'val_accuarcy' is not among the metrics the model reports: *"
+                         "Did you mean 'val_accuracy'?*"),
+    ],
+)
+def test_an_objective_without_a_known_direction_fails_after_one_execution(project, objective, expected, monkeypatch):
+    builds = project.path / "builds.txt"
+    monkeypatch.setenv("HPTUNE_TEST_BUILDS", str(builds))
+    project.makepyfile(
+        test_dir=f"""
+        import pytest
+        from models import build_small, count_build, data
+
+        def build(hp):
+            count_build()
+            return build_small(hp)
+
+        @pytest.mark.hptune(max_trials=3, executions_per_trial=3, epochs=1, objective={objective!r})
+        def test_it(hptune):
+            hptune.search(build, *data(), validation_split=0.25)
+        """
+    )
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([expected])
+    out = result.stdout.str()
+    assert "Traceback" not in out and "(None)" not in out
+    # Keras Tuner's build that reads the space, then one execution.
+    assert len(builds.read_text().splitlines()) == 2
+
+
+def test_an_objective_and_a_conflicting_direction_is_a_setting_error(project):
+    project.makepyfile(
+        test_conflict="""
+        import keras_tuner
+        import pytest
+        from models import FastModel
+
+        @pytest.mark.hptune(objective=keras_tuner.Objective("val_accuracy", "max"), direction="min")
+        def test_it(hptune):
+            hptune.search(FastModel())
+        """
+    )
+    result = project.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*direction='min' (from hptune marker on *) contradicts objective=Objective('val_accuracy', 'max')*"]
+    )
