@@ -128,8 +128,11 @@ class Hptune:
         overrides = {k: fit_kwargs.pop(k) for k in list(fit_kwargs) if k in SPECS}
         try:
             settings = self.settings(**overrides)
+            problem = None
         except SettingError as exc:
-            pytest.fail(str(exc), pytrace=False)
+            problem = str(exc)
+        if problem is not None:  # failed outside the except block: printed once
+            pytest.fail(problem, pytrace=False)
         engine = _load_engine()
         from .engine.distributed import worker_environment
 

@@ -6,39 +6,17 @@ here imports TensorFlow, Keras or Keras Tuner (see ``runner.py``).
 
 from __future__ import annotations
 
-import argparse
 import os
 import warnings
 
 import pytest
 
 from . import quiet
-from .reports import baseline_file as baseline
-from .reports import json_file as report_json
-from .reports import markdown as report_markdown
 from .fixture import Hptune, marker_layer
-from .reports.terminal import format_summary
-from .settings import (
-    CHIEF_HELP,
-    COMPARE_HELP,
-    SAVE_BASELINE_HELP,
-    STRICT_HELP,
-    OPTION_SETTINGS,
-    RESUME_HELP,
-    WORKERS_HELP,
-    parse_chief,
-    parse_workers,
-    SESSION_HELP,
-    SPECS,
-    SettingError,
-    cli_type,
-    describe,
-    ini_name,
-    option_help,
-    option_name,
-    resolve,
-)
-from .state import PENDING_RECORDS, SessionState, dest
+from .options import OPTIONS
+from .reports import session as report_session
+from .settings import OPTION_SETTINGS, SPECS, SettingError, describe, resolve
+from .state import PENDING_RECORDS, SessionState
 
 STATE = pytest.StashKey[SessionState]()
 
@@ -51,72 +29,14 @@ MARKER_DOC = (
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Every row of the options table: a --hptune-* option and its ini key."""
     group = parser.getgroup("hptune", "hyperparameter-tuning gates (pytest-hptune)")
-    for setting in OPTION_SETTINGS:
-        option = SPECS[setting].option
-        group.addoption(
-            option_name(setting),
-            dest=dest(option),
-            metavar="NAME" if setting == "tuner" else "N",
-            type=cli_type(setting),
-            default=None,
-            help=option_help(setting),
-        )
-        parser.addini(ini_name(setting), option_help(setting), type="string", default="")
-    for option, text in SESSION_HELP.items():
-        group.addoption(
-            f"--hptune-{option}",
-            dest=dest(option),
-            metavar="PATH",
-            default=None,
-            help=f"{text} (ini: hptune_{option})",
-        )
-        parser.addini(f"hptune_{option}", text, type="string", default="")
-    group.addoption(
-        "--hptune-resume",
-        dest=dest("resume"),
-        action="store_true",
-        default=None,
-        help=f"{RESUME_HELP} (ini: hptune_resume)",
-    )
-    parser.addini("hptune_resume", RESUME_HELP, type="bool", default=False)
-    for option, parse, metavar, text in (
-        ("workers", parse_workers, "N", WORKERS_HELP),
-        ("chief", parse_chief, "HOST:PORT", CHIEF_HELP),
-    ):
-        group.addoption(
-            f"--hptune-{option}",
-            dest=dest(option),
-            metavar=metavar,
-            type=_converter(parse, f"--hptune-{option}"),
-            default=None,
-            help=f"{text} (ini: hptune_{option})",
-        )
-        parser.addini(f"hptune_{option}", text, type="string", default="")
-    for option, text in (("save-baseline", SAVE_BASELINE_HELP), ("compare", COMPARE_HELP)):
-        group.addoption(
-            f"--hptune-{option}",
-            dest=dest(option),
-            metavar="PATH",
-            nargs="?",
-            const="",  # the default path
-            default=None,
-            help=text,
-        )
-    parser.addini("hptune_baseline", "the baseline file's path (default hptune-baseline.json)",
-                  type="string", default="")
-    group.addoption("--hptune-compare-strict", dest=dest("compare-strict"), action="store_true",
-                    default=False, help=STRICT_HELP)
-
-
-def _converter(parse, option):
-    def convert(text):
-        try:
-            return parse(text, option)
-        except SettingError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    return convert
+    ini_keys: set[str] = set()
+    for row in OPTIONS:
+        group.addoption(row.flag, **row.addoption_kwargs())
+        if row.ini not in ini_keys:  # --hptune-save-baseline and --hptune-compare share theirs
+            ini_keys.add(row.ini)
+            parser.addini(row.ini, row.ini_help, type=row.ini_type, default=row.ini_default)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -129,11 +49,15 @@ def pytest_configure(config: pytest.Config) -> None:
         quiet.install()
     state = SessionState.from_config(config)
     config.stash[STATE] = state
-    config.pluginmanager.register(Reporter(config, state), "hptune-reporter")
+    # The records' collector and the built-in reports, as plugins of the
+    # pytest_hptune_write_reports hook (hookspecs.py).
+    report_session.register(config, state)
 
 
-def _is_xdist_worker(config: pytest.Config) -> bool:
-    return hasattr(config, "workerinput")
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -179,12 +103,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 @pytest.fixture
 def hptune(request: pytest.FixtureRequest) -> Hptune:
     """Run bounded Keras Tuner searches gated by the ``hptune`` marker."""
+    __tracebackhide__ = True
     try:
         marker = marker_layer(request.node)
         fixture = Hptune(request, request.config.stash[STATE], marker)
         fixture.settings()  # validate the marker with ini and command line now
+        problem = None
     except SettingError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        problem = str(exc)
+    if problem is not None:
+        # Outside the except block: the error is printed once, not chained.
+        pytest.fail(problem, pytrace=False)
     return fixture
 
 
@@ -198,80 +127,3 @@ def pytest_runtest_makereport(item: pytest.Item, call):
         report.hptune = list(pending)
         pending.clear()
     return report
-
-
-def _write_plots(directory, records) -> None:
-    from .reports import plot as report_plot  # matplotlib: only when asked for
-
-    report_plot.write_pngs(directory, records)
-
-
-def _write_html(path, records) -> None:
-    from .reports import plot as report_plot
-
-    report_plot.write_html(path, records)
-
-
-def _save_baseline(path, records) -> None:
-    keyed = [(baseline.key(r["nodeid"], r.get("search", 0)), r) for r in records]
-    baseline.save(path, keyed, baseline.versions())
-
-
-class Reporter:
-    """Per-session collector and writer of the reports. Registered as a plugin
-    object so that nested sessions (pytester) never share state."""
-
-    def __init__(self, config: pytest.Config, state: SessionState):
-        self.config = config
-        self.state = state
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        records = getattr(report, "hptune", None)
-        if records:
-            self.state.records.extend(records)
-
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        state = self.state
-        if _is_xdist_worker(self.config):
-            return  # the controller writes every report, once
-        writers = [
-            ("JSON report", state.json_path, report_json.write),
-            ("Markdown report", state.markdown_path, report_markdown.write),
-            ("baseline", state.save_baseline, _save_baseline),
-            ("plots", state.plot_dir, _write_plots),
-            ("HTML report", state.html_path, _write_html),
-        ]
-        for what, path, write in writers:
-            if path is None:
-                continue
-            try:
-                write(path, state.records)
-                state.written.append(f"{what}: {path}")
-            except Exception as exc:  # a report never becomes an INTERNALERROR
-                state.problems.append(f"could not write the {what} {path}: {exc}")
-        try:
-            summary = report_markdown.append_step_summary(state.records)
-            if summary is not None:
-                state.written.append(f"GitHub job summary: {summary}")
-        except Exception as exc:  # a report never becomes an INTERNALERROR
-            state.problems.append(f"could not append to ${report_markdown.STEP_SUMMARY}: {exc}")
-
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        state = self.state
-        if _is_xdist_worker(self.config) or not (state.records or state.problems):
-            return
-        try:
-            terminalreporter.section("hptune")
-            width = self.config.get_terminal_writer().fullwidth
-            verbose = self.config.get_verbosity() > 0
-            for text, markup in format_summary(state.records, width, verbose):
-                terminalreporter.write_line(text, **markup)
-            for line in state.written:
-                terminalreporter.write_line(line)
-            for problem in state.problems:
-                terminalreporter.write_line(f"hptune: {problem}", red=True, bold=True)
-        except Exception as exc:  # a report never turns into an INTERNALERROR
-            terminalreporter.write_line(
-                f"hptune: could not render the summary: {type(exc).__name__}: {exc}",
-                red=True,
-            )

@@ -1,4 +1,4 @@
-"""Options and settings resolution.
+"""The settings model: per-search settings, their validation and resolution.
 
 Every setting is validated where it enters (command line, ini file, marker,
 ``hptune.search()`` argument) and the error names the setting, the value and
@@ -7,17 +7,18 @@ its source. Settings are resolved once per search into a frozen
 
     command line  >  hptune.search() arguments  >  marker  >  ini  >  defaults
 
+The command-line options and ini keys that set them are in ``options.py``.
 This module imports nothing heavy: it is loaded with the plugin.
 """
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 TUNERS = ("random", "bayesian", "hyperband", "grid", "sklearn")
 # The search strategies the scikit-learn tuner's oracle can use.
@@ -55,6 +56,14 @@ class SettingError(ValueError):
     """A setting has a bad value; the message names setting, value and source."""
 
 
+class SettingTextError(SettingError):
+    """Text that is no value of the setting's type at all (``'abc'`` for a
+    count). ``reason`` says why without the source: argparse names the option
+    itself."""
+
+    reason: str = ""
+
+
 # -- validators: value -> normalised value, raising SettingError ------------
 
 
@@ -76,9 +85,10 @@ def _executions(name: str, value: Any, where: str) -> int | str:
         return AUTO
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise _fail(
-            name, value, where,
-            "a positive integer (1, 2, ...) or 'auto' (adaptive: between "
-            "min_executions and max_executions)",
+            name,
+            value,
+            where,
+            "a positive integer (1, 2, ...) or 'auto' (adaptive: between min_executions and max_executions)",
         )
     return value
 
@@ -106,11 +116,7 @@ def _seed(name: str, value: Any, where: str) -> int:
 def _threshold(name: str, value: Any, where: str) -> float | None:
     if value is None:
         return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-    ):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise _fail(name, value, where, "a finite number")
     return float(value)
 
@@ -163,8 +169,7 @@ def _cv(name: str, value: Any, where: str) -> Any:
         name,
         value,
         where,
-        "a number of folds >= 2 or a scikit-learn splitter such as "
-        "sklearn.model_selection.StratifiedKFold(5)",
+        "a number of folds >= 2 or a scikit-learn splitter such as sklearn.model_selection.StratifiedKFold(5)",
     )
 
 
@@ -173,9 +178,7 @@ def _scoring(name: str, value: Any, where: str) -> Any:
         return value
     if isinstance(value, str) and value.strip():
         return value.strip()  # checked against scikit-learn's scorers when the search runs
-    raise _fail(
-        name, value, where, "a scikit-learn scorer name such as 'accuracy', or a scorer callable"
-    )
+    raise _fail(name, value, where, "a scikit-learn scorer name such as 'accuracy', or a scorer callable")
 
 
 def _oracle(name: str, value: Any, where: str) -> str | None:
@@ -187,15 +190,15 @@ def _oracle(name: str, value: Any, where: str) -> str | None:
 
 
 def _objective(name: str, value: Any, where: str) -> Any:
+    if value is None:  # Keras Tuner's default: fit() returns the value to minimise
+        return None
     if isinstance(value, str):
         if not value.strip():
             raise _fail(name, value, where, "a metric name such as 'val_accuracy'")
         return value.strip()
     # A keras_tuner.Objective; checked by shape so that this module does not
     # import keras_tuner.
-    if isinstance(getattr(value, "name", None), str) and getattr(
-        value, "direction", None
-    ) in ("min", "max"):
+    if isinstance(getattr(value, "name", None), str) and getattr(value, "direction", None) in ("min", "max"):
         return value
     raise _fail(
         name,
@@ -258,12 +261,8 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
             _objective,
             "metric to optimise (str or keras_tuner.Objective)",
         ),
-        "direction": Spec(
-            None, _direction, "'max' or 'min'; overrides Keras Tuner's inference"
-        ),
-        "max_trials": Spec(
-            3, _count, "number of hyperparameter configurations", "trials", _parse_int
-        ),
+        "direction": Spec(None, _direction, "'max' or 'min'; overrides Keras Tuner's inference"),
+        "max_trials": Spec(3, _count, "number of hyperparameter configurations", "trials", _parse_int),
         "executions_per_trial": Spec(
             3,
             _executions,
@@ -289,56 +288,40 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
         "epochs": Spec(
             None,
             _optional_count,
-            "epochs per fit (default: model.fit's own)",
+            "epochs per fit",
             "epochs",
             _parse_int,
         ),
-        "seed": Spec(
-            0, _seed, "seed of the search and of every execution", "seed", _parse_int
-        ),
-        "max_consecutive_failed_trials": Spec(
-            3, _count, "stop the search after this many failed trials in a row"
-        ),
-        "num_initial_points": Spec(
-            None, _optional_count, "bayesian: random trials before the Gaussian process"
-        ),
+        "seed": Spec(0, _seed, "seed of the search and of every execution", "seed", _parse_int),
+        "max_consecutive_failed_trials": Spec(3, _count, "stop the search after this many failed trials in a row"),
+        "num_initial_points": Spec(None, _optional_count, "bayesian: random trials before the Gaussian process"),
         "alpha": Spec(None, _positive, "bayesian: GP noise level"),
         "beta": Spec(None, _positive, "bayesian: exploration factor of the acquisition"),
         "max_epochs": Spec(
             None,
             _optional_count,
-            "hyperband: epochs of a full-budget trial (default: epochs if set, "
-            "else Keras Tuner's 100)",
+            "hyperband: epochs of a full-budget trial (default: epochs if set, else Keras Tuner's 100)",
         ),
         "factor": Spec(None, _factor, "hyperband: reduction factor of epochs and trials (default 3)"),
-        "hyperband_iterations": Spec(
-            None, _optional_count, "hyperband: iterations of the whole algorithm (default 1)"
-        ),
+        "hyperband_iterations": Spec(None, _optional_count, "hyperband: iterations of the whole algorithm (default 1)"),
         "cv": Spec(
             None,
             _cv,
-            f"sklearn: folds (int) or a splitter; the folds are the executions "
-            f"(default {DEFAULT_FOLDS})",
+            f"sklearn: folds (int) or a splitter; the folds are the executions (default {DEFAULT_FOLDS})",
         ),
-        "scoring": Spec(
-            None, _scoring, "sklearn: scorer name or callable (default: the estimator's score())"
-        ),
-        "oracle": Spec(
-            None, _oracle, "sklearn: search strategy, 'random', 'bayesian' or 'grid' (default random)"
-        ),
+        "scoring": Spec(None, _scoring, "sklearn: scorer name or callable (default: the estimator's score())"),
+        "oracle": Spec(None, _oracle, "sklearn: search strategy, 'random', 'bayesian' or 'grid' (default random)"),
         "min_score": Spec(None, _threshold, "gate: best trial's mean >= this"),
         "max_score": Spec(None, _threshold, "gate: best trial's mean <= this"),
-        "max_std": Spec(
-            None, _std_threshold, "gate: best trial's std across executions <= this"
+        "max_std": Spec(None, _std_threshold, "gate: best trial's std across executions <= this"),
+        "min_lower_bound": Spec(None, _threshold, "gate: lower bound of the best trial's confidence interval >= this"),
+        "max_upper_bound": Spec(None, _threshold, "gate: upper bound of the best trial's confidence interval <= this"),
+        "min_worst": Spec(
+            None, _threshold, "gate: the best trial's worst execution (lowest of a max objective) >= this"
         ),
-        "min_lower_bound": Spec(
-            None, _threshold, "gate: lower bound of the best trial's confidence interval >= this"
+        "max_worst": Spec(
+            None, _threshold, "gate: the best trial's worst execution (highest of a min objective) <= this"
         ),
-        "max_upper_bound": Spec(
-            None, _threshold, "gate: upper bound of the best trial's confidence interval <= this"
-        ),
-        "min_worst": Spec(None, _threshold, "gate: the best trial's lowest execution score >= this"),
-        "max_worst": Spec(None, _threshold, "gate: the best trial's highest execution score <= this"),
         "max_neighbour_drop": Spec(
             None,
             _std_threshold,
@@ -351,9 +334,7 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
             _std_threshold,
             "a trial is near the best when its mean is within this of the best's",
         ),
-        "min_near_best_share": Spec(
-            None, _share, "gate: share of the trials near the best (see near_best) >= this"
-        ),
+        "min_near_best_share": Spec(None, _share, "gate: share of the trials near the best (see near_best) >= this"),
         "detect_drop": Spec(
             0.01,
             _positive,
@@ -384,113 +365,39 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
 )
 
 GATE_NAMES = (
-    "min_score", "max_score", "max_std", "min_lower_bound", "max_upper_bound", "min_worst", "max_worst",
-    "max_neighbour_drop", "min_near_best_share",
+    "min_score",
+    "max_score",
+    "max_std",
+    "min_lower_bound",
+    "max_upper_bound",
+    "min_worst",
+    "max_worst",
+    "max_neighbour_drop",
+    "min_near_best_share",
 )
 # Settings that judge trials without changing them (resume ignores them,
 # baselines do not report them as differences).
 VERDICT_SETTINGS = GATE_NAMES + ("max_drop", "confidence", "near_best", "detect_drop")
 
-# Session-level options that are not per-search settings.
-SESSION_HELP = {
-    "dir": "directory for tuning directories (default: inside pytest's "
-    "temporary directory, never the working tree)",
-    "json": "write a machine-readable JSON report of every search to PATH",
-    "markdown": "write a Markdown report (a table per search) to PATH; appended "
-    "to $GITHUB_STEP_SUMMARY too when that is set",
-    "plot": "write a PNG per search (scores per trial, gates, baseline) into the "
-    "directory PATH (needs pytest-hptune[plot])",
-    "html": "write one self-contained HTML report with the pictures and the trial "
-    "tables to PATH (needs pytest-hptune[plot])",
-}
-
-
-SAVE_BASELINE_HELP = (
-    "save each search's best trial (per-execution scores, hyperparameters, "
-    "settings, versions) to a baseline file meant to be committed "
-    "(default PATH: hptune-baseline.json in the rootdir; ini: hptune_baseline)"
-)
-COMPARE_HELP = (
-    "compare each search with its baseline entry and fail the test on a "
-    "statistically significant drop (see --hptune-max-drop, --hptune-confidence)"
-)
-STRICT_HELP = "with --hptune-compare: a missing baseline entry fails the test instead of skipping it"
-
-WORKERS_HELP = (
-    "run each test's first search on N worker processes against a chief "
-    "oracle served over gRPC by the test process (Keras Tuner's distributed "
-    "mode; default 0: in the test process)"
-)
-CHIEF_HELP = (
-    "with --hptune-workers: the chief's listening address, for workers on "
-    "other machines too (default 127.0.0.1 on a free port)"
-)
-
-
-def parse_workers(text: str, where: str) -> int:
-    try:
-        value = int(str(text).strip())
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise SettingError(f"invalid workers={text!r} from {where}: expected an integer >= 0")
-    return value
-
-
-def parse_chief(text: str, where: str) -> str:
-    host, sep, port = str(text).strip().rpartition(":")
-    if not sep or not host or not port.isdigit() or int(port) > 65535:
-        raise SettingError(
-            f"invalid chief address {text!r} from {where}: expected HOST:PORT, e.g. 0.0.0.0:8000"
-        )
-    return f"{host}:{int(port)}"
-
-
-RESUME_HELP = (
-    "continue interrupted searches from their completed trials when the test "
-    "id, search space, settings and data are unchanged (tuning directories "
-    "then live in pytest's cache, or under --hptune-dir)"
-)
-
 
 def option_name(setting: str) -> str:
+    """The command-line option of a per-search setting (the table: options.py)."""
     return "--hptune-" + SPECS[setting].option
 
 
-def ini_name(setting: str) -> str:
-    return "hptune_" + SPECS[setting].option.replace("-", "_")
-
-
-def option_help(setting: str) -> str:
-    spec = SPECS[setting]
-    default = "model.fit's own" if spec.default is None else spec.default
-    return f"{spec.help} (default: {default}; ini: {ini_name(setting)})"
-
-
-def cli_type(setting: str) -> Callable[[str], Any]:
-    """An argparse type converter: bad text is a usage error, not a traceback."""
-    spec = SPECS[setting]
-
-    def convert(text: str) -> Any:
-        try:
-            return spec.validate(setting, spec.parse(text), option_name(setting))
-        except (ValueError, SettingError) as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    convert.__name__ = setting
-    return convert
-
-
+# The per-search settings that have a command-line option and an ini key.
 OPTION_SETTINGS = tuple(name for name, spec in SPECS.items() if spec.option)
 
 
-def parse_ini(setting: str, text: str, inifile: str) -> Any:
+def parse_setting(setting: str, text: str, where: str) -> Any:
+    """Text from the command line or an ini file -> the setting's validated value."""
     spec = SPECS[setting]
-    where = f"ini option {ini_name(setting)} in {inifile}"
     try:
         value = spec.parse(text)
     except ValueError as exc:
-        raise SettingError(f"invalid {setting}={text!r} from {where}: {exc}") from None
+        error = SettingTextError(f"invalid {setting}={text!r} from {where}: {exc}")
+        error.reason = str(exc)
+        raise error from None
     return spec.validate(setting, value, where)
 
 
@@ -517,8 +424,7 @@ def check_keywords(kwargs: Mapping[str, Any], where: str, allowed=SPECS) -> None
             close = [by_option[key]] if key in by_option else difflib.get_close_matches(key, list(allowed), n=1)
             hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         raise SettingError(
-            f"unknown hptune setting {', '.join(hints)} from {where}; "
-            f"valid settings: {', '.join(allowed)}"
+            f"unknown hptune setting {', '.join(hints)} from {where}; valid settings: {', '.join(allowed)}"
         )
 
 
@@ -594,6 +500,8 @@ class Settings:
 
     @property
     def objective_name(self) -> str:
+        if self.objective is None:
+            return "default_objective"  # Keras Tuner's name for it
         return self.objective if isinstance(self.objective, str) else self.objective.name
 
     def as_dict(self) -> dict[str, Any]:
@@ -603,7 +511,7 @@ class Settings:
             if f.name == "sources":
                 continue
             value = getattr(self, f.name)
-            if f.name == "objective" and not isinstance(value, str):
+            if f.name == "objective" and value is not None and not isinstance(value, str):
                 value = {"name": value.name, "direction": value.direction}
             elif not isinstance(value, (str, int, float, type(None))):
                 value = _describe_object(value)  # a splitter or scorer
@@ -673,17 +581,28 @@ def resolve(layers_low_to_high: list[Layer]) -> Settings:
                 f"{' / '.join(map(repr, tuners))} tuner, not of {tuner_from}: "
                 f"remove it or set tuner={tuners[0]!r}"
             )
-    if (
-        settings.min_score is not None
-        and settings.max_score is not None
-        and settings.min_score > settings.max_score
-    ):
+    _check_direction(settings)
+    if settings.min_score is not None and settings.max_score is not None and settings.min_score > settings.max_score:
         raise SettingError(
             f"min_score={settings.min_score} (from {sources['min_score']}) is above "
             f"max_score={settings.max_score} (from {sources['max_score']}): "
             "no score can pass both gates"
         )
     return settings
+
+
+def _check_direction(settings: Settings) -> None:
+    """An explicit Objective carries its direction: a different direction=
+    would silently flip the verdict."""
+    objective, direction = settings.objective, settings.direction
+    if objective is None or isinstance(objective, str) or direction is None:
+        return
+    if direction != objective.direction:
+        raise SettingError(
+            f"direction={direction!r} (from {settings.sources.get('direction')}) contradicts "
+            f"objective=Objective({objective.name!r}, {objective.direction!r}) (from "
+            f"{settings.sources.get('objective')}): remove direction= or change the Objective"
+        )
 
 
 def _adaptive_bounds(values: dict, sources: dict, per_test: set) -> None:

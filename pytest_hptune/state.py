@@ -10,25 +10,12 @@ from typing import Any
 
 import pytest
 
+from . import options
+from .options import BY_NAME, BY_SETTING, Reader
 from .reports import baseline_file as baseline
-
-from .settings import (
-    OPTION_SETTINGS,
-    SPECS,
-    Layer,
-    SettingError,
-    ini_name,
-    option_name,
-    parse_chief,
-    parse_ini,
-    parse_workers,
-)
+from .settings import Layer, SettingError
 
 PENDING_RECORDS = pytest.StashKey[list]()  # on an item: records not yet reported
-
-
-def dest(option: str) -> str:
-    return "hptune_" + option.replace("-", "_")
 
 
 @dataclass
@@ -52,43 +39,25 @@ class SessionState:
     written: list[str] = field(default_factory=list)  # report files written
 
     @classmethod
-    def from_config(cls, config: pytest.Config) -> "SessionState":
-        inifile = str(config.inipath) if config.inipath else "the ini file"
-        ini_base = config.inipath.parent if config.inipath else config.rootpath
-        cli: dict[str, Any] = {}
-        ini: dict[str, Any] = {}
-        for setting in OPTION_SETTINGS:
-            value = config.getoption(dest(SPECS[setting].option))
-            if value is not None:
-                cli[setting] = value  # validated by the argparse type converter
-            text = config.getini(ini_name(setting))
-            if text:
-                try:
-                    ini[setting] = parse_ini(setting, text, inifile)
-                except SettingError as exc:
-                    raise pytest.UsageError(str(exc)) from None
-
-        def path(option: str) -> Path | None:
-            value = config.getoption(dest(option))
-            if value:
-                return Path(value).expanduser().absolute()
-            text = config.getini(dest(option))
-            if text:
-                return (ini_base / Path(text).expanduser()).absolute()
-            return None
-
-        resume = config.getoption(dest("resume")) or config.getini("hptune_resume")
-        workers = config.getoption(dest("workers"))
-        chief = config.getoption(dest("chief"))
+    def from_config(cls, config: pytest.Config) -> SessionState:
+        """Every option of the table, from the command line, else the ini file;
+        a bad value is a usage error that names its source."""
+        read = Reader(config)
         try:
-            if workers is None and config.getini("hptune_workers"):
-                workers = parse_workers(config.getini("hptune_workers"), f"ini option hptune_workers in {inifile}")
-            if chief is None and config.getini("hptune_chief"):
-                chief = parse_chief(config.getini("hptune_chief"), f"ini option hptune_chief in {inifile}")
+            # Session options (the per-search settings are two layers).
+            values = {
+                name: read.value(row)
+                for name, row in BY_NAME.items()
+                if row.setting is None and row.kind != options.OPTIONAL_PATH
+            }
+            cli = {setting: value for setting, row in BY_SETTING.items() if (value := read.cli(row)) is not None}
+            ini = {setting: value for setting, row in BY_SETTING.items() if (value := read.ini(row)) is not None}
+            save_baseline = _baseline_path(read, BY_NAME["save-baseline"])
+            compare_baseline = _baseline_path(read, BY_NAME["compare"])
         except SettingError as exc:
             raise pytest.UsageError(str(exc)) from None
-        directory = path("dir")
-        if resume and directory is None:
+        directory = values["dir"]
+        if values["resume"] and directory is None:
             cache = getattr(config, "cache", None)
             if cache is None:
                 raise pytest.UsageError(
@@ -96,31 +65,20 @@ class SessionState:
                     "is disabled (-p no:cacheprovider): pass --hptune-dir=PATH as well"
                 )
             directory = Path(cache.mkdir("hptune"))
-        def baseline_path(option: str) -> Path | None:
-            value = config.getoption(dest(option))
-            if value is None:
-                return None
-            if value:
-                return Path(value).expanduser().absolute()
-            text = config.getini("hptune_baseline")
-            if text:
-                return (ini_base / Path(text).expanduser()).absolute()
-            return config.rootpath / baseline.DEFAULT_PATH
-
         return cls(
-            save_baseline=baseline_path("save-baseline"),
-            compare_baseline=baseline_path("compare"),
-            compare_strict=bool(config.getoption(dest("compare-strict"))),
             cli_layer=Layer("command line", cli),
-            ini_layer=Layer(f"ini ({inifile})", ini),
+            ini_layer=Layer(f"ini ({read.inifile})", ini),
             directory=directory,
-            json_path=path("json"),
-            markdown_path=path("markdown"),
-            plot_dir=path("plot"),
-            html_path=path("html"),
-            resume=bool(resume),
-            workers=workers or 0,
-            chief=chief,
+            json_path=values["json"],
+            markdown_path=values["markdown"],
+            plot_dir=values["plot"],
+            html_path=values["html"],
+            save_baseline=save_baseline,
+            compare_baseline=compare_baseline,
+            compare_strict=bool(values["compare-strict"]),
+            resume=bool(values["resume"]),
+            workers=values["workers"] or 0,
+            chief=values["chief"],
         )
 
     def baseline_data(self) -> dict:
@@ -136,7 +94,16 @@ class SessionState:
 
     def source_label(self, setting: str) -> str | None:
         if setting in self.cli_layer.values:
-            return option_name(setting)
+            return BY_SETTING[setting].flag
         if setting in self.ini_layer.values:
-            return ini_name(setting)
+            return BY_SETTING[setting].ini
         return None
+
+
+def _baseline_path(read: Reader, row: options.Option) -> Path | None:
+    """--hptune-save-baseline / --hptune-compare: off unless given; their PATH,
+    else the ini path, else the default file in the rootdir."""
+    if not read.given(row):
+        return None
+    path = read.value(row)
+    return path if path is not None else read.config.rootpath / baseline.DEFAULT_PATH

@@ -87,6 +87,40 @@ def test_plots_and_html_report(project, tmp_path):
     result.stdout.fnmatch_lines(["plots: *plots", "HTML report: *report.html"])
 
 
+def test_each_report_says_what_it_wrote_or_why_not_in_order(project, monkeypatch):
+    (project.path / "blocker").write_text("a file, not a directory")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(project.path / "blocker" / "summary.md"))
+    project.makepyfile(
+        test_all="""
+        from models import FastModel, data
+
+        def test_all(hptune):
+            hptune.search(FastModel(), *data(), max_trials=2, executions_per_trial=1)
+        """
+    )
+    result = project.runpytest(
+        "--hptune-json=out/report.json",
+        "--hptune-markdown=blocker/report.md",
+        "--hptune-save-baseline=out/baseline.json",
+        "--hptune-plot=out/plots",
+        "--hptune-html=out/report.html",
+    )
+    result.assert_outcomes(passed=1)
+    out = project.path / "out"
+    result.stdout.fnmatch_lines(
+        [
+            f"JSON report: {out / 'report.json'}",
+            f"baseline: {out / 'baseline.json'}",
+            f"plots: {out / 'plots'}",
+            f"HTML report: {out / 'report.html'}",
+            f"hptune: could not write the Markdown report {project.path / 'blocker' / 'report.md'}: *",
+            "hptune: could not append to $GITHUB_STEP_SUMMARY: *",
+        ],
+        consecutive=True,
+    )
+    assert "INTERNALERROR" not in result.stdout.str()
+
+
 def test_progress_per_trial_with_v_and_none_with_q(project):
     project.makepyfile(
         test_progress="""

@@ -1,16 +1,15 @@
 """Statistics, gates and the terminal table (no Keras involved)."""
 
-
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_hptune import stats
-from pytest_hptune.verdict import gates
 from pytest_hptune.reports.terminal import format_search
 from pytest_hptune.result import COMPLETED, Objective, TrialResult, rank
-from pytest_hptune.settings import resolve, Layer
+from pytest_hptune.settings import Layer, resolve
+from pytest_hptune.verdict import gates
 
 SCORES = st.lists(st.floats(0, 1), min_size=1, max_size=12)
 
@@ -106,8 +105,10 @@ def test_summary_lines_fit_the_terminal(n_trials, executions, hp_count, width, s
     record["tuner_info"] = {
         "hyperband": HYPERBAND_INFO,
         "sklearn": {"folds": executions, "oracle": "bayesian"},
-        "random": {"workers": [{"id": f"worker{i}", "exit_code": -9 * (i % 2)} for i in range(executions)],
-                   "chief": "127.0.0.1:54321"},
+        "random": {
+            "workers": [{"id": f"worker{i}", "exit_code": -9 * (i % 2)} for i in range(executions)],
+            "chief": "127.0.0.1:54321",
+        },
     }[tuner]
     lines = format_search(record, width)
     # the test id heads the block whole (it is copied into `pytest ID`)
@@ -127,8 +128,8 @@ def test_summary_caps_rows_without_verbose():
 
 
 def test_hyperband_without_a_full_budget_trial_fails_and_says_why():
-    from pytest_hptune.verdict.message import failure_message
     from pytest_hptune.result import SearchResult
+    from pytest_hptune.verdict.message import failure_message
 
     partial = TrialResult("0", {"units": 4}, (0.7,), COMPLETED, budget=3)
     result = SearchResult(

@@ -2,19 +2,21 @@
 
 import argparse
 import dataclasses
+import re
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pytest_hptune.options import BY_NAME, BY_SETTING, OPTIONS
+from pytest_hptune.plugin import STATE
 from pytest_hptune.settings import (
+    OPTION_SETTINGS,
     SPECS,
     Layer,
     SettingError,
     Settings,
-    cli_type,
     make_layer,
-    parse_ini,
     resolve,
 )
 
@@ -35,10 +37,7 @@ COUNTS = st.integers(min_value=1, max_value=50)
 
 @given(st.lists(st.one_of(st.none(), COUNTS), min_size=4, max_size=4))
 def test_highest_layer_that_sets_a_value_wins(values):
-    layers = [
-        Layer(name, {} if value is None else {"max_trials": value})
-        for name, value in zip(LAYER_NAMES, values)
-    ]
+    layers = [Layer(name, {} if value is None else {"max_trials": value}) for name, value in zip(LAYER_NAMES, values)]
     settings = resolve(layers)
     given_values = [(n, v) for n, v in zip(LAYER_NAMES, values) if v is not None]
     if given_values:
@@ -87,7 +86,7 @@ def test_objective_accepts_names_and_objective_like_objects():
 
 
 def test_command_line_converter_raises_argparse_errors():
-    convert = cli_type("max_trials")
+    convert = BY_SETTING["max_trials"].convert
     assert convert(" 4 ") == 4
     with pytest.raises(argparse.ArgumentTypeError, match="expected an integer, got 'x'"):
         convert("x")
@@ -95,10 +94,113 @@ def test_command_line_converter_raises_argparse_errors():
         convert("0")
 
 
-def test_ini_values_name_the_ini_file():
-    assert parse_ini("seed", "7", "/p/tox.ini") == 7
-    with pytest.raises(SettingError, match=r"ini option hptune_seed in /p/tox.ini"):
-        parse_ini("seed", "-1", "/p/tox.ini")
+def test_ini_values_name_the_ini_file(pytester):
+    pytester.makeini("[pytest]\nhptune_seed = -1\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*invalid seed=-1 from ini option hptune_seed in {pytester.path / 'tox.ini'}:*"])
+
+
+# -- the options table ------------------------------------------------------
+
+
+def test_the_table_has_a_row_per_setting_option_and_ini_keys_named_like_the_options():
+    assert tuple(BY_SETTING) == OPTION_SETTINGS
+    assert len(BY_NAME) == len(OPTIONS)
+    renamed = {row.name: row.ini for row in OPTIONS if row.ini != "hptune_" + row.name.replace("-", "_")}
+    # The baseline options keep the ini key they have always shared: the path.
+    assert renamed == {"save-baseline": "hptune_baseline", "compare": "hptune_baseline"}
+
+
+def test_every_row_is_registered_as_an_option_and_an_ini_key(pytester):
+    result = pytester.runpytest("--help")
+    assert result.ret == 0
+    text = result.stdout.str()
+    for row in OPTIONS:
+        # Anchored: --hptune-compare is also the start of --hptune-compare-strict.
+        assert re.search(rf"^  {re.escape(row.flag)}(=|$| )", text, re.M), row.flag
+        assert re.search(rf"^  {row.ini} \({row.ini_type}\):", text, re.M), row.ini
+        assert " ".join(row.about.split()[:4]) in " ".join(text.split()), row.about
+
+
+def test_a_bad_ini_bool_is_a_usage_error_naming_the_key_and_the_file(pytester):
+    pytester.makeini("[pytest]\nhptune_resume = maybe\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"*ini option hptune_resume in {pytester.path / 'tox.ini'}: invalid truth value 'maybe'*"]
+    )
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+
+# Per row: a value in the ini file, one on the command line (None: a flag).
+SAMPLES = {
+    "tuner": ("bayesian", "grid"),
+    "trials": ("4", "5"),
+    "executions": ("auto", "2"),
+    "min-executions": ("2", "4"),
+    "max-executions": ("5", "6"),
+    "epochs": ("2", "3"),
+    "seed": ("7", "8"),
+    "max-drop": ("0.1", "0.2"),
+    "confidence": ("0.9", "0.99"),
+    "dir": ("ini-dir", "cli-dir"),
+    "json": ("ini.json", "cli.json"),
+    "markdown": ("ini.md", "cli.md"),
+    "plot": ("ini-plots", "cli-plots"),
+    "html": ("ini.html", "cli.html"),
+    "resume": ("true", None),
+    "workers": ("2", "3"),
+    "chief": ("10.0.0.1:80", "10.0.0.2:81"),
+    "save-baseline": ("ini-base.json", "cli-base.json"),
+    "compare": ("ini-base.json", "cli-base.json"),
+    "compare-strict": ("yes", None),
+}
+STATE_FIELDS = {
+    "dir": "directory",
+    "json": "json_path",
+    "markdown": "markdown_path",
+    "plot": "plot_dir",
+    "html": "html_path",
+    "resume": "resume",
+    "workers": "workers",
+    "chief": "chief",
+    "save-baseline": "save_baseline",
+    "compare": "compare_baseline",
+    "compare-strict": "compare_strict",
+}
+
+
+def test_the_samples_cover_the_table():
+    assert set(SAMPLES) == set(BY_NAME)
+
+
+def _session_value(state, row):
+    if row.setting:
+        return state.cli_layer.values.get(row.setting, state.ini_layer.values.get(row.setting))
+    return getattr(state, STATE_FIELDS[row.name])
+
+
+def _expected(pytester, row, text):
+    if text is None:
+        return True
+    if row.kind in ("path", "optional path"):
+        return (pytester.path / text).absolute()
+    return row.parse(text, "a test")
+
+
+@pytest.mark.parametrize("name", list(SAMPLES))
+def test_every_row_is_read_from_the_ini_file_and_the_command_line_wins(pytester, name):
+    row = BY_NAME[name]
+    ini_text, cli_text = SAMPLES[name]
+    pytester.makeini(f"[pytest]\n{row.ini} = {ini_text}\n")
+    # An optional path is off unless given: given without PATH, its path is the ini's.
+    on = [row.flag] if row.kind == "optional path" else []
+    state = pytester.parseconfigure(*on).stash[STATE]
+    assert _session_value(state, row) == _expected(pytester, row, ini_text)
+    if cli_text is not None:
+        state = pytester.parseconfigure(f"{row.flag}={cli_text}").stash[STATE]
+        assert _session_value(state, row) == _expected(pytester, row, cli_text)
 
 
 def test_min_above_max_is_rejected_naming_both_sources():

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -43,7 +44,12 @@ def initial(settings: Settings) -> tuple[keras_tuner.Objective, bool]:
     if direction is None:
         return keras_tuner.Objective(objective, "max"), True  # provisional
     # The default objective may give way to Keras Tuner's, see settle().
-    return keras_tuner.Objective(objective, direction), settings.sources.get("objective") == "default"
+    return keras_tuner.Objective(objective, direction), _by_default(settings)
+
+
+def _by_default(settings: Settings) -> bool:
+    """The objective is the plugin's default, not one the user chose."""
+    return "objective" not in settings.sources
 
 
 def _metric_names(result: Any) -> list[str]:
@@ -59,17 +65,31 @@ def settle(objective: keras_tuner.Objective, settings: Settings, result: Any) ->
     default when the user set none and ``fit()`` returned a number; an
     error naming the metrics when the direction cannot be known."""
     if isinstance(result, (int, float, np.floating)) and not isinstance(result, bool):
-        if settings.sources.get("objective") == "default":
+        if _by_default(settings):
             return keras_tuner_default()
         if settings.direction is None and compat.infer_direction(objective.name) is None:
             raise errors.FatalValueError(_unknown_direction(objective.name, []))
         return objective
     names = _metric_names(result)
-    if settings.sources.get("objective") == "default" or settings.direction is not None:
+    if _by_default(settings) or settings.direction is not None:
         return objective
     if compat.infer_direction(objective.name) is None:
         raise errors.FatalValueError(_unknown_direction(objective.name, names))
     return objective
+
+
+def reported_names(message: str) -> list[str] | None:
+    """The metric names in Keras Tuner's "Expected the returned dictionary
+    ... Received: {...}." message (its check runs before the plugin sees the
+    dict); None when the message is another one."""
+    if "Expected the returned dictionary" not in message or "Received: {" not in message:
+        return None
+    return re.findall(r"'([^']+)':", message.split("Received: {", 1)[1])
+
+
+def missing(name: str, names: Iterable[str]) -> str:
+    """The message for an objective the model's fit() does not report."""
+    return _unknown_direction(name, names)
 
 
 def _unknown_direction(name: str, names: Iterable[str]) -> str:

@@ -3,6 +3,7 @@ executions, per-execution scores, adaptive executions, no gc per build."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gc
 from typing import Any
@@ -41,6 +42,19 @@ def collect_garbage_now() -> None:
     _builds[0] += 1
     if _builds[0] % GC_EVERY == 0:
         gc.collect()
+
+
+@contextlib.contextmanager
+def _objective_named(name: str):
+    """Keras Tuner's own check of a dict from fit() names no metrics: say
+    which the model reports (and the closest one)."""
+    try:
+        yield
+    except errors.FatalValueError as exc:
+        names = objectives.reported_names(str(exc))
+        if names is None or name in names:
+            raise
+        raise errors.FatalValueError(objectives.missing(name, names)) from None
 
 
 class HptuneTunerMixin(keras_tuner.Tuner):
@@ -105,7 +119,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
             keras.utils.set_random_seed(
                 execution_seed(self.hptune_seed, trial.trial_id, execution)
             )
-            with tuning_directory_errors(self):
+            with tuning_directory_errors(self), _objective_named(self.oracle.objective.name):
                 result = self._build_and_fit_model(trial, *fit_args, **kwargs)
             if self.hptune_provisional:
                 self.oracle.objective = checkpoint.objective = objectives.settle(

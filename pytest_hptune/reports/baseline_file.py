@@ -13,8 +13,22 @@ from typing import Any
 
 from ..atomic import write_text
 from ..verdict.compare import key, versions
+from ..verdict.record import best_trial
+from .outcome import FileReport
 
-__all__ = ["BaselineError", "DEFAULT_PATH", "VERSION", "entry", "key", "load", "machine", "save", "versions"]
+__all__ = [
+    "BaselineError",
+    "BaselineReport",
+    "DEFAULT_PATH",
+    "VERSION",
+    "entry",
+    "key",
+    "load",
+    "machine",
+    "save",
+    "save_records",
+    "versions",
+]
 
 
 VERSION = 1
@@ -27,11 +41,9 @@ class BaselineError(Exception):
     """The baseline file cannot be used; the message says why and what to do."""
 
 
-
-
 def entry(record: dict) -> dict | None:
     """What a baseline keeps of a search: its best trial and its context."""
-    best = next((t for t in record["trials"] if t["trial_id"] == record["best_trial_id"]), None)
+    best = best_trial(record)
     if best is None:
         return None
     return {
@@ -46,8 +58,6 @@ def entry(record: dict) -> dict | None:
         "std": best["std"],
         "passed": record["passed"],
     }
-
-
 
 
 def machine() -> dict[str, Any]:
@@ -95,3 +105,16 @@ def save(path: Path, keyed_records: list[tuple[str, dict]], versions: dict[str, 
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text(path, json.dumps(data, indent=1, sort_keys=True, default=str) + "\n")
     return written
+
+
+def save_records(path: Path, records: list[dict]) -> int:
+    """Save every search of the session, keyed by test id and search number."""
+    keyed = [(key(r["nodeid"], r.get("search", 0)), r) for r in records]
+    return save(path, keyed, versions())
+
+
+class BaselineReport(FileReport):
+    """``--hptune-save-baseline[=PATH]`` as a report plugin."""
+
+    what = "baseline"
+    write = staticmethod(save_records)

@@ -10,17 +10,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..verdict.record import best_trial, direction_suffix
+
 
 def properties(record: dict, index: int) -> list[tuple[str, Any]]:
     """(name, value) pairs for one search record; ``index`` numbers the
     searches of one test (the first has no suffix)."""
     prefix = "hptune" if index == 0 else f"hptune{index + 1}"
-    best = next((t for t in record["trials"] if t["trial_id"] == record["best_trial_id"]), None)
+    best = best_trial(record)
     objective = record["objective"]
     completed = sum(1 for t in record["trials"] if t["status"] == "COMPLETED")
     pairs: list[tuple[str, Any]] = [
         ("tuner", record["tuner"]),
-        ("objective", f"{objective['name']} ({objective['direction']})"),
+        ("objective", f"{objective['name']}{direction_suffix(objective)}"),
         ("trials", f"{completed}/{len(record['trials'])} completed"),
         ("passed", record["passed"]),
         ("duration_s", record["duration_s"]),

@@ -4,19 +4,75 @@ summary when ``$GITHUB_STEP_SUMMARY`` is set): a table per search."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+
+import pytest
 
 from ..atomic import write_text
 from ..settings import executions_text
 from ..verdict.gates import describe
-from .terminal import format_hyperparameters, format_order, robustness_lines, trial_cells
+from ..verdict.record import direction_suffix
+from .outcome import FileReport, ReportOutcome
+from .tables import format_hyperparameters, format_order, robustness_lines, trial_cells
 
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 
 def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _table_lines(record: dict) -> list[str]:
+    """The trials, best first, as a Markdown table."""
+    lines = [
+        "",
+        "| | trial | mean ± std | status | scores | hyperparameters |",
+        "|---|---|---|---|---|---|",
+    ]
+    for trial in format_order(record):
+        best = "**best**" if trial["trial_id"] == record["best_trial_id"] else ""
+        stat, detail = trial_cells(trial)
+        lines.append(
+            f"| {best} | {trial['trial_id']} | {stat} | {trial['status']} | {_cell(detail)} "
+            f"| {_cell(format_hyperparameters(trial['hyperparameters']))} |"
+        )
+    return lines
+
+
+def _verdict_lines(record: dict) -> list[str]:
+    """Neighbours, advice, gates and the baseline comparison as a list."""
+    extra = [f"- {_cell(line)}" for line in robustness_lines(record)]
+    if not (record["gates"] or record.get("comparison") or extra):
+        return []
+    lines = ["", *extra]
+    for gate in record["gates"]:
+        lines.append(f"- gate `{gate['name']}`: {describe(gate)}")
+    if record.get("comparison"):
+        from ..verdict.compare import describe as describe_comparison
+
+        lines.append(f"- baseline: {_cell(describe_comparison(record['comparison']))}")
+    return lines
+
+
+def _search_lines(record: dict) -> list[str]:
+    s = record["settings"]
+    objective = record["objective"]
+    verdict = "passed" if record["passed"] else "**FAILED**"
+    lines = [
+        "",
+        f"### `{record['nodeid']}`: {verdict}",
+        "",
+        f"{record['tuner']} search, objective `{objective['name']}`{direction_suffix(objective)}, "
+        f"{s['max_trials']} trials x {executions_text(s)} executions, "
+        f"{record['fits']} fits, {record['duration_s']:.1f} s",
+    ]
+    if record.get("error"):
+        return [*lines, "", f"Could not run: {_cell(record['error'])}"]
+    if record.get("stopped_reason"):
+        lines += ["", f"Stopped early: {_cell(record['stopped_reason'])}"]
+    return lines + _table_lines(record) + _verdict_lines(record)
 
 
 def render(records: Iterable[dict]) -> str:
@@ -28,44 +84,7 @@ def render(records: Iterable[dict]) -> str:
         f"{len(records)} search(es): {passed} passed, {len(records) - passed} failed.",
     ]
     for record in records:
-        s = record["settings"]
-        objective = record["objective"]
-        verdict = "passed" if record["passed"] else "**FAILED**"
-        lines += [
-            "",
-            f"### `{record['nodeid']}`: {verdict}",
-            "",
-            f"{record['tuner']} search, objective `{objective['name']}` ({objective['direction']}), "
-            f"{s['max_trials']} trials x {executions_text(s)} executions, "
-            f"{record['fits']} fits, {record['duration_s']:.1f} s",
-        ]
-        if record.get("error"):
-            lines += ["", f"Could not run: {_cell(record['error'])}"]
-            continue
-        if record.get("stopped_reason"):
-            lines += ["", f"Stopped early: {_cell(record['stopped_reason'])}"]
-        lines += [
-            "",
-            "| | trial | mean ± std | status | scores | hyperparameters |",
-            "|---|---|---|---|---|---|",
-        ]
-        for trial in format_order(record):
-            best = "**best**" if trial["trial_id"] == record["best_trial_id"] else ""
-            stat, detail = trial_cells(trial)
-            lines.append(
-                f"| {best} | {trial['trial_id']} | {stat} | {trial['status']} | {_cell(detail)} "
-                f"| {_cell(format_hyperparameters(trial['hyperparameters']))} |"
-            )
-        extra = [f"- {_cell(line)}" for line in robustness_lines(record)]
-        if record["gates"] or record.get("comparison") or extra:
-            lines.append("")
-            lines.extend(extra)
-            for gate in record["gates"]:
-                lines.append(f"- gate `{gate['name']}`: {describe(gate)}")
-            if record.get("comparison"):
-                from ..verdict.compare import describe as describe_comparison
-
-                lines.append(f"- baseline: {_cell(describe_comparison(record['comparison']))}")
+        lines += _search_lines(record)
     return "\n".join(lines) + "\n"
 
 
@@ -82,3 +101,23 @@ def append_step_summary(records: list[dict]) -> Path | None:
     with open(target, "a", encoding="utf-8") as fh:
         fh.write(render(records))
     return Path(target)
+
+
+class MarkdownReport(FileReport):
+    """``--hptune-markdown=PATH`` as a report plugin."""
+
+    what = "Markdown report"
+    write = staticmethod(write)
+
+
+class StepSummary:
+    """The same tables appended to ``$GITHUB_STEP_SUMMARY`` when it is set
+    (read at the end of the session) and a search ran."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_hptune_write_reports(self, records: list[dict]) -> list[ReportOutcome]:
+        try:
+            summary = append_step_summary(records)
+        except Exception as exc:  # a report never becomes an INTERNALERROR
+            return [ReportOutcome(f"could not append to ${STEP_SUMMARY}: {exc}", problem=True)]
+        return [] if summary is None else [ReportOutcome(f"GitHub job summary: {summary}")]

@@ -8,21 +8,18 @@ pairs; the plugin writes them with the terminal reporter.
 from __future__ import annotations
 
 import textwrap
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..settings import executions_text
 from ..verdict.gates import describe
 from ..verdict.message import describe_neighbour
+from ..verdict.record import best_trial, direction_suffix
 from ..verdict.message import num as _num
+from .tables import format_hyperparameters, format_order
 
 Line = tuple[str, dict]
 MAX_ROWS = 10  # trials shown per search without -v
-
-
-
-
-def format_hyperparameters(values: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={_num(v)}" for k, v in values.items()) or "(no hyperparameters)"
 
 
 def _fit(text: str, width: int) -> str:
@@ -82,13 +79,10 @@ def _wrapped(label: str, items: list[str], width: int) -> list[Line]:
 def _hyperband_lines(record: dict, width: int) -> list[Line]:
     info = record["tuner_info"]
     full = info["max_epochs"]
-    brackets = "; ".join(
-        " -> ".join(f"{r['trials']}x{r['epochs']}ep" for r in b["rounds"]) for b in info["brackets"]
-    )
+    brackets = "; ".join(" -> ".join(f"{r['trials']}x{r['epochs']}ep" for r in b["rounds"]) for b in info["brackets"])
     used = len(info["brackets"])
     lines = _wrapped(
-        f"  hyperband: max_epochs {full}, factor {info['factor']}, "
-        f"{used} of {info['all_brackets']} brackets:",
+        f"  hyperband: max_epochs {full}, factor {info['factor']}, {used} of {info['all_brackets']} brackets:",
         [brackets],
         width,
     )
@@ -106,51 +100,36 @@ def _hyperband_lines(record: dict, width: int) -> list[Line]:
     return lines
 
 
-def trial_cells(trial: dict) -> tuple[str, str]:
-    """(mean ± std, scores) of a completed trial, ("-", why) of another:
-    the cells of the Markdown and HTML tables."""
-    if trial["status"] == "COMPLETED" and trial["mean"] is not None:
-        return (
-            f"{trial['mean']:.4f} ± {trial['std']:.4f}",
-            " ".join(f"{v:.4f}" for v in trial["scores"]),
-        )
-    return "-", trial.get("message") or ""
-
-
-def format_order(record: dict) -> list[dict]:
-    """Best first, then the other completed trials by rank (Hyperband: the
-    largest budget first), then the rest."""
-    trials = record["trials"]
-    done = [t for t in trials if t["status"] == "COMPLETED" and t["mean"] is not None]
-    sign = -1 if record["objective"]["direction"] == "max" else 1
-    done.sort(key=lambda t: (-(t.get("budget") or 0), sign * t["mean"]))
-    return done + [t for t in trials if t not in done]
-
-
-def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[Line]:
-    width = max(width, 60)
+def _runs_and_epochs(record: dict) -> tuple[str, str]:
+    """'3 trials x 2 executions' and 'epochs 5' (or their sklearn and
+    Hyperband counterparts) for the header."""
     s = record["settings"]
-    objective = record["objective"]
     info = record.get("tuner_info") or {}
-    lines: list[Line] = [(record["nodeid"], {"bold": True})]
     if record["tuner"] == "sklearn":
         folds = info.get("folds") or s.get("executions_per_trial") or "?"
-        runs = f"{s['max_trials']} trials x {folds} folds"
-        epochs = f"oracle {info.get('oracle') or s.get('oracle') or 'random'}"
-    else:
-        runs = f"{s['max_trials']} trials x {executions_text(s)} executions"
-        if "max_epochs" in info:
-            epochs = f"max_epochs {info['max_epochs']}"
-        else:
-            epochs = "epochs " + ("fit default" if s.get("epochs") is None else str(s["epochs"]))
+        return (
+            f"{s['max_trials']} trials x {folds} folds",
+            f"oracle {info.get('oracle') or s.get('oracle') or 'random'}",
+        )
+    runs = f"{s['max_trials']} trials x {executions_text(s)} executions"
+    if "max_epochs" in info:
+        return runs, f"max_epochs {info['max_epochs']}"
+    return runs, "epochs " + ("fit default" if s.get("epochs") is None else str(s["epochs"]))
+
+
+def _header_lines(record: dict, width: int) -> list[Line]:
+    """The search's tuner, objective, budget, seed and duration, wrapped."""
+    objective = record["objective"]
+    runs, epochs = _runs_and_epochs(record)
     parts = [
         f"{record['tuner']} search",
-        f"objective {objective['name']} ({objective['direction']})",
+        f"objective {objective['name']}{direction_suffix(objective)}",
         runs,
         epochs,
-        f"seed {s['seed']}",
+        f"seed {record['settings']['seed']}",
         f"{record['duration_s']:.1f} s",
     ]
+    lines: list[Line] = []
     line = " "
     for part in parts:
         if len(line) + len(part) + 2 > width and line.strip():
@@ -158,10 +137,13 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
             line = "   "
         line += f" {part},"
     lines.append((line.rstrip(","), {}))
-    if record.get("error"):
-        lines.append((_fit(f"  ERROR: {record['error']}", width), {"red": True}))
-        return lines
+    return lines
 
+
+def _context_lines(record: dict, width: int) -> list[Line]:
+    """Resume, distributed workers, the search space and Hyperband's plan."""
+    info = record.get("tuner_info") or {}
+    lines: list[Line] = []
     resume = record.get("resume")
     if resume:
         if resume["resumed"]:
@@ -171,51 +153,53 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
         lines.extend((line, {}) for line in textwrap.wrap(text, width, subsequent_indent="    "))
     if info.get("workers"):
         exits = ", ".join(
-            f"{w['id']} " + ("ok" if w["exit_code"] == 0 else f"exit {w['exit_code']}")
-            for w in info["workers"]
+            f"{w['id']} " + ("ok" if w["exit_code"] == 0 else f"exit {w['exit_code']}") for w in info["workers"]
         )
         lines.append((_fit(f"  workers: {exits}; chief {info['chief']}", width), {}))
     if record.get("search_space"):
-        lines.extend(
-            _wrapped(
-                "  search space:",
-                [format_hyperparameter(e) for e in record["search_space"]],
-                width,
-            )
-        )
-    hyperband = "max_epochs" in info
-    if hyperband:
+        lines.extend(_wrapped("  search space:", [format_hyperparameter(e) for e in record["search_space"]], width))
+    if "max_epochs" in info:
         lines.extend(_hyperband_lines(record, width))
+    return lines
+
+
+def _trial_lines(record: dict, trial: dict, id_width: int, hyperband: bool, width: int) -> list[Line]:
+    """A trial's row of the table and its hyperparameters below it."""
+    best = trial["trial_id"] == record["best_trial_id"]
+    if trial["mean"] is not None and trial["status"] == "COMPLETED":
+        stat = f"{trial['mean']:.4f} +- {trial['std']:.4f}"
+    else:
+        stat = "-"
+    prefix = f"  {'*' if best else ' '}  {trial['trial_id']:<{id_width}}  {stat:<18}  {trial['status']:<9}  "
+    if hyperband:
+        prefix += f"{trial.get('budget') or '-'!s:<3}  "
+    room = width - len(prefix)
+    if trial["status"] == "COMPLETED":
+        tail = _scores(trial["scores"], room)
+    else:
+        tail = _fit(trial.get("message") or "", room)
+    if best:
+        markup = {"green": True, "bold": True}
+    else:
+        markup = {"red": True} if trial["status"] != "COMPLETED" else {}
+    detail = format_hyperparameters(trial["hyperparameters"])
+    if trial.get("interval"):
+        low, high = trial["interval"]
+        detail = f"CI {low:.4f}..{high:.4f}; {detail}"
+    indent = 5 + id_width + 2
+    return [(prefix + tail, markup), (_fit(" " * indent + detail, width), {})]
+
+
+def _table_lines(record: dict, width: int, verbose: bool) -> list[Line]:
+    """The trials, best first (at most MAX_ROWS without -v)."""
+    hyperband = "max_epochs" in (record.get("tuner_info") or {})
     id_width = max([5] + [len(t["trial_id"]) for t in record["trials"]])
     budget_col = "ep   " if hyperband else ""
-    head = f"     {'trial':<{id_width}}  {'mean +- std':<18}  {'status':<9}  {budget_col}scores"
-    lines.append((head, {}))
-    indent = 5 + id_width + 2
+    lines: list[Line] = [(f"     {'trial':<{id_width}}  {'mean +- std':<18}  {'status':<9}  {budget_col}scores", {})]
     ordered = format_order(record)
     shown = ordered if verbose else ordered[:MAX_ROWS]
     for trial in shown:
-        best = trial["trial_id"] == record["best_trial_id"]
-        if trial["mean"] is not None and trial["status"] == "COMPLETED":
-            stat = f"{trial['mean']:.4f} +- {trial['std']:.4f}"
-        else:
-            stat = "-"
-        prefix = f"  {'*' if best else ' '}  {trial['trial_id']:<{id_width}}  {stat:<18}  {trial['status']:<9}  "
-        if hyperband:
-            prefix += f"{trial.get('budget') or '-'!s:<3}  "
-        room = width - len(prefix)
-        if trial["status"] == "COMPLETED":
-            tail = _scores(trial["scores"], room)
-        else:
-            tail = _fit(trial.get("message") or "", room)
-        markup = {"green": True, "bold": True} if best else (
-            {"red": True} if trial["status"] != "COMPLETED" else {}
-        )
-        lines.append((prefix + tail, markup))
-        detail = format_hyperparameters(trial["hyperparameters"])
-        if trial.get("interval"):
-            low, high = trial["interval"]
-            detail = f"CI {low:.4f}..{high:.4f}; {detail}"
-        lines.append((_fit(" " * indent + detail, width), {}))
+        lines.extend(_trial_lines(record, trial, id_width, hyperband, width))
     if len(shown) < len(ordered):
         lines.append((f"     ... {len(ordered) - len(shown)} more trials (-v shows all)", {}))
     if not record["trials"]:
@@ -224,22 +208,38 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
         lines.append((_fit(f"  stopped early: {record['stopped_reason']}", width), {"red": True}))
     if record["best_trial_id"] is None and record["trials"]:
         lines.append(("  no trial completed: the test fails", {"red": True}))
+    return lines
+
+
+def _paragraph(text: str, width: int, markup: dict | None = None) -> list[Line]:
+    """text wrapped under a two-space indent, continuation lines at six."""
+    wrapped = textwrap.wrap(text, width, initial_indent="  ", subsequent_indent="      ")
+    return [(line, dict(markup or {})) for line in wrapped]
+
+
+def _adaptive_lines(record: dict, width: int) -> list[Line]:
+    """What executions_per_trial="auto" spent, and whether it decided."""
     adaptive = record.get("adaptive")
-    if adaptive:
-        text = (
-            f"executions auto ({s['min_executions']}-{s['max_executions']}): {record['fits']} fits; "
-            f"best trial {record['best_trial_id']} ran {adaptive['executions']}, "
+    if not adaptive:
+        return []
+    s = record["settings"]
+    text = (
+        f"executions auto ({s['min_executions']}-{s['max_executions']}): {record['fits']} fits; "
+        f"best trial {record['best_trial_id']} ran {adaptive['executions']}, "
+    )
+    if adaptive["undecided"]:
+        text += (
+            f"and its verdict on {', '.join(adaptive['undecided'])} is still not decided at "
+            f"{s['confidence']:.0%} confidence (raise max_executions)"
         )
-        if adaptive["undecided"]:
-            text += (
-                f"and its verdict on {', '.join(adaptive['undecided'])} is still not decided at "
-                f"{s['confidence']:.0%} confidence (raise max_executions)"
-            )
-        else:
-            text += f"enough to decide every gate at {s['confidence']:.0%} confidence"
-        lines.extend(
-            (line, {}) for line in textwrap.wrap(text, width, initial_indent="  ", subsequent_indent="      ")
-        )
+    else:
+        text += f"enough to decide every gate at {s['confidence']:.0%} confidence"
+    return _paragraph(text, width)
+
+
+def _neighbourhood_lines(record: dict, width: int) -> list[Line]:
+    """The share of trials near the best, and the best's one-step neighbours."""
+    lines: list[Line] = []
     near = record.get("near_best")
     if near and near["of"] > 1:
         lines.append(
@@ -250,24 +250,26 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
             )
         )
     neighbours = record.get("neighbours")
-    if neighbours is not None:
-        best = next(t for t in record["trials"] if t["trial_id"] == record["best_trial_id"])
-        lines.append(
-            (
-                f"  one step from the best ({len(best['scores'])} executions each, the best's seeds):"
-                if neighbours else "  one step from the best: no hyperparameter can move",
-                {},
-            )
-        )
-        for n in neighbours:
-            lines.append((_fit(f"     {describe_neighbour(n)}", width), {"red": True} if n.get("error") else {}))
+    if neighbours is None:
+        return lines
+    best = best_trial(record)
+    if neighbours:
+        lines.append((f"  one step from the best ({len(best['scores'])} executions each, the best's seeds):", {}))
+    else:
+        lines.append(("  one step from the best: no hyperparameter can move", {}))
+    for n in neighbours:
+        lines.append((_fit(f"     {describe_neighbour(n)}", width), {"red": True} if n.get("error") else {}))
+    return lines
+
+
+def _estimate_lines(record: dict, width: int) -> list[Line]:
+    """The expected best at more trials, and the confirmation with fresh seeds."""
+    lines: list[Line] = []
     expected = record.get("expected_best")
     if expected:
         text = "expected best at " + ", ".join(f"{k}: {v:.4f}" for k, v in expected.items())
         text += " trials (Dodge et al. 2019; more trials pay if it still climbs)"
-        lines.extend(
-            (line, {}) for line in textwrap.wrap(text, width, initial_indent="  ", subsequent_indent="      ")
-        )
+        lines.extend(_paragraph(text, width))
     confirmation = record.get("confirmation")
     if confirmation:
         text = (
@@ -275,27 +277,29 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
             f"+- {confirmation['std']:.4f} (tuned {confirmation['tuned_mean']:.4f}, gap "
             f"{confirmation['gap']:+.4f}); the gates judge these"
         )
-        lines.extend(
-            (line, {}) for line in textwrap.wrap(text, width, initial_indent="  ", subsequent_indent="      ")
-        )
-    comparison = record.get("comparison")
-    if comparison:
-        from ..verdict.compare import describe as describe_comparison
+        lines.extend(_paragraph(text, width))
+    return lines
 
-        bad = comparison["status"] == "regressed"
-        wrapped = textwrap.wrap(
-            describe_comparison(comparison), width, initial_indent="  ", subsequent_indent="      "
-        )
-        lines.extend((line, {"red": True, "bold": True} if bad else {}) for line in wrapped)
-        for note in comparison.get("notes", ()):
-            lines.append((_fit(f"  note: {note}", width), {}))
+
+def _comparison_lines(record: dict, width: int) -> list[Line]:
+    """The comparison with the baseline file (--hptune-compare) and its notes."""
+    comparison = record.get("comparison")
+    if not comparison:
+        return []
+    from ..verdict.compare import describe as describe_comparison
+
+    bad = comparison["status"] == "regressed"
+    lines = _paragraph(describe_comparison(comparison), width, {"red": True, "bold": True} if bad else None)
+    for note in comparison.get("notes", ()):
+        lines.append((_fit(f"  note: {note}", width), {}))
+    return lines
+
+
+def _verdict_lines(record: dict, width: int) -> list[Line]:
+    """The advice, then each gate's verdict."""
+    lines: list[Line] = []
     for item in record.get("advice") or ():
-        lines.extend(
-            (line, {"yellow": True})
-            for line in textwrap.wrap(
-                f"advice: {item['text']}", width, initial_indent="  ", subsequent_indent="      "
-            )
-        )
+        lines.extend(_paragraph(f"advice: {item['text']}", width, {"yellow": True}))
     for gate in record["gates"]:
         lines.append(
             (
@@ -308,6 +312,25 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
     return lines
 
 
+def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[Line]:
+    """A search's block of the summary: (text, markup) lines at most width
+    wide (60 at least), the test id whole on the first."""
+    width = max(width, 60)
+    lines: list[Line] = [(record["nodeid"], {"bold": True})]
+    lines += _header_lines(record, width)
+    if record.get("error"):
+        lines.append((_fit(f"  ERROR: {record['error']}", width), {"red": True}))
+        return lines
+    lines += _context_lines(record, width)
+    lines += _table_lines(record, width, verbose)
+    lines += _adaptive_lines(record, width)
+    lines += _neighbourhood_lines(record, width)
+    lines += _estimate_lines(record, width)
+    lines += _comparison_lines(record, width)
+    lines += _verdict_lines(record, width)
+    return lines
+
+
 def format_summary(records: Iterable[dict], width: int, verbose: bool) -> list[Line]:
     out: list[Line] = []
     for i, record in enumerate(records):
@@ -315,13 +338,3 @@ def format_summary(records: Iterable[dict], width: int, verbose: bool) -> list[L
             out.append(("", {}))
         out.extend(format_search(record, width, verbose))
     return out
-
-
-
-
-def robustness_lines(record: dict) -> list[str]:
-    """The neighbours and the advice of a search as plain lines, for the
-    Markdown and HTML reports."""
-    lines = [f"one step from the best: {describe_neighbour(n)}" for n in record.get("neighbours") or ()]
-    lines += [f"advice: {item['text']}" for item in record.get("advice") or ()]
-    return lines

@@ -7,6 +7,7 @@ from typing import Any
 
 from .compare import describe as describe_comparison
 from .gates import describe as describe_gate
+from .record import direction_suffix
 from .record import last_line as _last_line
 
 
@@ -114,7 +115,7 @@ def _gate_subjects(settings: dict) -> dict[str, str]:
 
 def _failed_gates(head: str, record: dict, best) -> list[str]:
     failed = [g for g in record["gates"] if not g["passed"]]
-    objective = f"{record['objective']['name']} ({record['objective']['direction']})"
+    objective = f"{record['objective']['name']}{direction_suffix(record['objective'])}"
     confirmation = record.get("confirmation")
     judged = f", judged on {len(confirmation['scores'])} confirmation runs" if confirmation else ""
     lines = [f"{head} failed {len(failed)} gate(s) on objective {objective}{judged}:"]

@@ -15,7 +15,7 @@ def build_record(nodeid, settings, result, gates, error, duration, directory) ->
     objective = (
         {"name": result.objective.name, "direction": result.objective.direction}
         if result
-        else {"name": settings.objective_name, "direction": settings.direction}
+        else {"name": settings.objective_name, "direction": _direction(settings)}
     )
     trials = []
     if result is not None:
@@ -53,6 +53,13 @@ def build_record(nodeid, settings, result, gates, error, duration, directory) ->
         "neighbours": result.neighbours if result else None,
         "expected_best": _expected_best(settings, result),
     }
+
+
+def _direction(settings) -> str | None:
+    """The direction a search that never ran would have used, where known."""
+    if settings.objective is None:
+        return "min"  # Keras Tuner's default objective
+    return settings.direction or getattr(settings.objective, "direction", None)
 
 
 def _near_best(settings, result) -> dict | None:
@@ -135,3 +142,9 @@ def last_line(message: str | None) -> str | None:
 def best_trial(record: dict) -> dict | None:
     """The best trial's entry of a record (None when no trial completed)."""
     return next((t for t in record["trials"] if t["trial_id"] == record["best_trial_id"]), None)
+
+
+def direction_suffix(objective: dict) -> str:
+    """' (max)' or ' (min)' after an objective's name; nothing while the
+    direction is unknown (a search that stopped before settling it)."""
+    return f" ({objective['direction']})" if objective.get("direction") else ""

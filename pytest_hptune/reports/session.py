@@ -1,0 +1,109 @@
+"""The session's reporting: collects every search record (also from
+pytest-xdist workers), has the report plugins write them
+(``pytest_hptune_write_reports``) and renders the ``hptune`` section of the
+terminal summary. Registered per session, so nested sessions (pytester)
+never share state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ..state import SessionState
+from . import baseline_file, html, json_file, markdown, plot
+from .outcome import ReportOutcome
+from .terminal import format_summary
+
+
+def is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def builtin_reports(state: SessionState) -> list[tuple[str, Any]]:
+    """(plugin name, plugin) of each built-in report, in the order of their
+    lines in the terminal summary. A report without a path writes nothing."""
+    return [
+        ("hptune-json", json_file.JsonReport(state.json_path)),
+        ("hptune-markdown", markdown.MarkdownReport(state.markdown_path)),
+        ("hptune-baseline", baseline_file.BaselineReport(state.save_baseline)),
+        ("hptune-plot", plot.PlotReport(state.plot_dir)),
+        ("hptune-html", html.HtmlReport(state.html_path)),
+        ("hptune-step-summary", markdown.StepSummary()),
+    ]
+
+
+def register(config: pytest.Config, state: SessionState) -> None:
+    """The session's Reporter, and the built-in reports: pluggy calls the
+    plugin registered last first, hence the reverse order."""
+    config.pluginmanager.register(Reporter(config, state), "hptune-reporter")
+    for name, report in reversed(builtin_reports(state)):
+        config.pluginmanager.register(report, name)
+
+
+def call_each_report(config: pytest.Config, records: list[dict]) -> list[Any]:
+    """``pytest_hptune_write_reports`` of each plugin in pluggy's order, one
+    at a time so that one that raises never hides the others (nor their
+    outcomes): its exception becomes a problem outcome. Returns each one's
+    result but None."""
+    hook = config.hook.pytest_hptune_write_reports
+    impls = [impl for impl in hook.get_hookimpls() if not (impl.wrapper or impl.hookwrapper)]
+    results: list[Any] = []
+    for impl in reversed(impls):  # pluggy calls the last one first
+        others = [other.plugin for other in impls if other is not impl]
+        only = config.pluginmanager.subset_hook_caller(hook.name, others)
+        try:
+            results += only(config=config, records=records)
+        except Exception as exc:  # a report never becomes an INTERNALERROR
+            text = f"the report of {impl.plugin_name} failed: {type(exc).__name__}: {exc}"
+            results.append(ReportOutcome(text, problem=True))
+    return results
+
+
+class Reporter:
+    """Per-session collector of the records, caller of the report hook, and
+    the terminal summary's ``hptune`` section."""
+
+    def __init__(self, config: pytest.Config, state: SessionState):
+        self.config = config
+        self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        records = getattr(report, "hptune", None)
+        if records:
+            self.state.records.extend(records)
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if is_xdist_worker(self.config):
+            return  # the controller writes every report, once
+        for result in call_each_report(self.config, list(self.state.records)):
+            for outcome in result if isinstance(result, (list, tuple)) else [result]:
+                self._note(outcome)
+
+    def _note(self, outcome: ReportOutcome) -> None:
+        if not isinstance(outcome, ReportOutcome):
+            self.state.problems.append(f"a report hook returned {outcome!r}, not a ReportOutcome")
+        elif outcome.problem:
+            self.state.problems.append(outcome.text)
+        else:
+            self.state.written.append(outcome.text)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        state = self.state
+        if is_xdist_worker(self.config) or not (state.records or state.problems):
+            return
+        try:
+            terminalreporter.section("hptune")
+            width = self.config.get_terminal_writer().fullwidth
+            verbose = self.config.get_verbosity() > 0
+            for text, markup in format_summary(state.records, width, verbose):
+                terminalreporter.write_line(text, **markup)
+            for line in state.written:
+                terminalreporter.write_line(line)
+            for problem in state.problems:
+                terminalreporter.write_line(f"hptune: {problem}", red=True, bold=True)
+        except Exception as exc:  # a report never turns into an INTERNALERROR
+            terminalreporter.write_line(
+                f"hptune: could not render the summary: {type(exc).__name__}: {exc}",
+                red=True,
+            )
