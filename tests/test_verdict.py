@@ -45,3 +45,29 @@ def test_worst_is_never_better_than_any_execution(scores, direction):
         assert all(value <= s for s in scores)
     else:
         assert all(value >= s for s in scores)
+
+
+def test_the_best_of_several_trials_is_reported_as_optimistic_unless_confirmed(project):
+    from conftest import load_json
+
+    project.makepyfile(
+        test_sel="""
+        import pytest
+        from models import FastModel, data
+
+        @pytest.mark.hptune(max_trials=3, executions_per_trial=2, min_score=0.1)
+        def test_best(hptune):
+            hptune.search(FastModel(), *data())
+
+        @pytest.mark.hptune(max_trials=3, executions_per_trial=2, min_score=0.1, confirm=2)
+        def test_confirmed(hptune):
+            hptune.search(FastModel(), *data())
+        """
+    )
+    result = project.runpytest("--hptune-json=report.json")
+    result.assert_outcomes(passed=2)
+    records = {r["nodeid"].rsplit("::", 1)[1]: r for r in load_json(project)["tests"]}
+    assert records["test_best"]["selection"] == {"trials": 3, "optimistic": True}
+    assert "selection" not in records["test_confirmed"]
+    result.stdout.fnmatch_lines(["*the gates judge the best of 3 trials: its mean is optimistic (winner's curse)*"])
+    assert result.stdout.str().count("winner's curse") == 1

@@ -14,8 +14,8 @@ from typing import Any
 from ..settings import executions_text
 from ..verdict.gates import describe
 from ..verdict.message import describe_neighbour
-from ..verdict.record import best_trial, direction_suffix
 from ..verdict.message import num as _num
+from ..verdict.record import best_trial, direction_suffix
 from .tables import format_hyperparameters, format_order
 
 Line = tuple[str, dict]
@@ -276,6 +276,13 @@ def _estimate_lines(record: dict, width: int) -> list[Line]:
             f"confirmed with {len(confirmation['scores'])} fresh seeds: {confirmation['mean']:.4f} "
             f"+- {confirmation['std']:.4f} (tuned {confirmation['tuned_mean']:.4f}, gap "
             f"{confirmation['gap']:+.4f}); the gates judge these"
+        )
+        lines.extend(_paragraph(text, width))
+    selection = record.get("selection")
+    if selection and record["gates"]:
+        text = (
+            f"the gates judge the best of {selection['trials']} trials: its mean is optimistic "
+            "(winner's curse); confirm=N re-runs it with fresh seeds for an unbiased estimate"
         )
         lines.extend(_paragraph(text, width))
     return lines

@@ -48,6 +48,9 @@ def judge(
         folds = (result.tuner_info or {}).get("folds")
         samples = advice.validation_samples(settings, fit_data[0], fit_data[1], folds)
         record["advice"] = advice.compute(settings, judged.scores, samples, baseline is not None)
+    if judged and not result.confirmation and len(result.trials) >= 2:
+        # The best of several trials is a maximum: biased upward.
+        record["selection"] = {"trials": len(result.trials), "optimistic": True}
     if settings.adaptive and judged and not result.confirmation:
         record["adaptive"] = {
             "executions": len(judged.scores),
