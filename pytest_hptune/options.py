@@ -152,6 +152,7 @@ OPTIONS: tuple[Option, ...] = (
     _setting("min_executions", "N"),
     _setting("max_executions", "N"),
     _setting("epochs", "N"),
+    _setting("vary", "WHAT"),
     _setting("seed", "N"),
     _setting("max_drop", "X"),
     _setting("confidence", "C"),

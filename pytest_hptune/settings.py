@@ -45,6 +45,7 @@ NOT_FOR_SKLEARN = {
     "min_executions": "its executions are the cross-validation folds: set cv=N",
     "max_executions": "its executions are the cross-validation folds: set cv=N",
     "epochs": "scikit-learn estimators are not trained in epochs",
+    "vary": "its executions are the cross-validation folds: set cv=N",
 }
 SKLEARN_OBJECTIVE = "score"
 DEFAULT_FOLDS = 5
@@ -146,6 +147,28 @@ def _tuner(name: str, value: Any, where: str) -> str:
     if not isinstance(value, str) or value.lower() not in TUNERS:
         raise _fail(name, value, where, "one of " + ", ".join(map(repr, TUNERS)))
     return value.lower()
+
+
+VARY = ("seed", "split", "folds")
+# What differs between a trial's executions, by vary= (and for sklearn).
+VARIES = {
+    "seed": ("initialisation", "data order"),
+    "split": ("initialisation", "data order", "validation split"),
+    "folds": ("initialisation", "data order", "validation fold"),
+    "sklearn": ("cross-validation fold",),
+}
+
+
+def _vary(name: str, value: Any, where: str) -> str:
+    if not isinstance(value, str) or value.strip().lower() not in VARY:
+        raise _fail(
+            name,
+            value,
+            where,
+            "'seed' (initialisation and data order), 'split' (also a fresh validation hold-out "
+            "per execution) or 'folds' (also K-fold validation, K = executions_per_trial)",
+        )
+    return value.strip().lower()
 
 
 def _factor(name: str, value: Any, where: str) -> int | None:
@@ -285,6 +308,15 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
             "max-executions",
             _parse_int,
         ),
+        "vary": Spec(
+            "seed",
+            _vary,
+            "what differs between a trial's executions: 'seed' (initialisation and data "
+            "order), 'split' (also a fresh shuffled validation_split hold-out), 'folds' "
+            "(also the validation fold: K-fold, K = executions_per_trial)",
+            "vary",
+            str,
+        ),
         "epochs": Spec(
             None,
             _optional_count,
@@ -382,7 +414,9 @@ VERDICT_SETTINGS = GATE_NAMES + ("max_drop", "confidence", "near_best", "detect_
 
 def option_name(setting: str) -> str:
     """The command-line option of a per-search setting (the table: options.py)."""
-    return "--hptune-" + SPECS[setting].option
+    option = SPECS[setting].option
+    assert option is not None, f"{setting} has no command-line option in SPECS"
+    return "--hptune-" + option
 
 
 # The per-search settings that have a command-line option and an ini key.
@@ -392,6 +426,7 @@ OPTION_SETTINGS = tuple(name for name, spec in SPECS.items() if spec.option)
 def parse_setting(setting: str, text: str, where: str) -> Any:
     """Text from the command line or an ini file -> the setting's validated value."""
     spec = SPECS[setting]
+    assert spec.parse is not None, f"{setting} has no command-line option in SPECS"
     try:
         value = spec.parse(text)
     except ValueError as exc:
@@ -418,7 +453,7 @@ def check_keywords(kwargs: Mapping[str, Any], where: str, allowed=SPECS) -> None
         hints = []
         # The command-line spelling ('executions', 'trials') names its setting.
         by_option = {
-            SPECS[name].option.replace("-", "_"): name for name in allowed if name in SPECS and SPECS[name].option
+            option.replace("-", "_"): name for name in allowed if name in SPECS and (option := SPECS[name].option)
         }
         for key in unknown:
             close = [by_option[key]] if key in by_option else difflib.get_close_matches(key, list(allowed), n=1)
@@ -450,6 +485,7 @@ class Settings:
     min_executions: int = SPECS["min_executions"].default
     max_executions: int = SPECS["max_executions"].default
     epochs: int | None = SPECS["epochs"].default
+    vary: str = SPECS["vary"].default
     seed: int = SPECS["seed"].default
     max_consecutive_failed_trials: int = SPECS["max_consecutive_failed_trials"].default
     num_initial_points: int | None = SPECS["num_initial_points"].default
@@ -496,7 +532,10 @@ class Settings:
     @property
     def first_executions(self) -> int:
         """The executions every trial runs (Keras Tuner's executions_per_trial)."""
-        return self.min_executions if self.adaptive else self.executions_per_trial
+        if self.adaptive:
+            return self.min_executions
+        assert isinstance(self.executions_per_trial, int)  # validated: an int unless 'auto'
+        return self.executions_per_trial
 
     @property
     def objective_name(self) -> str:
@@ -582,6 +621,7 @@ def resolve(layers_low_to_high: list[Layer]) -> Settings:
                 f"remove it or set tuner={tuners[0]!r}"
             )
     _check_direction(settings)
+    _check_vary(settings)
     if settings.min_score is not None and settings.max_score is not None and settings.min_score > settings.max_score:
         raise SettingError(
             f"min_score={settings.min_score} (from {sources['min_score']}) is above "
@@ -589,6 +629,17 @@ def resolve(layers_low_to_high: list[Layer]) -> Settings:
             "no score can pass both gates"
         )
     return settings
+
+
+def _check_vary(settings: Settings) -> None:
+    """K-fold validation needs a fixed number of folds."""
+    if settings.vary == "folds" and (settings.adaptive or settings.first_executions < 2):
+        raise SettingError(
+            f"vary='folds' (from {settings.sources.get('vary')}) makes each execution a validation "
+            f"fold, so it needs a fixed executions_per_trial of 2 or more (the number of folds); "
+            f"got executions_per_trial={settings.executions_per_trial!r} (from "
+            f"{settings.sources.get('executions_per_trial', 'the default')})"
+        )
 
 
 def _check_direction(settings: Settings) -> None:

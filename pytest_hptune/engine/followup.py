@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from typing import Any
 
 import keras
 import keras_tuner
@@ -13,6 +14,7 @@ import keras_tuner
 from .. import adaptive, sensitivity, stats
 from ..result import SearchResult, rank, trial_order
 from ..settings import Settings
+from . import splits
 from .failures import SearchError, tuning_directory_errors
 from .scoring import execution_score
 from .seeding import execution_seed
@@ -24,16 +26,19 @@ errors = keras_tuner.errors
 
 
 def _train_configuration(tuner, hp, seeds, result: SearchResult, fit_args, fit_kwargs) -> list[float]:
-    """Scores of one configuration trained once per seed, the way a trial runs
-    an execution (the HyperModel's fit(), best epoch of the objective,
-    Hyperband's full budget). Raises FailedTrialError on a NaN."""
+    """Scores of one configuration trained once per (execution, seed), the
+    way a trial runs an execution (the HyperModel's fit(), its split of the
+    data under vary=, best epoch of the objective, Hyperband's full budget).
+    Raises FailedTrialError on a NaN."""
     kwargs = dict(fit_kwargs)
-    if result.best.budget:
-        kwargs["epochs"] = result.best.budget
+    best = result.best
+    assert best is not None  # fits after the search run only when it has a best trial
+    if best.budget:
+        kwargs["epochs"] = best.budget
         kwargs.pop("initial_epoch", None)
     scores = []
     with quiet_keras():
-        for seed in seeds:
+        for execution, seed in seeds:
             keras.backend.clear_session(free_memory=False)
             collect_garbage_now()
             keras.utils.set_random_seed(seed)
@@ -42,7 +47,8 @@ def _train_configuration(tuner, hp, seeds, result: SearchResult, fit_args, fit_k
             # a user's callback keeps no state from an earlier fit.
             callbacks = copy.deepcopy(list(kwargs.get("callbacks", [])))
             run = dict(kwargs, callbacks=[keras.callbacks.TerminateOnNaN(), *callbacks])
-            history = tuner.hypermodel.fit(hp, model, *fit_args, **run)
+            args, run = splits.execution_data(tuner.hptune_settings, execution, seed, fit_args, run)
+            history = tuner.hypermodel.fit(hp, model, *args, **run)
             scores.append(execution_score(history, tuner.oracle.objective))
     return scores
 
@@ -50,7 +56,7 @@ def _train_configuration(tuner, hp, seeds, result: SearchResult, fit_args, fit_k
 def confirm(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> list[float]:
     """Re-run the best configuration with ``settings.confirm`` seeds that the
     search never used."""
-    seeds = [execution_seed(settings.seed, "confirm", k) for k in range(settings.confirm)]
+    seeds = [(k, execution_seed(settings.seed, "confirm", k)) for k in range(settings.confirm)]
     try:
         return _train_configuration(tuner, result.best_hyperparameters, seeds, result, fit_args, fit_kwargs)
     except errors.FailedTrialError as exc:
@@ -82,18 +88,20 @@ def neighbours_of_best(tuner, settings: Settings, result: SearchResult, fit_args
     trained from scratch: the best configuration is then retrained from
     scratch with the same seeds, and the drops are measured from that."""
     best = result.best
-    seeds = [execution_seed(settings.seed, best.trial_id, k) for k in range(len(best.scores))]
+    assert best is not None  # fits after the search run only when it has a best trial
+    seeds = [(k, execution_seed(settings.seed, best.trial_id, k)) for k in range(len(best.scores))]
     direction = result.objective.direction
     space = {entry["name"]: entry for entry in result.search_space}
     best_hp = result.best_hyperparameters
     reference = best.mean
+    assert reference is not None  # a ranked trial has scores
     out = []
 
     def train(hp):
         return _train_configuration(tuner, hp, seeds, result, fit_args, fit_kwargs)
 
     if best_hp.values.get("tuner/trial_id"):
-        entry = {"name": None, "value": None, "neighbour": None, "reference": True}
+        entry: dict[str, Any] = {"name": None, "value": None, "neighbour": None, "reference": True}
         out.append(entry)
         if _train_into(entry, lambda: train(best_hp)):
             return out  # nothing to measure the drops from
@@ -104,7 +112,7 @@ def neighbours_of_best(tuner, settings: Settings, result: SearchResult, fit_args
             continue
         for moved in sensitivity.neighbours(space[name], value):
             entry = {"name": name, "value": value, "neighbour": moved}
-            if not _train_into(entry, lambda: train(_with_value(best_hp, name, moved))):
+            if not _train_into(entry, lambda n=name, m=moved: train(_with_value(best_hp, n, m))):
                 entry["drop"] = sensitivity.relative_drop(reference, entry["mean"], direction)
             out.append(entry)
     return out
@@ -142,7 +150,7 @@ def top_up_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_k
         hp = oracle.trials[best.trial_id].hyperparameters
         seed = execution_seed(settings.seed, best.trial_id, len(best.scores))
         try:
-            scores = _train_configuration(tuner, hp, [seed], result, fit_args, fit_kwargs)
+            scores = _train_configuration(tuner, hp, [(len(best.scores), seed)], result, fit_args, fit_kwargs)
         except errors.FailedTrialError:
             break  # the verdict stands on the executions that trained
         added += 1

@@ -10,7 +10,7 @@ import keras_tuner
 
 from ..result import COMPLETED, SearchResult
 from ..settings import Settings
-from . import compat, fingerprint
+from . import compat, fingerprint, splits
 from .collect import collect
 from .failures import (
     SearchError,
@@ -20,10 +20,10 @@ from .failures import (
     directory_failure,
     is_directory_error,
 )
-from .storage import read_scores
 from .followup import confirm, neighbours_of_best, top_up_best
 from .resume import plan_resume
 from .silence import quiet_keras
+from .storage import read_scores
 from .tuners import build_tuner, check_hypermodel
 
 errors = keras_tuner.errors
@@ -87,6 +87,7 @@ def run_search(
     trials; otherwise it starts fresh and the result says why."""
     check_supported()
     check_hypermodel(hypermodel)
+    splits.check(settings, fit_args, fit_kwargs)
     project_dir = Path(directory) / project_name
     check_writable(project_dir)
     tuner, resume = _prepared_tuner(hypermodel, settings, directory, project_name, fit_args, fit_kwargs, resume_nodeid)
@@ -206,8 +207,7 @@ def _serve_workers(tuner, settings, workers: Workers, project_dir: Path, resume)
         chief.start()
     except (OSError, RuntimeError) as exc:
         raise SearchError(
-            f"the chief could not listen on {workers.address} ({exc}); pick another "
-            "--hptune-chief=HOST:PORT"
+            f"the chief could not listen on {workers.address} ({exc}); pick another --hptune-chief=HOST:PORT"
         ) from None
     try:
         chief.spawn(workers.count, workers.command, workers.cwd, project_dir)

@@ -15,6 +15,7 @@ from .. import adaptive, stats
 from ..settings import Settings
 from . import compat
 from . import objective as objectives
+from . import splits
 from .failures import SearchError, tuning_directory_errors
 from .hyperband import (
     HYPERBAND_DEFAULT_FACTOR,
@@ -68,9 +69,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         self.hptune_scores: dict[str, list[float]] = {}
         self.hptune_provisional = provisional  # objective settled after the first execution?
         # Hyperband: only full-budget trials are judged, so only they lead.
-        self.hptune_full_budget = (
-            hyperband_max_epochs(settings) if settings.tuner == "hyperband" else None
-        )
+        self.hptune_full_budget = hyperband_max_epochs(settings) if settings.tuner == "hyperband" else None
 
     def hptune_more(self, trial, scores: list[float]) -> bool:
         """executions_per_trial='auto': one more execution for this trial?
@@ -116,11 +115,11 @@ class HptuneTunerMixin(keras_tuner.Tuner):
             callbacks.append(checkpoint)
             callbacks.append(keras.callbacks.TerminateOnNaN())
             kwargs["callbacks"] = callbacks
-            keras.utils.set_random_seed(
-                execution_seed(self.hptune_seed, trial.trial_id, execution)
-            )
+            seed = execution_seed(self.hptune_seed, trial.trial_id, execution)
+            keras.utils.set_random_seed(seed)
+            args, kwargs = splits.execution_data(self.hptune_settings, execution, seed, fit_args, kwargs)
             with tuning_directory_errors(self), _objective_named(self.oracle.objective.name):
-                result = self._build_and_fit_model(trial, *fit_args, **kwargs)
+                result = self._build_and_fit_model(trial, *args, **kwargs)
             if self.hptune_provisional:
                 self.oracle.objective = checkpoint.objective = objectives.settle(
                     self.oracle.objective, self.hptune_settings, result

@@ -156,6 +156,8 @@ def _context_lines(record: dict, width: int) -> list[Line]:
             f"{w['id']} " + ("ok" if w["exit_code"] == 0 else f"exit {w['exit_code']}") for w in info["workers"]
         )
         lines.append((_fit(f"  workers: {exits}; chief {info['chief']}", width), {}))
+    if record.get("varied"):
+        lines.append((_fit("  executions vary: " + ", ".join(record["varied"]), width), {}))
     if record.get("search_space"):
         lines.extend(_wrapped("  search space:", [format_hyperparameter(e) for e in record["search_space"]], width))
     if "max_epochs" in info:

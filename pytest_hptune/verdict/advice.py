@@ -18,7 +18,8 @@ Light: imported with the plugin; SciPy is loaded by ``stats`` when used.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .. import stats
 from ..settings import Settings
@@ -60,6 +61,9 @@ def validation_samples(settings: Settings, fit_args: Sequence[Any], fit_kwargs: 
     data = fit_kwargs.get("validation_data")
     if isinstance(data, (tuple, list)) and data:
         return _length(data[0])
+    if settings.vary == "folds":  # each execution validates on one fold
+        n = _length(x)
+        return n // settings.first_executions if n else None
     split = fit_kwargs.get("validation_split")
     if isinstance(split, (int, float)) and 0 < split < 1:
         n = _length(x)
@@ -89,6 +93,7 @@ def _binomial_floor(settings: Settings, scores: Sequence[float], samples: int | 
     if settings.max_std is None or not samples or not _is_accuracy(settings):
         return None
     mean = stats.mean(scores)
+    assert mean is not None  # judged scores: the best trial's or the confirmation's, never none
     floor = stats.binomial_floor(mean, samples)
     if settings.max_std >= floor:
         return None
@@ -97,8 +102,8 @@ def _binomial_floor(settings: Settings, scores: Sequence[float], samples: int | 
         f"the binomial floor of an accuracy of {mean:.4f} measured on {samples} samples "
         f"({floor:.4f})"
     )
-    if settings.tuner == "sklearn":
-        # Each fold scores other samples: the floor is in the spread.
+    if settings.tuner == "sklearn" or settings.vary != "seed":
+        # Each fold (or hold-out) scores other samples: the floor is in the spread.
         text = (
             f"{head}: each fold scores different samples, so the spread across folds "
             f"carries that much sampling noise and the gate cannot be met reliably; "
@@ -119,13 +124,16 @@ def _binomial_floor(settings: Settings, scores: Sequence[float], samples: int | 
 def _std_undecided(settings: Settings, scores: Sequence[float], std: float) -> dict | None:
     if settings.max_std is None or std > settings.max_std:
         return None
-    high = stats.std_interval(scores, settings.confidence)[1]
+    bounds = stats.std_interval(scores, settings.confidence)
+    assert bounds is not None  # compute() asks only with two or more scores
+    high = bounds[1]
     if high <= settings.max_std:
         return None
     needed = stats.executions_for_std(std, settings.max_std, settings.confidence)
     more = (
         f"about {needed} executions with this spread would show it"
-        if needed else "no practical number of executions would show it"
+        if needed
+        else "no practical number of executions would show it"
     )
     return {
         "kind": "std_undecided",
@@ -146,7 +154,8 @@ def _power(settings: Settings, scores: Sequence[float], std: float, comparing: b
     needed = stats.executions_to_detect(std, drop, settings.confidence, POWER)
     how = (
         f"{needed} executions per trial detect it {POWER:.0%} of the time"
-        if needed else "no practical number of executions detects it"
+        if needed
+        else "no practical number of executions detects it"
     )
     return {
         "kind": "power",

@@ -8,6 +8,7 @@ import re
 from .. import stats
 from ..result import trial_order
 from ..sensitivity import near_best_share
+from ..settings import VARIES
 
 
 def build_record(nodeid, settings, result, gates, error, duration, directory) -> dict:
@@ -31,6 +32,7 @@ def build_record(nodeid, settings, result, gates, error, duration, directory) ->
         "tuner": settings.tuner,
         "objective": objective,
         "settings": settings.as_dict(),
+        "varied": list(VARIES["sklearn" if settings.tuner == "sklearn" else settings.vary]),
         "sources": dict(settings.sources),
         "trials": trials,
         "best_trial_id": result.best.trial_id if result and result.best else None,
@@ -78,6 +80,7 @@ def robustness(settings, result) -> tuple[dict, dict]:
     notes: dict[str, str] = {}
     if settings.min_near_best_share is not None:
         near = _near_best(settings, result)
+        assert near is not None  # judged searches only: the result has a best trial
         if near["of"] < 2:
             values["min_near_best_share"] = None
             notes["min_near_best_share"] = f"{near['of']} trial judged: a share needs 2 or more"
