@@ -23,7 +23,6 @@ from .verdict.compare import Baseline
 from .verdict.judge import judge
 from .verdict.message import failure_message
 
-PROGRESS_AFTER_S = 5.0  # searches shorter than this stay silent (without -v)
 
 
 def marker_layer(item: pytest.Item) -> Layer:
@@ -62,8 +61,6 @@ def _slug(nodeid: str) -> str:
     return f"{readable}-{zlib.crc32(nodeid.encode()):08x}"
 
 
-
-
 class Hptune:
     """What the ``hptune`` fixture returns."""
 
@@ -78,9 +75,7 @@ class Hptune:
         """The settings a search with these keyword overrides would use."""
         where = f"hptune.search() argument in {self._item.nodeid}"
         search_layer = make_layer(where, overrides)
-        return resolve(
-            [self._state.ini_layer, self._marker, search_layer, self._state.cli_layer]
-        )
+        return resolve([self._state.ini_layer, self._marker, search_layer, self._state.cli_layer])
 
     def _directory(self) -> tuple[str, str]:
         name = _slug(self._item.nodeid)
@@ -93,15 +88,20 @@ class Hptune:
 
     def _record(self, settings, result, error, started, directory, project, data=((), {})) -> dict:
         record = judge(
-            self._item.nodeid, self._searches - 1, settings, result, error,
-            time.perf_counter() - started, str(Path(directory) / project), data, self._baseline(),
+            self._item.nodeid,
+            self._searches - 1,
+            settings,
+            result,
+            error,
+            time.perf_counter() - started,
+            str(Path(directory) / project),
+            data,
+            self._baseline(),
         )
         self._item.stash.setdefault(PENDING_RECORDS, []).append(record)
         self._item.user_properties.extend(junit.properties(record, self._searches - 1))
         table = format_search(record, 80, verbose=True)
-        self._item.add_report_section(
-            "call", f"hptune search {self._searches}", "\n".join(text for text, _ in table)
-        )
+        self._item.add_report_section("call", f"hptune search {self._searches}", "\n".join(text for text, _ in table))
         return record
 
     def _baseline(self) -> Baseline | None:
@@ -147,7 +147,12 @@ class Hptune:
         result = None
         try:
             result = engine.run_search(
-                hypermodel, settings, directory, project, fit_args, fit_kwargs,
+                hypermodel,
+                settings,
+                directory,
+                project,
+                fit_args,
+                fit_kwargs,
                 resume_nodeid=self._item.nodeid if self._state.resume else None,
                 workers=workers,
                 progress=self._progress(),
@@ -203,23 +208,20 @@ class Hptune:
         return None
 
     def _progress(self):
-        """A per-trial progress line for long searches, in the terminal while
-        the test runs: after PROGRESS_AFTER_S seconds of search (always with
-        -v), never with -q or in a pytest-xdist worker."""
+        """A progress line per trial, in the terminal while the test runs,
+        with -v only: a quiet run by default keeps pytest's one line of dots
+        per file intact (pytest writes the test's own line again after
+        these, as it does after live logs). Never in a pytest-xdist worker."""
         config = self._request.config
-        verbosity = config.get_verbosity()
-        if verbosity < 0 or hasattr(config, "workerinput"):
+        if config.get_verbosity() < 1 or hasattr(config, "workerinput"):
             return None
         terminal = config.pluginmanager.get_plugin("terminalreporter")
         # The capture manager is how capsys.disabled() gets past capturing.
         capture = config.pluginmanager.get_plugin("capturemanager")
         if terminal is None or not hasattr(capture, "global_and_fixture_disabled"):
             return None
-        started = time.perf_counter()
 
         def show(done, total, trial_id, status, mean, best_id, best_mean):
-            if verbosity < 1 and time.perf_counter() - started < PROGRESS_AFTER_S:
-                return
             what = f"{mean:.4f}" if mean is not None else status
             line = f"    hptune: trial {done}/{total} ({trial_id}) {what}"
             if best_id is not None:
@@ -235,9 +237,19 @@ class Hptune:
         chief's tuning directory."""
         config = self._request.config
         command = [
-            sys.executable, "-m", "pytest", self._item.nodeid, "-q",
-            "-p", "no:cacheprovider", "-p", "no:xdist", "-o", "addopts=",
-            f"--rootdir={config.rootpath}", f"--hptune-dir={directory}",
+            sys.executable,
+            "-m",
+            "pytest",
+            self._item.nodeid,
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            "-o",
+            "addopts=",
+            f"--rootdir={config.rootpath}",
+            f"--hptune-dir={directory}",
         ]
         if config.inipath:
             command += ["-c", str(config.inipath)]

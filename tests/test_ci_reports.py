@@ -121,7 +121,7 @@ def test_each_report_says_what_it_wrote_or_why_not_in_order(project, monkeypatch
     assert "INTERNALERROR" not in result.stdout.str()
 
 
-def test_progress_per_trial_with_v_and_none_with_q(project):
+def test_progress_per_trial_with_v_and_none_with_q(project, monkeypatch):
     project.makepyfile(
         test_progress="""
         import pytest
@@ -139,9 +139,14 @@ def test_progress_per_trial_with_v_and_none_with_q(project):
             "    hptune: trial 1/3 (0) 0.*, best 0.* (trial 0)",
             "    hptune: trial 2/3 (1) 0.*, best 0.* (trial *)",
             "    hptune: trial 3/3 (2) 0.*, best 0.* (trial *)",
+            # pytest's own line for the test follows, whole.
+            "test_progress.py::test_progress PASSED*",
         ]
     )
     result = project.runpytest("-q")
     assert "hptune: trial" not in result.stdout.str()
-    # Without -v, a search shorter than PROGRESS_AFTER_S stays silent.
-    assert "hptune: trial" not in project.runpytest().stdout.str()
+    # Without -v nothing breaks pytest's line of dots, however long the search.
+    monkeypatch.setenv("HPTUNE_TEST_FIT_SLEEP", "0.4")
+    result = project.runpytest()
+    assert "hptune: trial" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["test_progress.py .*"])

@@ -71,3 +71,12 @@ def test_the_best_of_several_trials_is_reported_as_optimistic_unless_confirmed(p
     assert "selection" not in records["test_confirmed"]
     result.stdout.fnmatch_lines(["*the gates judge the best of 3 trials: its mean is optimistic (winner's curse)*"])
     assert result.stdout.str().count("winner's curse") == 1
+
+
+def test_a_neighbour_within_rounding_reads_the_same():
+    from pytest_hptune.verdict.message import describe_neighbour
+
+    entry = {"name": "units", "value": 8, "neighbour": 16, "mean": 0.9, "drop": -0.00004}
+    assert describe_neighbour(entry).endswith("0.9000 (the same)")
+    entry["drop"] = -0.012
+    assert describe_neighbour(entry).endswith("(1.2% better)")

@@ -30,7 +30,8 @@ def describe_neighbour(n: dict) -> str:
     if n.get("error"):
         return head + f"FAILED: {n['error']}"
     drop = n["drop"]
-    how = f"{abs(drop):.1%} " + ("worse" if drop > 0 else "better") if drop else "the same"
+    # A drop that rounds to 0.0 % is "the same", never "0.0% better".
+    how = f"{abs(drop):.1%} " + ("worse" if drop > 0 else "better") if round(abs(drop), 3) else "the same"
     return head + f"{n['mean']:.4f} ({how})"
 
 
