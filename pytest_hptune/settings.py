@@ -574,6 +574,10 @@ def _describe_object(value: Any) -> str:
     return text
 
 
+# Session-wide values (command line) that cap a test's own, not override it.
+CAPS = ("max_trials",)
+
+
 def resolve(layers_low_to_high: list[Layer]) -> Settings:
     """Merge layers (lowest precedence first) into frozen Settings."""
     values: dict[str, Any] = {}
@@ -581,6 +585,10 @@ def resolve(layers_low_to_high: list[Layer]) -> Settings:
     per_test: set[str] = set()
     for layer in layers_low_to_high:
         for key, value in layer.values.items():
+            if key in CAPS and key in per_test and not layer.per_test and value > values[key]:
+                # --hptune-trials bounds the cost: it lowers a test's own
+                # budget, never raises it.
+                continue
             values[key] = value
             sources[key] = layer.source
             if layer.per_test:
@@ -734,6 +742,21 @@ def describe(settings: Settings) -> str:
         f"executions={executions_text(settings.as_dict())} epochs={epochs} "
         f"seed={settings.seed}"
     )
+
+
+def trials_text(record: Mapping[str, Any]) -> str:
+    """'2 trials' as run ('2 of 3 trials' when a search ran fewer than
+    max_trials, e.g. a grid that ran out), '1 trial'."""
+    planned = record["settings"]["max_trials"]
+    ran = len(record.get("trials") or ()) or planned
+    noun = "trial" if planned == 1 else "trials"
+    return f"{ran} {noun}" if ran == planned else f"{ran} of {planned} {noun}"
+
+
+def runs_text(settings: Mapping[str, Any]) -> str:
+    """'3 executions', '1 execution' or 'auto 2-10 executions'."""
+    text = executions_text(settings)
+    return f"{text} execution" + ("" if text == "1" else "s")
 
 
 def executions_text(settings: Mapping[str, Any]) -> str:

@@ -206,3 +206,24 @@ def test_every_row_is_read_from_the_ini_file_and_the_command_line_wins(pytester,
 def test_min_above_max_is_rejected_naming_both_sources():
     with pytest.raises(SettingError, match=r"min_score=0.9 \(from a\) is above max_score=0.5 \(from b\)"):
         resolve([Layer("a", {"min_score": 0.9}), Layer("b", {"max_score": 0.5})])
+
+
+def test_the_command_lines_trial_budget_caps_a_tests_own_never_raises_it():
+    cli = Layer("command line", {"max_trials": 3})
+    assert resolve([make_layer("marker", {"max_trials": 1}), cli]).max_trials == 1
+    capped = resolve([make_layer("marker", {"max_trials": 10}), cli])
+    assert capped.max_trials == 3 and capped.sources["max_trials"] == "command line"
+    assert resolve([cli]).max_trials == 3  # a test without its own budget takes it
+    search = make_layer("hptune.search() argument", {"max_trials": 2})
+    assert resolve([make_layer("marker", {"max_trials": 10}), search, cli]).max_trials == 2
+
+
+def test_trials_and_executions_are_counted_as_run_with_their_plurals():
+    from pytest_hptune.settings import runs_text, trials_text
+
+    record = {"settings": {"max_trials": 2}, "trials": [{"trial_id": "0"}]}
+    assert trials_text(record) == "1 of 2 trials"  # a space with one configuration
+    assert trials_text({"settings": {"max_trials": 1}, "trials": [{}]}) == "1 trial"
+    assert trials_text({"settings": {"max_trials": 3}, "trials": [{}, {}, {}]}) == "3 trials"
+    assert runs_text({"executions_per_trial": 1}) == "1 execution"
+    assert runs_text({"executions_per_trial": "auto", "min_executions": 3, "max_executions": 6}) == "auto 3-6 executions"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ..atomic import write_text
-from ..settings import executions_text
+from ..settings import runs_text, trials_text
 from ..verdict.gates import describe
 from ..verdict.record import direction_suffix
 from .outcome import FileReport, ReportOutcome
@@ -65,7 +65,7 @@ def _search_lines(record: dict) -> list[str]:
         f"### `{record['nodeid']}`: {verdict}",
         "",
         f"{record['tuner']} search, objective `{objective['name']}`{direction_suffix(objective)}, "
-        f"{s['max_trials']} trials x {executions_text(s)} executions, "
+        f"{trials_text(record)} x {runs_text(s)}, "
         f"{record['fits']} fits, {record['duration_s']:.1f} s",
     ]
     if record.get("error"):

@@ -11,7 +11,7 @@ import textwrap
 from collections.abc import Iterable
 from typing import Any
 
-from ..settings import executions_text
+from ..settings import runs_text, trials_text
 from ..verdict.gates import describe
 from ..verdict.message import describe_neighbour
 from ..verdict.message import num as _num
@@ -108,10 +108,10 @@ def _runs_and_epochs(record: dict) -> tuple[str, str]:
     if record["tuner"] == "sklearn":
         folds = info.get("folds") or s.get("executions_per_trial") or "?"
         return (
-            f"{s['max_trials']} trials x {folds} folds",
+            f"{trials_text(record)} x {folds} folds",
             f"oracle {info.get('oracle') or s.get('oracle') or 'random'}",
         )
-    runs = f"{s['max_trials']} trials x {executions_text(s)} executions"
+    runs = f"{trials_text(record)} x {runs_text(s)}"
     if "max_epochs" in info:
         return runs, f"max_epochs {info['max_epochs']}"
     return runs, "epochs " + ("fit default" if s.get("epochs") is None else str(s["epochs"]))
@@ -256,6 +256,7 @@ def _neighbourhood_lines(record: dict, width: int) -> list[Line]:
         return lines
     best = best_trial(record)
     if neighbours:
+        assert best is not None  # neighbours are trained only around a best trial
         lines.append((f"  one step from the best ({len(best['scores'])} executions each, the best's seeds):", {}))
     else:
         lines.append(("  one step from the best: no hyperparameter can move", {}))
