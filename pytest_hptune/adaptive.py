@@ -5,10 +5,8 @@ one more execution, the verdict reports which gates are still undecided."""
 
 from __future__ import annotations
 
-
 from . import stats
 from .settings import Settings
-
 
 # Gates on the mean: decided once the mean's interval excludes the threshold.
 MEAN_GATES = ("min_score", "max_score", "min_lower_bound", "max_upper_bound")
@@ -41,6 +39,7 @@ def undecided(settings: Settings, scores) -> list[str]:
     confidence = look_confidence(settings)
     mean_bounds = stats.interval(scores, confidence)
     std_bounds = stats.std_interval(scores, confidence)
+    assert mean_bounds is not None and std_bounds is not None  # two or more scores
     out = []
     for name in names:
         low, high = std_bounds if name == "max_std" else mean_bounds

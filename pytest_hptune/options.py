@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -67,7 +67,7 @@ class Option:
         return f"{self.about} (default: {self.default})" if self.default else self.about
 
     @property
-    def ini_type(self) -> str:
+    def ini_type(self) -> Literal["bool", "string"]:
         return "bool" if self.kind == FLAG else "string"
 
     @property
@@ -151,8 +151,8 @@ OPTIONS: tuple[Option, ...] = (
     _setting("executions_per_trial", "N"),
     _setting("min_executions", "N"),
     _setting("max_executions", "N"),
-    _setting("epochs", "N"),
     _setting("vary", "WHAT"),
+    _setting("epochs", "N"),
     _setting("seed", "N"),
     _setting("max_drop", "X"),
     _setting("confidence", "C"),

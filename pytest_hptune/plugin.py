@@ -68,11 +68,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
         defaults = resolve([state.ini_layer, state.cli_layer])
     except SettingError as exc:
         return f"hptune: {exc}"
-    origins = [
-        f"{setting} from {label}"
-        for setting in OPTION_SETTINGS
-        if (label := state.source_label(setting))
-    ]
+    origins = [f"{setting} from {label}" for setting in OPTION_SETTINGS if (label := state.source_label(setting))]
     where = state.directory or "pytest's temporary directory"
     text = f"hptune: {describe(defaults)} dir={where}"
     if state.resume:
@@ -89,14 +85,12 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     # Warned at setup, not collection: under filterwarnings=error this makes
     # the test an error instead of the whole session an INTERNALERROR.
-    if item.get_closest_marker("hptune") is not None and "hptune" not in getattr(
-        item, "fixturenames", ()
-    ):
+    if item.get_closest_marker("hptune") is not None and "hptune" not in getattr(item, "fixturenames", ()):
         warnings.warn(
             pytest.PytestWarning(
-                f"{item.nodeid} is marked hptune but does not use the hptune "
-                "fixture: the marker has no effect"
-            )
+                f"{item.nodeid} is marked hptune but does not use the hptune fixture: the marker has no effect"
+            ),
+            stacklevel=2,
         )
 
 

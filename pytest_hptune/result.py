@@ -7,8 +7,9 @@ pytest-xdist, from workers to the controller.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from . import stats
 
@@ -61,7 +62,13 @@ def rank(trials: Sequence[TrialResult], objective: Objective) -> list[TrialResul
     """Completed trials, best mean first; ties keep trial order."""
     done = [t for t in trials if t.status == COMPLETED and t.scores]
     sign = -1.0 if objective.direction == "max" else 1.0
-    return sorted(done, key=lambda t: sign * t.mean)
+
+    def key(trial: TrialResult) -> float:
+        mean = trial.mean
+        assert mean is not None  # done keeps only trials with scores
+        return sign * mean
+
+    return sorted(done, key=key)
 
 
 @dataclass

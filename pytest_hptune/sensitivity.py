@@ -9,7 +9,8 @@ which no library knows.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 # A linear Float without a step moves by this share of its range.
 FLOAT_MOVE = 0.1

@@ -84,8 +84,10 @@ class SessionState:
     def baseline_data(self) -> dict:
         """The --hptune-compare file, loaded once; raises BaselineError."""
         if self._baseline is None:
+            path = self.compare_baseline
+            assert path is not None  # asked only with --hptune-compare (Hptune._baseline)
             try:
-                self._baseline = baseline.load(self.compare_baseline)
+                self._baseline = baseline.load(path)
             except baseline.BaselineError as exc:
                 self._baseline = exc
         if isinstance(self._baseline, Exception):

@@ -8,7 +8,7 @@ NumPy at plugin load; interval estimates that need distributions use SciPy.
 from __future__ import annotations
 
 import statistics
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def mean(scores: Sequence[float]) -> float | None:
@@ -32,6 +32,7 @@ def interval(scores: Sequence[float], confidence: float) -> tuple[float, float] 
     from scipy import stats as sps
 
     m, s = mean(scores), std(scores)
+    assert m is not None and s is not None  # two or more scores
     if s == 0:
         return (m, m)
     low, high = sps.t.interval(confidence, len(scores) - 1, loc=m, scale=s / len(scores) ** 0.5)
@@ -67,7 +68,9 @@ def std_interval(scores: Sequence[float], confidence: float) -> tuple[float, flo
     deviation (SciPy); None with fewer than two scores."""
     if len(scores) < 2:
         return None
-    return _std_bounds(std(scores), len(scores), confidence)
+    s = std(scores)
+    assert s is not None  # two or more scores
+    return _std_bounds(s, len(scores), confidence)
 
 
 def _first_passing(passes, limit: int) -> int | None:

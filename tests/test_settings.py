@@ -140,6 +140,7 @@ SAMPLES = {
     "executions": ("auto", "2"),
     "min-executions": ("2", "4"),
     "max-executions": ("5", "6"),
+    "vary": ("split", "seed"),
     "epochs": ("2", "3"),
     "seed": ("7", "8"),
     "max-drop": ("0.1", "0.2"),

@@ -24,11 +24,7 @@ def collect(tuner, settings: Settings, stopped_reason: str | None) -> SearchResu
     for trial_id in sorted(oracle.trials, key=trial_order):
         trial = oracle.trials[trial_id]
         hp = trial.hyperparameters
-        values = {
-            k: _plain(v)
-            for k, v in hp.values.items()
-            if not k.startswith(HIDDEN_PREFIX) and hp.is_active(k)
-        }
+        values = {k: _plain(v) for k, v in hp.values.items() if not k.startswith(HIDDEN_PREFIX) and hp.is_active(k)}
         budget = hp.values.get("tuner/epochs") if full_budget else None
         scores = load_scores(tuner, trial_id)
         status = trial.status

@@ -105,7 +105,8 @@ def get_debug() -> bool:
 
 
 def set_debug(value: bool) -> None:
-    module("config").DEBUG = value
+    config: Any = module("config")  # Keras Tuner's module: its DEBUG flag is not typed
+    config.DEBUG = value
 
 
 def oracle_locks() -> tuple[Any, Any]:

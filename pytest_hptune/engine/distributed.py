@@ -26,6 +26,7 @@ import time
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import compat
 
@@ -73,6 +74,7 @@ def _servicer_class():
     in the oracle releases its lock, is kept as the search's stopped reason
     and is returned to the worker as an RPC error."""
     import grpc
+
     servicer = compat.oracle_servicer_class()
 
     class GuardedServicer(servicer):  # type: ignore[misc, valid-type]
@@ -144,7 +146,7 @@ class Worker:
 
 def _last_lines(path: Path, n: int = 3) -> str:
     try:
-        lines = [l.strip() for l in path.read_text(errors="replace").splitlines() if l.strip()]
+        lines = [line.strip() for line in path.read_text(errors="replace").splitlines() if line.strip()]
     except OSError:
         return ""
     return " | ".join(lines[-n:])
@@ -154,7 +156,7 @@ def _last_lines(path: Path, n: int = 3) -> str:
 class Chief:
     """Serves one search's oracle to its workers until the search is over."""
 
-    oracle: object
+    oracle: Any  # the tuner's Keras Tuner Oracle (Keras Tuner ships no types)
     address: str = "127.0.0.1:0"
     workers: list[Worker] = field(default_factory=list)
     error: str | None = None  # an oracle failure while serving a worker
@@ -205,11 +207,7 @@ class Chief:
                 # workers only, when the oracle has said stop) and no trial
                 # is still running on an external worker.
                 local_done = all(w.reported for w in self.workers)
-                if (
-                    local_done
-                    and (self.workers or self.servicer.stop_triggered)
-                    and not self.oracle.ongoing_trials
-                ):
+                if local_done and (self.workers or self.servicer.stop_triggered) and not self.oracle.ongoing_trials:
                     break
         except RuntimeError as exc:  # Keras Tuner: too many consecutive failures
             return _stopped_reason(exc)

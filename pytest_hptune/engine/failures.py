@@ -4,15 +4,13 @@ misnamed objective. Each message says what to do."""
 from __future__ import annotations
 
 import contextlib
-import re
 import errno
 import os
+import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-import keras_tuner
-
-errors = keras_tuner.errors
+from keras_tuner import errors
 
 
 class SearchError(Exception):
@@ -42,8 +40,7 @@ def is_directory_error(exc: BaseException, directory=None) -> bool:
     if not (isinstance(exc, OSError) or type(exc).__module__.startswith("tensorflow")):
         return False
     if not (
-        (isinstance(exc, OSError) and exc.errno in DIRECTORY_ERRNOS)
-        or any(w in str(exc) for w in DIRECTORY_WORDS)
+        (isinstance(exc, OSError) and exc.errno in DIRECTORY_ERRNOS) or any(w in str(exc) for w in DIRECTORY_WORDS)
     ):
         return False
     if directory is None:
@@ -63,7 +60,7 @@ def check_writable(project_dir: Path) -> None:
         raise SearchError(directory_error(project_dir, exc)) from None
 
 
-def directory_error(directory, exc: OSError) -> str:
+def directory_error(directory, exc: BaseException) -> str:
     return (
         f"the tuning directory {directory} cannot be written ({type(exc).__name__}: {exc}); "
         "free some space or point --hptune-dir (ini hptune_dir) at a writable directory"

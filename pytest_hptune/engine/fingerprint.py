@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+
+from ..atomic import write_text
+from ..settings import VERDICT_SETTINGS as GATES
 
 FILENAME = "hptune-fingerprint.json"
 VERSION = 1
-from ..atomic import write_text
-from ..settings import VERDICT_SETTINGS as GATES
 
 # fit() keywords that do not change what a trial computes (callbacks are
 # described by ``_callbacks``: EarlyStopping changes the scores).
@@ -51,7 +53,7 @@ def _canonical(value: Any, path: str) -> Any:
         array = np.ascontiguousarray(np.asarray(value))
         if array.dtype == object:
             raise Unhashable(f"{path} is an object array")
-        digest = hashlib.sha256(array.view(np.uint8).reshape(-1)).hexdigest()
+        digest = hashlib.sha256(array.view(np.uint8).reshape(-1).data).hexdigest()
         return {"array": digest, "shape": list(array.shape), "dtype": str(array.dtype)}
     raise Unhashable(f"{path} is a {type(value).__name__}")
 
@@ -89,9 +91,7 @@ def compute(
     """Digest per part. Raises Unhashable when the data cannot be described."""
     data = {
         "args": _canonical(list(fit_args), "fit argument"),
-        "kwargs": _canonical(
-            {k: v for k, v in fit_kwargs.items() if k not in IGNORED_FIT_KWARGS}, "fit argument"
-        ),
+        "kwargs": _canonical({k: v for k, v in fit_kwargs.items() if k not in IGNORED_FIT_KWARGS}, "fit argument"),
     }
     return {
         "test id": _digest(nodeid),
@@ -131,11 +131,7 @@ def read(project_dir: Path) -> dict[str, Any] | None:
         saved = json.loads((project_dir / FILENAME).read_text())
     except (OSError, ValueError):
         return None
-    if (
-        not isinstance(saved, dict)
-        or saved.get("version") != VERSION
-        or not isinstance(saved.get("parts"), dict)
-    ):
+    if not isinstance(saved, dict) or saved.get("version") != VERSION or not isinstance(saved.get("parts"), dict):
         return None
     return saved
 

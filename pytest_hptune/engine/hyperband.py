@@ -6,7 +6,6 @@ import keras_tuner
 
 from ..settings import Settings
 
-
 HYPERBAND_DEFAULT_MAX_EPOCHS = 100  # Keras Tuner's default
 
 
@@ -60,8 +59,7 @@ class HptuneHyperbandOracle(keras_tuner.oracles.HyperbandOracle):
                 {
                     "bracket": b,
                     "rounds": [
-                        {"trials": self._get_size(b, r), "epochs": self._get_epochs(b, r)}
-                        for r in range(b + 1)
+                        {"trials": self._get_size(b, r), "epochs": self._get_epochs(b, r)} for r in range(b + 1)
                     ],
                 }
                 for b in reversed(range(brackets))

@@ -37,8 +37,7 @@ def execution_score(result: Any, objective) -> float:
         value = float(result)
     else:
         raise errors.FatalTypeError(
-            "HyperModel.fit() must return a keras History, a dict of metrics or "
-            f"a float; got {type(result).__name__}"
+            f"HyperModel.fit() must return a keras History, a dict of metrics or a float; got {type(result).__name__}"
         )
     if not math.isfinite(value):
         raise errors.FailedTrialError(f"{name} is {value}")

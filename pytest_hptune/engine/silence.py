@@ -29,15 +29,11 @@ def quiet_keras():
                 category=DeprecationWarning,
                 module=r"(keras|keras_tuner|tensorflow|tensorboard|absl)(\.|$)",
             )
-            warnings.filterwarnings(
-                "ignore", r"(currentThread|getName)\(\) is deprecated", DeprecationWarning
-            )
+            warnings.filterwarnings("ignore", r"(currentThread|getName)\(\) is deprecated", DeprecationWarning)
             # A Hyperband continuation loads the previous round's weights into
             # a fresh model whose optimizer is not built yet: Keras warns that
             # it skips the optimizer state, as it does under Keras Tuner.
-            warnings.filterwarnings(
-                "ignore", r"Skipping variable loading for optimizer", UserWarning
-            )
+            warnings.filterwarnings("ignore", r"Skipping variable loading for optimizer", UserWarning)
             yield
     finally:
         tf_logger.setLevel(level)

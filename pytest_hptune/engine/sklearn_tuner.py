@@ -98,7 +98,5 @@ def sklearn_cv(settings: Settings):
     cv = settings.cv if settings.cv is not None else DEFAULT_FOLDS
     if isinstance(cv, int):
         # Shuffled like Keras Tuner's default splitter, seeded by the search.
-        return sklearn.model_selection.KFold(
-            cv, shuffle=True, random_state=execution_seed(settings.seed, "cv", 0)
-        )
+        return sklearn.model_selection.KFold(cv, shuffle=True, random_state=execution_seed(settings.seed, "cv", 0))
     return cv

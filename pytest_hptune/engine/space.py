@@ -58,9 +58,7 @@ def populated_space(hypermodel, explore_branches: bool = False):
     opened inside ``if hp.Boolean(...)`` that Keras Tuner only finds when a
     trial takes the branch."""
     with tempfile.TemporaryDirectory(prefix="hptune-space-") as tmp, quiet_keras():
-        oracle = keras_tuner.oracles.RandomSearchOracle(
-            objective=keras_tuner.Objective("score", "max"), max_trials=1
-        )
+        oracle = keras_tuner.oracles.RandomSearchOracle(objective=keras_tuner.Objective("score", "max"), max_trials=1)
         scratch = compat.base_tuner_class()(
             oracle=oracle, hypermodel=hypermodel, directory=tmp, project_name="space", overwrite=True
         )
@@ -87,7 +85,13 @@ def _explore_branches(tuner, oracle) -> None:
                 try:
                     tuner.hypermodel.build(trial_hp)
                 except Exception as exc:  # the user's build error: a property finds it when it draws this value
-                    log.info("hptune: %s=%r does not build (%s: %s); its branch is not explored", hp.name, value, type(exc).__name__, exc)
+                    log.info(
+                        "hptune: %s=%r does not build (%s: %s); its branch is not explored",
+                        hp.name,
+                        value,
+                        type(exc).__name__,
+                        exc,
+                    )
                     continue
                 oracle.update_space(trial_hp)
         if len(oracle.hyperparameters.space) == before:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from ..atomic import write_text
 
-
 SCORES_FILE = "hptune-scores.json"
 
 

@@ -52,7 +52,7 @@ class FileReport:
     def __init__(self, path: Path | None):
         self.path = path
 
-    def write(self, path: Path, records: list[dict]) -> Any:
+    def write(self, path: Path, records: list[dict], /) -> Any:
         raise NotImplementedError
 
     @pytest.hookimpl(tryfirst=True)

@@ -40,23 +40,25 @@ def judge(
     judged = judged_trial(result)
     verdicts = []
     if judged:
+        assert result is not None  # judged_trial finds no trial without a result
         values, notes = robustness(settings, result)
         verdicts = gates.evaluate(settings, judged, values, notes, result.objective.direction)
     record = build_record(nodeid, settings, result, verdicts, error, duration, directory)
     record["search"] = index
     if judged:
+        assert result is not None  # judged_trial finds no trial without a result
         folds = (result.tuner_info or {}).get("folds")
         samples = advice.validation_samples(settings, fit_data[0], fit_data[1], folds)
         record["advice"] = advice.compute(settings, judged.scores, samples, baseline is not None)
-    if judged and not result.confirmation and len(result.trials) >= 2:
-        # The best of several trials is a maximum: biased upward.
-        record["selection"] = {"trials": len(result.trials), "optimistic": True}
-    if settings.adaptive and judged and not result.confirmation:
-        record["adaptive"] = {
-            "executions": len(judged.scores),
-            "undecided": adaptive.undecided(settings, judged.scores),
-            "topped_up": result.topped_up,
-        }
+        if not result.confirmation and len(result.trials) >= 2:
+            # The best of several trials is a maximum: biased upward.
+            record["selection"] = {"trials": len(result.trials), "optimistic": True}
+        if settings.adaptive and not result.confirmation:
+            record["adaptive"] = {
+                "executions": len(judged.scores),
+                "undecided": adaptive.undecided(settings, judged.scores),
+                "topped_up": result.topped_up,
+            }
     if baseline is not None and record["best_trial_id"] is not None:
         record["comparison"] = compare.against(baseline, record, settings)
         if record["comparison"]["status"] == "regressed":
