@@ -55,9 +55,21 @@ def run(project: Path, name: str, options: list[str]) -> tuple[dict, float]:
     report = project / f"{name}.json"
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "not classic_estimators",
-         f"--hptune-json={report}", *options],
-        cwd=project, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"), capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            "not classic_estimators",
+            f"--hptune-json={report}",
+            *options,
+        ],
+        cwd=project,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+        capture_output=True,
     )
     wall = time.perf_counter() - start
     return {r["nodeid"].rsplit("::", 1)[1]: r for r in json.loads(report.read_text())["tests"]}, wall

@@ -120,8 +120,9 @@ def run(trials: int, tests: int) -> dict[str, dict]:
         env = dict(os.environ, PYTHONPATH=str(tmp), TF_CPP_MIN_LOG_LEVEL="2")
 
         env["HPTUNE_BENCH_RSS"] = str(tmp / "kt.txt")
-        subprocess.run([sys.executable, "-c", KERAS_TUNER, str(trials)], check=True, env=env, cwd=tmp,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-c", KERAS_TUNER, str(trials)], check=True, env=env, cwd=tmp, capture_output=True
+        )
         kt = [float(v) for v in (tmp / "kt.txt").read_text().split()]
         out = {"keras_tuner": summary(kt, len(kt) - 1)}
 
@@ -129,8 +130,23 @@ def run(trials: int, tests: int) -> dict[str, dict]:
         (tmp / "test_memory.py").write_text(PLUGIN_TESTS.format(tests=tests, per_test=per_test))
         for name, extra in [("plugin", []), ("plugin_workers", ["--hptune-workers=1"])]:
             env["HPTUNE_BENCH_RSS"] = str(tmp / f"{name}.txt")
-            subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--rootdir={tmp}",
-                            "test_memory.py", *extra], check=True, env=env, cwd=tmp, capture_output=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                    f"--rootdir={tmp}",
+                    "test_memory.py",
+                    *extra,
+                ],
+                check=True,
+                env=env,
+                cwd=tmp,
+                capture_output=True,
+            )
             samples = [float(v) for v in (tmp / f"{name}.txt").read_text().split()]
             out[name] = summary(samples, per_test * (len(samples) - 1))
     return out
@@ -153,8 +169,10 @@ def main() -> None:
     for key, name in names.items():
         r = results[key]
         ratio = r["per_trial"] / kt["per_trial"] if kt["per_trial"] > 0 else float("nan")
-        print(f"{name:<46}{r['samples']:>8}{r['first']:>7.0f}{r['last']:>7.0f}{r['growth']:>8.1f}"
-              f"{r['per_trial']:>8.2f}{ratio:>7.2f}")
+        print(
+            f"{name:<46}{r['samples']:>8}{r['first']:>7.0f}{r['last']:>7.0f}{r['growth']:>8.1f}"
+            f"{r['per_trial']:>8.2f}{ratio:>7.2f}"
+        )
     print(json.dumps(results))
 
 

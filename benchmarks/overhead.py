@@ -99,7 +99,9 @@ PLUGIN_TEST = textwrap.dedent(
 def run_python(code: str, cfg: dict) -> dict:
     out = subprocess.run(
         [sys.executable, "-c", code, json.dumps(cfg)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -111,10 +113,25 @@ def run_plugin(cfg: dict) -> dict:
         report, rss = tmp / "report.json", tmp / "rss.txt"
         env = dict(os.environ, PYTHONPATH=str(EXAMPLE), HPTUNE_BENCH_RSS=str(rss))
         subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp),
-             f"--hptune-trials={cfg['trials']}", f"--hptune-executions={cfg['executions']}",
-             f"--hptune-epochs={cfg['epochs']}", f"--hptune-json={report}", f"--rootdir={tmp}"],
-            check=True, capture_output=True, text=True, env=env, cwd=tmp,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                str(tmp),
+                f"--hptune-trials={cfg['trials']}",
+                f"--hptune-executions={cfg['executions']}",
+                f"--hptune-epochs={cfg['epochs']}",
+                f"--hptune-json={report}",
+                f"--rootdir={tmp}",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp,
         )
         (entry,) = json.loads(report.read_text())["tests"]
         return {
@@ -130,15 +147,15 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=3)
     parser.add_argument("--executions", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="rounds of the three ways, interleaved; medians are reported")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="rounds of the three ways, interleaved; medians are reported"
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from pytest_hptune.runner import oracle_seed  # same configurations as the plugin
 
-    cfg = {"trials": args.trials, "executions": args.executions, "epochs": args.epochs,
-           "oracle_seed": oracle_seed(0)}
+    cfg = {"trials": args.trials, "executions": args.executions, "epochs": args.epochs, "oracle_seed": oracle_seed(0)}
     rounds = {"plain": [], "kt": [], "plugin": []}
     for _ in range(args.repeat):
         # Interleaved, so that all three ways see the same machine state.
@@ -153,15 +170,22 @@ def main() -> None:
         return statistics.median(r[field] for r in rounds[key])
 
     floor = median("plain", "seconds")
-    print(f"{args.trials} trials x {args.executions} executions x {args.epochs} epochs, digits ConvNet, "
-          f"median of {args.repeat} interleaved rounds")
+    print(
+        f"{args.trials} trials x {args.executions} executions x {args.epochs} epochs, digits ConvNet, "
+        f"median of {args.repeat} interleaved rounds"
+    )
     print(f"{'way':<28}{'search s':>10}{'fits':>6}{'s/fit':>8}{'peak RSS MiB':>14}{'vs floor':>10}  each round")
-    for name, key in [("1 plain model.fit (floor)", "plain"), ("2 Keras Tuner directly", "kt"),
-                      ("3 pytest-hptune", "plugin")]:
+    for name, key in [
+        ("1 plain model.fit (floor)", "plain"),
+        ("2 Keras Tuner directly", "kt"),
+        ("3 pytest-hptune", "plugin"),
+    ]:
         seconds, fits = median(key, "seconds"), rounds[key][0]["fits"]
         each = " ".join(f"{r['seconds']:.1f}" for r in rounds[key])
-        print(f"{name:<28}{seconds:>10.2f}{fits:>6}{seconds / fits:>8.3f}"
-              f"{median(key, 'rss'):>14.0f}{seconds / floor:>9.3f}x  {each}")
+        print(
+            f"{name:<28}{seconds:>10.2f}{fits:>6}{seconds / fits:>8.3f}"
+            f"{median(key, 'rss'):>14.0f}{seconds / floor:>9.3f}x  {each}"
+        )
 
 
 if __name__ == "__main__":

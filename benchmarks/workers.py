@@ -40,15 +40,33 @@ def run(tmp: Path, args, workers: int) -> dict:
     env = dict(os.environ, PYTHONPATH=str(EXAMPLE), TF_CPP_MIN_LOG_LEVEL="2")
     start = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--rootdir={tmp}", "test_bench.py",
-         f"--hptune-trials={args.trials}", f"--hptune-executions={args.executions}",
-         f"--hptune-epochs={args.epochs}", f"--hptune-workers={workers}", f"--hptune-json={report}"],
-        check=True, capture_output=True, env=env, cwd=tmp,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--rootdir={tmp}",
+            "test_bench.py",
+            f"--hptune-trials={args.trials}",
+            f"--hptune-executions={args.executions}",
+            f"--hptune-epochs={args.epochs}",
+            f"--hptune-workers={workers}",
+            f"--hptune-json={report}",
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+        cwd=tmp,
     )
     wall = time.perf_counter() - start
     (entry,) = json.loads(report.read_text())["tests"]
-    return {"search": entry["duration_s"], "wall": wall,
-            "trials": [(t["hyperparameters"], t["scores"]) for t in entry["trials"]]}
+    return {
+        "search": entry["duration_s"],
+        "wall": wall,
+        "trials": [(t["hyperparameters"], t["scores"]) for t in entry["trials"]],
+    }
 
 
 def main() -> None:
@@ -64,8 +82,10 @@ def main() -> None:
         one = run(tmp, args, 0)
         many = run(tmp, args, args.workers)
     same = one["trials"] == many["trials"]
-    print(f"digits ConvNet, {args.trials} trials x {args.executions} executions x {args.epochs} epochs, "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"digits ConvNet, {args.trials} trials x {args.executions} executions x {args.epochs} epochs, "
+        f"{os.cpu_count()} CPUs"
+    )
     print(f"{'way':<34}{'search s':>10}{'session s':>11}")
     print(f"{'in the test process':<34}{one['search']:>10.1f}{one['wall']:>11.1f}")
     print(f"{f'--hptune-workers={args.workers}':<34}{many['search']:>10.1f}{many['wall']:>11.1f}")

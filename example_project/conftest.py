@@ -1,5 +1,4 @@
 import pytest
-
 from digits_model import load_data
 
 

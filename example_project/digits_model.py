@@ -21,9 +21,7 @@ def load_data(test_size=0.2, seed=0):
     digits = load_digits()
     x = (digits.images / 16.0).astype("float32")[..., np.newaxis]
     y = digits.target.astype("int32")
-    x_train, x_test, y_train, y_test = train_test_split(
-        x, y, test_size=test_size, random_state=seed, stratify=y
-    )
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=test_size, random_state=seed, stratify=y)
     return (x_train, y_train), (x_test, y_test)
 
 
@@ -32,9 +30,7 @@ def build_model(hp):
     model = keras.Sequential(
         [
             keras.Input(shape=(8, 8, 1)),
-            keras.layers.Conv2D(
-                hp.Choice("filters", [16, 32]), 3, padding="same", activation="relu"
-            ),
+            keras.layers.Conv2D(hp.Choice("filters", [16, 32]), 3, padding="same", activation="relu"),
             keras.layers.Conv2D(32, 3, padding="same", activation="relu"),
             keras.layers.MaxPooling2D(),
             keras.layers.Flatten(),

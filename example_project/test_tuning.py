@@ -1,10 +1,9 @@
 """Tuning gates for the digits ConvNet.
 
-    pytest --hptune-trials=3          # what CI runs: a bounded search
+pytest --hptune-trials=3          # what CI runs: a bounded search
 """
 
 import pytest
-
 from digits_model import build_estimator, build_model, flat
 
 

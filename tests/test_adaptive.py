@@ -3,13 +3,12 @@ until the gates' verdict is statistically decided."""
 
 import numpy as np
 import pytest
+from conftest import load_json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_hptune import adaptive
 from pytest_hptune.settings import Layer, SettingError, make_layer, resolve
-
-from conftest import load_json
 
 NOISY = """
 import keras
@@ -127,12 +126,24 @@ def test_auto_from_the_command_line_and_its_errors(project):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(executions_per_trial="auto", min_executions=1), "invalid min_executions=1 from test: expected an integer >= 2"),
-        (dict(executions_per_trial="auto", min_executions=5, max_executions=3), "min_executions=5 (from test) is above max_executions=3"),
-        (dict(executions_per_trial=3, max_executions=6), "max_executions=6 (from test) bounds executions_per_trial='auto'"),
+        (
+            dict(executions_per_trial="auto", min_executions=1),
+            "invalid min_executions=1 from test: expected an integer >= 2",
+        ),
+        (
+            dict(executions_per_trial="auto", min_executions=5, max_executions=3),
+            "min_executions=5 (from test) is above max_executions=3",
+        ),
+        (
+            dict(executions_per_trial=3, max_executions=6),
+            "max_executions=6 (from test) bounds executions_per_trial='auto'",
+        ),
         (dict(executions_per_trial="sometimes"), "or 'auto'"),
         (dict(tuner="sklearn", max_executions=6), "does not apply to tuner='sklearn'"),
-        (dict(tuner="sklearn", max_neighbour_drop=0.1), "max_neighbour_drop=0.1 (from test) does not apply to tuner='sklearn'"),
+        (
+            dict(tuner="sklearn", max_neighbour_drop=0.1),
+            "max_neighbour_drop=0.1 (from test) does not apply to tuner='sklearn'",
+        ),
     ],
 )
 def test_bad_adaptive_settings_name_the_setting_and_the_fix(kwargs, message):
@@ -226,15 +237,18 @@ def test_only_a_leading_full_budget_trial_gets_more_executions(heavy_modules):
     from pytest_hptune.engine.tuners import HptuneTunerMixin
 
     def trial(trial_id, epochs, score=None):
-        return SimpleNamespace(trial_id=trial_id, score=score,
-                               hyperparameters=SimpleNamespace(values={"tuner/epochs": epochs}))
+        return SimpleNamespace(
+            trial_id=trial_id, score=score, hyperparameters=SimpleNamespace(values={"tuner/epochs": epochs})
+        )
 
     def tuner(*completed, max_executions=5):
-        settings = _settings(executions_per_trial="auto", min_executions=2, max_executions=max_executions,
-                             min_score=0.9)
+        settings = _settings(
+            executions_per_trial="auto", min_executions=2, max_executions=max_executions, min_score=0.9
+        )
         best_first = sorted(completed, key=lambda t: -t.score)
-        oracle = SimpleNamespace(objective=keras_tuner.Objective("val_accuracy", "max"),
-                                 get_best_trials=lambda n: best_first[:n])
+        oracle = SimpleNamespace(
+            objective=keras_tuner.Objective("val_accuracy", "max"), get_best_trials=lambda n: best_first[:n]
+        )
         return SimpleNamespace(hptune_settings=settings, hptune_full_budget=3, oracle=oracle)
 
     close = [0.88, 0.92]  # mean 0.90, the threshold: undecided

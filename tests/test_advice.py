@@ -2,12 +2,11 @@
 gate, and how many executions detect a drop (power analysis)."""
 
 import numpy as np
+from conftest import load_json
 
 from pytest_hptune import stats
-from pytest_hptune.verdict import advice
 from pytest_hptune.settings import make_layer, resolve
-
-from conftest import load_json
+from pytest_hptune.verdict import advice
 
 
 def _settings(**kwargs):
@@ -61,7 +60,9 @@ def test_power_advice_names_the_executions_that_detect_the_drop():
     assert stats.detection_power(0.01, 0.01, 0.95, needed) >= 0.8
     # A drop large enough for 3 executions: no advice; no std gate and no
     # baseline comparison: no advice either.
-    assert not [i for i in advice.compute(_settings(max_std=0.05, detect_drop=0.1), scores, None, False) if i["kind"] == "power"]
+    assert not [
+        i for i in advice.compute(_settings(max_std=0.05, detect_drop=0.1), scores, None, False) if i["kind"] == "power"
+    ]
     assert advice.compute(_settings(), scores, None, False) == []
     assert [i["kind"] for i in advice.compute(_settings(), scores, None, True)] == ["power"]
 

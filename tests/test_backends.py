@@ -5,7 +5,6 @@ import importlib.util
 import json
 
 import pytest
-
 from conftest import MODELS
 
 JAX_TESTS = """
@@ -31,9 +30,7 @@ def test_hyperband(hptune):
 """
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("jax") is None, reason="JAX is not installed (pip install -e '.[test]')"
-)
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed (pip install -e '.[test]')")
 def test_jax_backend_runs_searches_end_to_end(pytester, monkeypatch):
     monkeypatch.setenv("KERAS_BACKEND", "jax")
     pytester.makepyfile(models=MODELS, test_jax=JAX_TESTS)

@@ -4,7 +4,6 @@ noise, no INTERNALERROR."""
 import errno
 
 import pytest
-
 from conftest import load_json
 
 TEST = """

@@ -8,7 +8,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 
-
 def test_hyperband_end_to_end_budgets_and_full_budget_gates(project):
     project.makepyfile(
         test_hb="""
@@ -61,9 +60,15 @@ def test_hyperband_end_to_end_budgets_and_full_budget_gates(project):
 @pytest.mark.parametrize(
     "marker, expected",
     [
-        ("max_epochs=3", "*max_epochs=3 (from hptune marker on *) is a setting of the 'hyperband' tuner, not of tuner='random' (from the default): remove it or set tuner='hyperband'"),
+        (
+            "max_epochs=3",
+            "*max_epochs=3 (from hptune marker on *) is a setting of the 'hyperband' tuner, not of tuner='random' (from the default): remove it or set tuner='hyperband'",
+        ),
         ("tuner='hyperband', factor=1", "*invalid factor=1 from hptune marker on *: expected an integer >= 2*"),
-        ("tuner='hyperband', num_initial_points=2", "*num_initial_points=2 * is a setting of the 'bayesian' tuner, not of tuner='hyperband'*"),
+        (
+            "tuner='hyperband', num_initial_points=2",
+            "*num_initial_points=2 * is a setting of the 'bayesian' tuner, not of tuner='hyperband'*",
+        ),
     ],
 )
 def test_hyperband_settings_are_checked_against_the_tuner(project, marker, expected):
@@ -104,9 +109,7 @@ def oracle(heavy_modules, budget, max_epochs, factor):
     max_epochs=st.integers(1, 200),
     factor=st.integers(2, 5),
 )
-def test_the_first_bracket_reaches_full_budget_within_the_trial_budget(
-    heavy_modules, budget, max_epochs, factor
-):
+def test_the_first_bracket_reaches_full_budget_within_the_trial_budget(heavy_modules, budget, max_epochs, factor):
     hb = oracle(heavy_modules, budget, max_epochs, factor)
     plan = hb.plan()
     first = plan["brackets"][0]
@@ -126,8 +129,6 @@ def test_a_budget_that_fits_every_bracket_is_keras_tuners_hyperband(heavy_module
     import keras_tuner
 
     hb = oracle(heavy_modules, 10_000, 27, 3)
-    plain = keras_tuner.oracles.HyperbandOracle(
-        keras_tuner.Objective("score", "max"), max_epochs=27, factor=3
-    )
+    plain = keras_tuner.oracles.HyperbandOracle(keras_tuner.Objective("score", "max"), max_epochs=27, factor=3)
     assert hb._get_num_brackets() == plain._get_num_brackets() == 4
     assert hb._current_bracket == plain._current_bracket == 3

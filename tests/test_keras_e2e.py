@@ -4,7 +4,6 @@ import json
 import sys
 
 
-
 def test_objective_missing_fails_after_the_first_execution(project, monkeypatch):
     builds = project.path / "builds.txt"
     monkeypatch.setenv("HPTUNE_TEST_BUILDS", str(builds))

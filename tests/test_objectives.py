@@ -3,7 +3,6 @@ minimised unless an objective says otherwise; a direction that cannot be
 inferred is an error after the first execution that lists the metrics."""
 
 import pytest
-
 from conftest import load_json
 
 ERRORS = """
@@ -86,10 +85,16 @@ class ReportsF2(keras_tuner.HyperModel):
 @pytest.mark.parametrize(
     "objective, expected",
     [
-        ("val_f2", "*the direction of objective 'val_f2' cannot be inferred (the model reports: val_accuracy, "
-                   "val_f2): set direction='max' or direction='min' on the hptune marker*"),
-        ("val_accuarcy", "*objective 'val_accuarcy' is not among the metrics the model reports: val_accuracy, "
-                         "val_f2. Did you mean 'val_accuracy'?*"),
+        (
+            "val_f2",
+            "*the direction of objective 'val_f2' cannot be inferred (the model reports: val_accuracy, "
+            "val_f2): set direction='max' or direction='min' on the hptune marker*",
+        ),
+        (
+            "val_accuarcy",
+            "*objective 'val_accuarcy' is not among the metrics the model reports: val_accuracy, "
+            "val_f2. Did you mean 'val_accuracy'?*",
+        ),
     ],
 )
 def test_an_objective_without_a_known_direction_fails_after_one_execution(project, objective, expected, monkeypatch):

@@ -88,7 +88,9 @@ def test_changed_data_and_search_space_start_fresh(project, monkeypatch):
     _, entry, _ = run(project, *resume, monkeypatch=monkeypatch)
     assert entry["resume"]["reason"] == "data changed since the earlier run"
     project.makepyfile(
-        test_killable=TEST.replace("*data()", "*data(100)").replace("FastModel()", "Wider()").replace(
+        test_killable=TEST.replace("*data()", "*data(100)")
+        .replace("FastModel()", "Wider()")
+        .replace(
             "from models import FastModel, data",
             "from models import FastModel, data\n"
             "class Wider(FastModel):\n"
@@ -144,7 +146,11 @@ def test_resumable(hptune):
     project.makepyfile(test_callbacks=test.replace("PATIENCE", "5"))
     result, entry, _ = run(project, *resume, monkeypatch=monkeypatch)
     result.assert_outcomes(passed=1)
-    assert entry["resume"] == {"resumed": False, "reused_trials": 0, "reason": "callbacks changed since the earlier run"}
+    assert entry["resume"] == {
+        "resumed": False,
+        "reused_trials": 0,
+        "reason": "callbacks changed since the earlier run",
+    }
 
 
 def test_an_unreadable_scores_file_of_a_reused_trial_starts_fresh(project, monkeypatch):

@@ -25,9 +25,7 @@ def run_fast(pytester, marker="", *args):
 
 
 def test_passing_gates_are_reported_in_summary_and_json(project):
-    result, report = run_fast(
-        project, "max_trials=3, executions_per_trial=2, min_score=0.5, max_std=0.5"
-    )
+    result, report = run_fast(project, "max_trials=3, executions_per_trial=2, min_score=0.5, max_std=0.5")
     result.assert_outcomes(passed=1)
     out = result.stdout.str()
     assert "= hptune =" in out
@@ -112,9 +110,7 @@ def test_same_seed_reproduces_and_executions_differ(project):
     _, second = run_fast(project, "max_trials=3, executions_per_trial=3")
     t1 = first["tests"][0]["trials"]
     t2 = second["tests"][0]["trials"]
-    assert [(t["hyperparameters"], t["scores"]) for t in t1] == [
-        (t["hyperparameters"], t["scores"]) for t in t2
-    ]
+    assert [(t["hyperparameters"], t["scores"]) for t in t1] == [(t["hyperparameters"], t["scores"]) for t in t2]
     for trial in t1:
         assert len(set(trial["scores"])) == 3, "executions must not share a seed"
     _, other = run_fast(project, "max_trials=3, executions_per_trial=3", "--hptune-seed=7")
@@ -163,7 +159,9 @@ def test_unknown_marker_keyword_is_an_error_before_any_training(project, monkeyp
     result, _ = run_fast(project, "max_trial=2")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
-        ["*unknown hptune setting 'max_trial' (did you mean 'max_trials'?) from hptune marker on test_fast.py::test_fast*"]
+        [
+            "*unknown hptune setting 'max_trial' (did you mean 'max_trials'?) from hptune marker on test_fast.py::test_fast*"
+        ]
     )
     assert "INTERNALERROR" not in result.stdout.str()
     assert not builds.exists()
@@ -172,7 +170,10 @@ def test_unknown_marker_keyword_is_an_error_before_any_training(project, monkeyp
 @pytest.mark.parametrize(
     "marker, expected",
     [
-        ("max_trials='3'", "invalid max_trials='3' from hptune marker on test_fast.py::test_fast: expected a positive integer*"),
+        (
+            "max_trials='3'",
+            "invalid max_trials='3' from hptune marker on test_fast.py::test_fast: expected a positive integer*",
+        ),
         ("executions_per_trial=-1", "invalid executions_per_trial=-1 from hptune marker*"),
         ("max_trials=True", "invalid max_trials=True*"),
         ("min_score=float('nan')", "invalid min_score=nan*finite number*"),
@@ -192,7 +193,10 @@ def test_bad_marker_values_name_setting_value_and_source(project, marker, expect
     "args, expected",
     [
         (["--hptune-trials=abc"], "*error: argument --hptune-trials: expected an integer, got 'abc'"),
-        (["--hptune-executions=0"], "*argument --hptune-executions: invalid executions_per_trial=0 from --hptune-executions*"),
+        (
+            ["--hptune-executions=0"],
+            "*argument --hptune-executions: invalid executions_per_trial=0 from --hptune-executions*",
+        ),
         (["--hptune-seed=-2"], "*invalid seed=-2*non-negative*"),
     ],
 )
@@ -396,8 +400,13 @@ def test_xdist_workers_report_every_search_exactly_once(project):
         """
     )
     result = project.runpytest_subprocess(
-        "-n", "2", "--hptune-json=report.json", "--hptune-markdown=report.md",
-        "--hptune-save-baseline=baseline.json", "--junitxml=junit.xml", "--hptune-html=report.html",
+        "-n",
+        "2",
+        "--hptune-json=report.json",
+        "--hptune-markdown=report.md",
+        "--hptune-save-baseline=baseline.json",
+        "--junitxml=junit.xml",
+        "--hptune-html=report.html",
     )
     result.assert_outcomes(passed=4)
     ids = [f"test_par.py::test_par[{i}]" for i in range(4)]

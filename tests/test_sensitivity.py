@@ -4,13 +4,12 @@ trials near the best."""
 import math
 
 import pytest
+from conftest import load_json
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from pytest_hptune import sensitivity
 from pytest_hptune.settings import SettingError, make_layer
-
-from conftest import load_json
 
 
 @st.composite
@@ -43,9 +42,7 @@ def test_numeric_neighbours_are_one_step_inside_the_range(case):
         assert entry["min"] <= v <= entry["max"]
         if entry["type"] == "Int":
             assert isinstance(v, int)
-    unclipped = [
-        v for v in moved if entry["min"] < v < entry["max"]
-    ]
+    unclipped = [v for v in moved if entry["min"] < v < entry["max"]]
     for v in unclipped:
         if entry["sampling"] == "log":
             factor = entry.get("step") or 2
@@ -216,16 +213,26 @@ def _result(means, neighbours=None):
 
 
 def test_robustness_values_that_cannot_be_judged_fail_with_a_reason():
-    from pytest_hptune.verdict.record import robustness as _robustness
     from pytest_hptune.settings import resolve
+    from pytest_hptune.verdict.record import robustness as _robustness
 
     settings = resolve([make_layer("m", {"min_near_best_share": 0.1, "max_neighbour_drop": 0.1})])
     values, notes = _robustness(settings, _result([0.9]))
     assert values == {"min_near_best_share": None, "max_neighbour_drop": None}
     assert notes["min_near_best_share"] == "1 trial judged: a share needs 2 or more"
     assert notes["max_neighbour_drop"] == "the neighbours were not trained"
-    failed_reference = [{"name": None, "value": None, "neighbour": None, "reference": True,
-                         "scores": [], "mean": None, "drop": None, "error": "loss is nan at epoch 1"}]
+    failed_reference = [
+        {
+            "name": None,
+            "value": None,
+            "neighbour": None,
+            "reference": True,
+            "scores": [],
+            "mean": None,
+            "drop": None,
+            "error": "loss is nan at epoch 1",
+        }
+    ]
     values, notes = _robustness(settings, _result([0.9, 0.895], failed_reference))
     assert values == {"min_near_best_share": 1.0, "max_neighbour_drop": None}
     assert notes["max_neighbour_drop"] == "the best configuration retrained from scratch failed: loss is nan at epoch 1"

@@ -46,8 +46,7 @@ def test_folds_are_the_executions_and_inactive_values_are_absent(project):
     result, (entry,) = run(
         project,
         "tuner='sklearn', max_trials=4, min_score=0.8, max_std=0.2",
-        "result = hptune.search(build, *iris()); model = result.retrain(*iris()); "
-        "assert model.score(*iris()) > 0.8",
+        "result = hptune.search(build, *iris()); model = result.retrain(*iris()); assert model.score(*iris()) > 0.8",
     )
     result.assert_outcomes(passed=1)
     assert entry["objective"] == {"name": "score", "direction": "max"}
@@ -87,8 +86,13 @@ def test_a_splitter_scoring_name_and_bayesian_oracle(project):
 
 
 def test_session_wide_executions_and_epochs_do_not_apply_to_sklearn(project):
-    result, (entry,) = run(project, "tuner='sklearn', max_trials=2, cv=2", "hptune.search(build, *iris())",
-                           "--hptune-executions=4", "--hptune-epochs=2")
+    result, (entry,) = run(
+        project,
+        "tuner='sklearn', max_trials=2, cv=2",
+        "hptune.search(build, *iris())",
+        "--hptune-executions=4",
+        "--hptune-epochs=2",
+    )
     result.assert_outcomes(passed=1)
     assert all(len(t["scores"]) == 2 for t in entry["trials"])
     assert entry["settings"]["epochs"] is None
@@ -132,16 +136,16 @@ def test_settings_that_do_not_fit_sklearn_are_errors(project, marker, expected):
 def test_unknown_scorer_name_fails_with_suggestions(project):
     result, _ = run(project, "tuner='sklearn', scoring='acuracy'")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        ["*scoring='acuracy' is not a scikit-learn scorer name (did you mean 'accuracy'*"]
-    )
+    result.stdout.fnmatch_lines(["*scoring='acuracy' is not a scikit-learn scorer name (did you mean 'accuracy'*"])
 
 
 def test_keras_fit_arguments_are_a_clear_error(project):
     result, _ = run(project, "tuner='sklearn'", "hptune.search(build, *iris(), validation_split=0.2)")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*with tuner='sklearn', hptune.search() takes (build_estimator, X, y, sample_weight=None, groups=None)*validation_split*"]
+        [
+            "*with tuner='sklearn', hptune.search() takes (build_estimator, X, y, sample_weight=None, groups=None)*validation_split*"
+        ]
     )
 
 
@@ -152,6 +156,4 @@ def test_a_keras_model_from_the_build_function_is_a_clear_error(project):
         "hptune.search(lambda hp: 42, *iris())",
     )
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        ["*with tuner='sklearn' the build function must return a scikit-learn estimator*"]
-    )
+    result.stdout.fnmatch_lines(["*with tuner='sklearn' the build function must return a scikit-learn estimator*"])

@@ -48,8 +48,11 @@ def test_a_failing_property_shrinks_to_the_minimal_configuration(values):
     # wide layers; the other hyperparameters shrink to their simplest values.
     from pytest_hptune import strategies
 
-    worst = find(values, lambda v: strategies.build(build, v).count_params() >= 700,
-                 settings=settings(max_examples=300, deadline=None, database=None))
+    worst = find(
+        values,
+        lambda v: strategies.build(build, v).count_params() >= 700,
+        settings=settings(max_examples=300, deadline=None, database=None),
+    )
     assert strategies.build(build, worst).count_params() >= 700
     # Shrunk: a narrower first layer would pass, and so would no extra layer
     # (unless the first is the widest).

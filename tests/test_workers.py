@@ -89,7 +89,10 @@ def test_a_worker_without_the_chiefs_directory_says_what_to_pass(project, monkey
 @pytest.mark.parametrize(
     "args, expected",
     [
-        (["--hptune-workers=-1"], "*--hptune-workers: invalid workers='-1' from --hptune-workers: expected an integer >= 0"),
+        (
+            ["--hptune-workers=-1"],
+            "*--hptune-workers: invalid workers='-1' from --hptune-workers: expected an integer >= 0",
+        ),
         (["--hptune-chief=nohost"], "*invalid chief address 'nohost' from --hptune-chief: expected HOST:PORT*"),
     ],
 )
@@ -113,11 +116,21 @@ def test_a_cluster_worker_started_by_hand_joins_a_chief(project):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     project.makepyfile(test_parallel=TEST)
-    common = [sys.executable, "-m", "pytest", "test_parallel.py::test_parallel", "-p", "no:cacheprovider",
-              "--hptune-dir=shared"]
+    common = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "test_parallel.py::test_parallel",
+        "-p",
+        "no:cacheprovider",
+        "--hptune-dir=shared",
+    ]
     chief = subprocess.Popen(
         common + [f"--hptune-chief=127.0.0.1:{port}", "--hptune-json=report.json"],
-        cwd=project.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=project.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     # Start the worker once the chief listens (the README says: chief first).
     import time
@@ -128,10 +141,10 @@ def test_a_cluster_worker_started_by_hand_joins_a_chief(project):
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 break
         time.sleep(0.2)
-    env = dict(os.environ, KERASTUNER_TUNER_ID="worker7", KERASTUNER_ORACLE_IP="127.0.0.1",
-               KERASTUNER_ORACLE_PORT=str(port))
-    worker = subprocess.run(common + ["-rs"], cwd=project.path, env=env, capture_output=True, text=True,
-                            timeout=300)
+    env = dict(
+        os.environ, KERASTUNER_TUNER_ID="worker7", KERASTUNER_ORACLE_IP="127.0.0.1", KERASTUNER_ORACLE_PORT=str(port)
+    )
+    worker = subprocess.run(common + ["-rs"], cwd=project.path, env=env, capture_output=True, text=True, timeout=300)
     out, _ = chief.communicate(timeout=300)
     assert chief.returncode == 0, out
     assert "hptune worker worker7: ran trials for the chief" in worker.stdout
