@@ -24,7 +24,6 @@ from .verdict.judge import judge
 from .verdict.message import failure_message
 
 
-
 def marker_layer(item: pytest.Item) -> Layer:
     """Merge every ``hptune`` marker on the item (closest wins), validated."""
     where = f"hptune marker on {item.nodeid}"

@@ -227,4 +227,6 @@ def test_trials_and_executions_are_counted_as_run_with_their_plurals():
     assert trials_text({"settings": {"max_trials": 1}, "trials": [{}]}) == "1 trial"
     assert trials_text({"settings": {"max_trials": 3}, "trials": [{}, {}, {}]}) == "3 trials"
     assert runs_text({"executions_per_trial": 1}) == "1 execution"
-    assert runs_text({"executions_per_trial": "auto", "min_executions": 3, "max_executions": 6}) == "auto 3-6 executions"
+    assert (
+        runs_text({"executions_per_trial": "auto", "min_executions": 3, "max_executions": 6}) == "auto 3-6 executions"
+    )

@@ -90,7 +90,10 @@ def test_the_default_varies_only_the_seed(project, monkeypatch):
     "extra, message",
     [
         ("", "*vary='split' (from hptune marker on *) holds out validation_split= of the data*"),
-        (", validation_split=0.2, validation_data=(x, y)", "*chooses the validation rows itself: remove validation_data=*"),
+        (
+            ", validation_split=0.2, validation_data=(x, y)",
+            "*chooses the validation rows itself: remove validation_data=*",
+        ),
     ],
 )
 def test_split_needs_a_validation_split_and_no_validation_data(project, monkeypatch, extra, message):

@@ -94,4 +94,3 @@ def execution_data(settings: Settings, execution: int, seed: int, fit_args: tupl
         training = np.concatenate([p for i, p in enumerate(parts) if i != execution % folds])
     kwargs["validation_data"] = (_rows(x, validation), _rows(y, validation))
     return (_rows(x, training), _rows(y, training), *rest), kwargs
-

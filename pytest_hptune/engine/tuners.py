@@ -13,9 +13,8 @@ import keras_tuner
 
 from .. import adaptive, stats
 from ..settings import Settings
-from . import compat
+from . import compat, splits
 from . import objective as objectives
-from . import splits
 from .failures import SearchError, tuning_directory_errors
 from .hyperband import (
     HYPERBAND_DEFAULT_FACTOR,
