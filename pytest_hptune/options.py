@@ -122,6 +122,9 @@ def parse_truth(value: Any, where: str) -> bool:
     return bool(value)
 
 
+NO_DEFAULT = {"epochs": "model.fit's own"}  # what a setting left unset means
+
+
 def _setting(setting: str, metavar: str) -> Option:
     """The row of a per-search setting: its name, help and validator are in SPECS."""
     spec = SPECS[setting]
@@ -133,7 +136,7 @@ def _setting(setting: str, metavar: str) -> Option:
         about=spec.help,
         metavar=metavar,
         parse=partial(parse_setting, setting),
-        default="model.fit's own" if spec.default is None else str(spec.default),
+        default=NO_DEFAULT.get(setting, "none") if spec.default is None else str(spec.default),
         setting=setting,
     )
 
@@ -153,6 +156,7 @@ OPTIONS: tuple[Option, ...] = (
     _setting("max_executions", "N"),
     _setting("vary", "WHAT"),
     _setting("epochs", "N"),
+    _setting("max_time", "SECONDS"),
     _setting("seed", "N"),
     _setting("max_drop", "X"),
     _setting("confidence", "C"),

@@ -97,6 +97,8 @@ class SearchResult:
     neighbours: list[dict[str, Any]] | None = None
     # executions_per_trial='auto': executions added to the best after the search
     topped_up: int = 0
+    # max_time: {"max_time": seconds, "ended_search": whether it stopped the search}
+    time_budget: dict[str, Any] | None = None
     _best_hp: Any = field(default=None, repr=False)
     _retrain: Any = field(default=None, repr=False)
 

@@ -171,6 +171,30 @@ def _vary(name: str, value: Any, where: str) -> str:
     return value.strip().lower()
 
 
+def _seconds(name: str, value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = _parse_seconds(value)
+        except ValueError:
+            raise _fail(name, value, where, "seconds > 0, e.g. 600, '90s', '10m' or '1.5h'") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise _fail(name, value, where, "seconds > 0, e.g. 600, '90s', '10m' or '1.5h'")
+    return float(value)
+
+
+def _parse_seconds(text: str) -> float:
+    """'600', '90s', '10m', '1.5h' -> seconds."""
+    text = text.strip().lower()
+    scale = {"s": 1, "m": 60, "h": 3600}.get(text[-1:], None)
+    number = text[:-1] if scale else text
+    try:
+        return float(number) * (scale or 1)
+    except ValueError:
+        raise ValueError(f"expected seconds, e.g. 600, '90s', '10m' or '1.5h', got {text!r}") from None
+
+
 def _factor(name: str, value: Any, where: str) -> int | None:
     if value is None:
         return None
@@ -323,6 +347,14 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
             "epochs per fit",
             "epochs",
             _parse_int,
+        ),
+        "max_time": Spec(
+            None,
+            _seconds,
+            "time budget of a search (seconds, or '90s', '10m', '1.5h'): when it runs out, no new "
+            "trial starts (nor, under 'auto', a new execution); the gates judge what completed",
+            "max-time",
+            _parse_seconds,
         ),
         "seed": Spec(0, _seed, "seed of the search and of every execution", "seed", _parse_int),
         "max_consecutive_failed_trials": Spec(3, _count, "stop the search after this many failed trials in a row"),
@@ -486,6 +518,7 @@ class Settings:
     max_executions: int = SPECS["max_executions"].default
     epochs: int | None = SPECS["epochs"].default
     vary: str = SPECS["vary"].default
+    max_time: float | None = SPECS["max_time"].default
     seed: int = SPECS["seed"].default
     max_consecutive_failed_trials: int = SPECS["max_consecutive_failed_trials"].default
     num_initial_points: int | None = SPECS["num_initial_points"].default

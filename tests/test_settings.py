@@ -142,6 +142,7 @@ SAMPLES = {
     "max-executions": ("5", "6"),
     "vary": ("split", "seed"),
     "epochs": ("2", "3"),
+    "max-time": ("60", "10m"),
     "seed": ("7", "8"),
     "max-drop": ("0.1", "0.2"),
     "confidence": ("0.9", "0.99"),

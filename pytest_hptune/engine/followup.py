@@ -147,6 +147,8 @@ def top_up_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_k
         best = result.trials[0]
         if len(best.scores) >= settings.max_executions or not adaptive.undecided(settings, best.scores):
             break
+        if tuner.hptune_budget.spent():
+            break  # max_time: no new execution
         hp = oracle.trials[best.trial_id].hyperparameters
         seed = execution_seed(settings.seed, best.trial_id, len(best.scores))
         try:

@@ -11,6 +11,7 @@ import keras_tuner
 from ..result import COMPLETED, SearchResult
 from ..settings import Settings
 from . import compat, fingerprint, splits
+from .budget import TimeBudget
 from .collect import collect
 from .failures import (
     SearchError,
@@ -93,6 +94,7 @@ def run_search(
     tuner, resume = _prepared_tuner(hypermodel, settings, directory, project_name, fit_args, fit_kwargs, resume_nodeid)
     fit_kwargs = _fit_kwargs(settings, fit_kwargs)
     tuner.hptune_progress = progress
+    tuner.hptune_budget = TimeBudget(settings.max_time)  # from the first trial on
     if settings.tuner == "sklearn":
         tuner.oracle.verbose = 0  # SklearnTuner.search() takes no verbose=
     if workers is not None:
@@ -102,6 +104,7 @@ def run_search(
         result.resume = resume
     if result.best is not None and result.stopped_reason is None:
         _follow_up(tuner, settings, result, fit_args, fit_kwargs)
+    result.time_budget = tuner.hptune_budget.report()
     return result
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..settings import DEFAULT_FOLDS, Settings
 from .failures import SearchError, tuning_directory_errors
+from .budget import TimeBudget
 from .progress import report_progress
 from .seeding import execution_seed
 from .storage import save_scores
@@ -30,6 +31,7 @@ class HptuneSklearnTuner(keras_tuner.SklearnTuner):
         self.hptune_seed = seed
         self.hptune_scores: dict[str, list[float]] = {}
         self.hptune_folds: list[float] = []
+        self.hptune_budget = TimeBudget(None)  # run_search sets the search's own
 
         def record(model, X, y, sample_weight=None):
             if scoring is None:
@@ -43,6 +45,7 @@ class HptuneSklearnTuner(keras_tuner.SklearnTuner):
 
     def on_trial_end(self, trial):
         super().on_trial_end(trial)
+        self.hptune_budget.after_trial(self.oracle)
         report_progress(self, trial)
 
     def run_trial(self, trial, *args, **kwargs):

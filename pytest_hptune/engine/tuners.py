@@ -16,6 +16,7 @@ from ..settings import Settings
 from . import compat, splits
 from . import objective as objectives
 from .failures import SearchError, tuning_directory_errors
+from .budget import TimeBudget
 from .hyperband import (
     HYPERBAND_DEFAULT_FACTOR,
     HptuneHyperbandOracle,
@@ -67,6 +68,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         self.hptune_settings = settings
         self.hptune_scores: dict[str, list[float]] = {}
         self.hptune_provisional = provisional  # objective settled after the first execution?
+        self.hptune_budget = TimeBudget(settings.max_time)
         # Hyperband: only full-budget trials are judged, so only they lead.
         self.hptune_full_budget = hyperband_max_epochs(settings) if settings.tuner == "hyperband" else None
 
@@ -76,6 +78,8 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         gates' verdict on its scores is not statistically decided."""
         settings = self.hptune_settings
         if not settings.adaptive or len(scores) >= settings.max_executions:
+            return False
+        if self.hptune_budget.spent():
             return False
         if not adaptive.undecided(settings, scores):
             return False
@@ -134,6 +138,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
 
     def on_trial_end(self, trial):
         super().on_trial_end(trial)
+        self.hptune_budget.after_trial(self.oracle)
         report_progress(self, trial)
 
     def _try_build(self, hp):

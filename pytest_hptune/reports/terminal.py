@@ -156,6 +156,13 @@ def _context_lines(record: dict, width: int) -> list[Line]:
             f"{w['id']} " + ("ok" if w["exit_code"] == 0 else f"exit {w['exit_code']}") for w in info["workers"]
         )
         lines.append((_fit(f"  workers: {exits}; chief {info['chief']}", width), {}))
+    budget = record.get("time_budget") or {}
+    if budget.get("ended_search"):
+        text = (
+            f"  the time budget (max_time {budget['max_time']:g} s) ended the search after "
+            f"{trials_text(record)}; the gates judge what completed"
+        )
+        lines.extend((line, {"yellow": True}) for line in textwrap.wrap(text, width, subsequent_indent="    "))
     if record.get("varied"):
         lines.append((_fit("  executions vary: " + ", ".join(record["varied"]), width), {}))
     if record.get("search_space"):

@@ -50,6 +50,7 @@ def build_record(nodeid, settings, result, gates, error, duration, directory) ->
         "search_space": result.search_space if result else [],
         "tuner_info": result.tuner_info if result else {},
         "resume": result.resume if result else None,
+        "time_budget": result.time_budget if result else None,
         "confirmation": _confirmation(result),
         "near_best": _near_best(settings, result),
         "neighbours": result.neighbours if result else None,
