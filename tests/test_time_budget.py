@@ -2,8 +2,8 @@
 gates judge what completed and every report says the budget ended it."""
 
 import pytest
-
 from conftest import load_json
+
 from pytest_hptune.settings import SettingError, make_layer, resolve
 
 TEST = """

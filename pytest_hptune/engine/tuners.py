@@ -15,8 +15,8 @@ from .. import adaptive, stats
 from ..settings import Settings
 from . import compat, splits
 from . import objective as objectives
-from .failures import SearchError, tuning_directory_errors
 from .budget import TimeBudget
+from .failures import SearchError, tuning_directory_errors
 from .hyperband import (
     HYPERBAND_DEFAULT_FACTOR,
     HptuneHyperbandOracle,
