@@ -9,8 +9,8 @@ import keras_tuner
 import numpy as np
 
 from ..settings import DEFAULT_FOLDS, Settings
-from .failures import SearchError, tuning_directory_errors
 from .budget import TimeBudget
+from .failures import SearchError, tuning_directory_errors
 from .progress import report_progress
 from .seeding import execution_seed
 from .storage import save_scores
