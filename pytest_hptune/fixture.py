@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from .reports import junit
-from .reports.terminal import format_search
 from .settings import SPECS, Layer, SettingError, Settings, make_layer, option_name, resolve
 from .state import PENDING_RECORDS, SessionState
 from .verdict import advice
@@ -99,8 +98,8 @@ class Hptune:
         )
         self._item.stash.setdefault(PENDING_RECORDS, []).append(record)
         self._item.user_properties.extend(junit.properties(record, self._searches - 1))
-        table = format_search(record, 80, verbose=True)
-        self._item.add_report_section("call", f"hptune search {self._searches}", "\n".join(text for text, _ in table))
+        # The search's table is printed once, in the hptune section of the
+        # summary (from the record): not again as a captured section here.
         return record
 
     def _baseline(self) -> Baseline | None:
@@ -186,6 +185,7 @@ class Hptune:
         __tracebackhide__ = True
         problems = [failure_message(record, result), self._warn(record)]
         if any(problems):
+            problems.append(f"(every trial of this search: the hptune section of the summary below, {record['nodeid']})")
             pytest.fail("\n".join(p for p in problems if p), pytrace=False)
         comparison = record.get("comparison")
         if comparison and comparison["status"] == "missing":

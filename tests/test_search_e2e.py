@@ -444,3 +444,12 @@ def test_interrupted_run_still_writes_the_searches_that_finished(project):
     tests = json.loads((project.path / "report.json").read_text())["tests"]
     assert [t["nodeid"] for t in tests] == ["test_int.py::test_a"]
     assert "INTERNALERROR" not in result.stdout.str()
+
+
+def test_a_failing_search_prints_its_table_once(project):
+    result, _ = run_fast(project, "max_trials=2, executions_per_trial=2, min_score=0.99")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert out.count("gate min_score") == 1  # the table's gate line, in the summary only
+    assert "Captured hptune" not in out
+    result.stdout.fnmatch_lines(["*(every trial of this search: the hptune section of the summary below, *)"])
