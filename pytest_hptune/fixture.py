@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from .reports import junit
-from .settings import SPECS, Layer, SettingError, Settings, make_layer, option_name, resolve
+from .settings import SPECS, Layer, SettingError, Settings, check_score_gates, make_layer, option_name, resolve
 from .state import PENDING_RECORDS, SessionState
 from .verdict import advice
 from .verdict.compare import Baseline
@@ -51,6 +51,17 @@ def _load_engine():
             pytrace=False,
         )
     return search
+
+
+def keeps_default_objective(hypermodel: Any) -> bool:
+    """A build function, or a HyperModel with Keras Tuner's own ``fit()``:
+    its fit returns a History, so the default objective (``val_accuracy``)
+    is the search's. A HyperModel's own ``fit()`` may return a number, which
+    makes it Keras Tuner's ``default_objective``."""
+    if not hasattr(hypermodel, "build"):
+        return callable(hypermodel)
+    fit = getattr(type(hypermodel), "fit", None)
+    return getattr(fit, "__module__", "").startswith("keras_tuner")
 
 
 def _slug(nodeid: str) -> str:
@@ -126,6 +137,8 @@ class Hptune:
         overrides = {k: fit_kwargs.pop(k) for k in list(fit_kwargs) if k in SPECS}
         try:
             settings = self.settings(**overrides)
+            if keeps_default_objective(hypermodel):
+                check_score_gates(settings, default_objective_holds=True)
             problem = None
         except SettingError as exc:
             problem = str(exc)
@@ -157,12 +170,13 @@ class Hptune:
             )
         except engine.SearchError as exc:
             error = str(exc)
-        except engine.errors.FatalError as exc:
+        except engine.PluginFatal as exc:
             error = f"{type(exc).__name__}: {exc}"
         except Exception as exc:
             # The user's own error (a build function that raises while Keras
-            # Tuner reads the search space): record the search, then let the
-            # error fail the test with its own traceback.
+            # Tuner reads the search space, a Keras Tuner FatalError from the
+            # model's code): record the search, then let the error propagate
+            # as itself (pytest.raises can catch it).
             self._record(settings, None, f"{type(exc).__name__}: {exc}", started, directory, project)
             raise
         record = self._record(settings, result, error, started, directory, project, (fit_args, fit_kwargs))

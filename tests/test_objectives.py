@@ -138,3 +138,37 @@ def test_an_objective_and_a_conflicting_direction_is_a_setting_error(project):
     result.stdout.fnmatch_lines(
         ["*direction='min' (from hptune marker on *) contradicts objective=Objective('val_accuracy', 'max')*"]
     )
+
+
+def test_keras_tuners_fatal_error_from_the_users_code_propagates_as_itself(project):
+    project.makepyfile(
+        test_fatal="""
+        import keras
+        import keras_tuner
+        import pytest
+
+
+        class Refuses(keras_tuner.HyperModel):
+            def build(self, hp):
+                hp.Choice("units", [4, 8])
+                return keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+
+            def fit(self, hp, model, *args, **kwargs):
+                raise keras_tuner.errors.FatalError("the data is gone")
+
+
+        @pytest.mark.hptune(max_trials=2, executions_per_trial=1)
+        def test_caught(hptune):
+            with pytest.raises(keras_tuner.errors.FatalError, match="the data is gone"):
+                hptune.search(Refuses())
+
+
+        @pytest.mark.hptune(max_trials=2, executions_per_trial=1)
+        def test_uncaught(hptune):
+            hptune.search(Refuses())
+        """
+    )
+    result = project.runpytest("--hptune-json=report.json")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*FatalError: the data is gone*"])
+    assert "could not run: FatalError" not in result.stdout.str()

@@ -166,6 +166,11 @@ def test_consecutive_failures_on_workers_end_the_search_instead_of_hanging(proje
             hptune.search(FastModel(fail_fits="all"), *data())
         """
     )
-    result = project.runpytest_subprocess("--hptune-workers=1", timeout=240)
+    result = project.runpytest_subprocess("--hptune-workers=1", "--hptune-json=report.json", timeout=240)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*Keras Tuner stopped the search*consecutive failures*"])
+    # Each failed trial keeps its reason, though Keras Tuner's gRPC protocol
+    # drops it on the way from the worker to the chief.
+    (entry,) = entries(project)
+    messages = [t["message"] for t in entry["trials"]]
+    assert messages[:2] == ["val_accuracy is nan"] * 2, messages

@@ -13,7 +13,7 @@ from .hyperband import HptuneHyperbandOracle
 from .seeding import execution_seed
 from .silence import quiet_keras
 from .space import HIDDEN_PREFIX, _plain, search_space
-from .storage import load_scores
+from .storage import load_message, load_scores
 
 
 def collect(tuner, settings: Settings, stopped_reason: str | None) -> SearchResult:
@@ -30,7 +30,7 @@ def collect(tuner, settings: Settings, stopped_reason: str | None) -> SearchResu
         status = trial.status
         if status == COMPLETED and not scores:
             status = FAILED  # defensive: a completed trial always has scores
-        message = None if status == COMPLETED else (trial.message or "")
+        message = None if status == COMPLETED else (load_message(tuner, trial) or "")
         trials.append(TrialResult(trial_id, values, scores, status, message, budget))
     eligible = [t for t in trials if full_budget is None or t.budget == full_budget]
     ranked = rank(eligible, objective)

@@ -24,7 +24,22 @@ DIRECTORY_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPE
 DIRECTORY_WORDS = ("No space left", "Read-only file system", "Permission denied", "Disk quota")
 
 
-class TuningDirectoryError(errors.FatalError):
+class PluginFatal(Exception):
+    """Mixed into the Keras Tuner fatal errors the plugin raises itself (a
+    misnamed objective, a build function that returns no model): the test
+    fails with their message. A FatalError from the user's own code is not
+    one of these: it propagates as itself."""
+
+
+class PluginFatalValueError(PluginFatal, errors.FatalValueError):
+    pass
+
+
+class PluginFatalTypeError(PluginFatal, errors.FatalTypeError):
+    pass
+
+
+class TuningDirectoryError(PluginFatal, errors.FatalError):
     """Aborts the search: no trial can be saved."""
 
 
@@ -96,7 +111,7 @@ def directory_failure(directory, failed) -> str | None:
     return None
 
 
-class ObjectiveNotFound(errors.FatalValueError):
+class ObjectiveNotFound(PluginFatalValueError):
     def __init__(self, name: str, available: Sequence[str]):
         names = ", ".join(sorted(available)) or "(none)"
         hint = ""

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..settings import Settings
 from . import compat
+from .failures import PluginFatalValueError
 
 errors = keras_tuner.errors
 DEFAULT_NAME = "default_objective"  # Keras Tuner's name for a fit() that returns a number
@@ -68,13 +69,13 @@ def settle(objective: keras_tuner.Objective, settings: Settings, result: Any) ->
         if _by_default(settings):
             return keras_tuner_default()
         if settings.direction is None and compat.infer_direction(objective.name) is None:
-            raise errors.FatalValueError(_unknown_direction(objective.name, []))
+            raise PluginFatalValueError(_unknown_direction(objective.name, []))
         return objective
     names = _metric_names(result)
     if _by_default(settings) or settings.direction is not None:
         return objective
     if compat.infer_direction(objective.name) is None:
-        raise errors.FatalValueError(_unknown_direction(objective.name, names))
+        raise PluginFatalValueError(_unknown_direction(objective.name, names))
     return objective
 
 

@@ -6,8 +6,23 @@ import logging
 
 from .. import stats
 from ..result import COMPLETED
+from .storage import load_scores
 
 log = logging.getLogger(__name__)
+
+
+def completed_means(tuner) -> dict[str, float]:
+    """Each completed trial's mean: this run's scores, and those of the
+    trials a resumed search reused (or that other workers ran), from disk."""
+    trials = tuner.oracle.trials
+    means = {}
+    for tid, trial in trials.items():
+        if trial.status != COMPLETED:
+            continue
+        mean = stats.mean(load_scores(tuner, tid))
+        if mean is not None:
+            means[tid] = mean
+    return means
 
 
 def report_progress(tuner, trial) -> None:
@@ -17,11 +32,7 @@ def report_progress(tuner, trial) -> None:
     if callback is None:
         return
     trials = tuner.oracle.trials
-    means = {
-        tid: mean
-        for tid, s in tuner.hptune_scores.items()
-        if s and tid in trials and trials[tid].status == COMPLETED and (mean := stats.mean(s)) is not None
-    }
+    means = completed_means(tuner)
     pick = max if tuner.oracle.objective.direction == "max" else min
     best = pick(means, key=lambda tid: means[tid]) if means else None
     try:

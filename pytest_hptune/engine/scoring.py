@@ -10,7 +10,7 @@ import keras
 import keras_tuner
 import numpy as np
 
-from .failures import ObjectiveNotFound
+from .failures import ObjectiveNotFound, PluginFatalTypeError
 
 errors = keras_tuner.errors
 
@@ -36,7 +36,7 @@ def execution_score(result: Any, objective) -> float:
     elif isinstance(result, (int, float, np.floating)):
         value = float(result)
     else:
-        raise errors.FatalTypeError(
+        raise PluginFatalTypeError(
             f"HyperModel.fit() must return a keras History, a dict of metrics or a float; got {type(result).__name__}"
         )
     if not math.isfinite(value):

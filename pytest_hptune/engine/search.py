@@ -14,6 +14,7 @@ from . import compat, fingerprint, splits
 from .budget import TimeBudget
 from .collect import collect
 from .failures import (
+    PluginFatal,
     SearchError,
     TuningDirectoryError,
     check_writable,
@@ -28,6 +29,8 @@ from .storage import read_scores
 from .tuners import build_tuner, check_hypermodel
 
 errors = keras_tuner.errors
+# What the fixture catches: the engine's own errors, not the user's.
+__all__ = ["PluginFatal", "SearchError", "Workers", "errors", "run_search", "run_worker"]
 
 
 def check_supported() -> None:

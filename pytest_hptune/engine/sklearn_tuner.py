@@ -10,7 +10,7 @@ import numpy as np
 
 from ..settings import DEFAULT_FOLDS, Settings
 from .budget import TimeBudget
-from .failures import SearchError, tuning_directory_errors
+from .failures import PluginFatalTypeError, SearchError, tuning_directory_errors
 from .progress import report_progress
 from .seeding import execution_seed
 from .storage import save_scores
@@ -69,7 +69,7 @@ def sklearn_estimator_check(hypermodel):
     def checked(hp):
         model = build(hp)
         if not callable(getattr(model, "fit", None)):
-            raise errors.FatalTypeError(
+            raise PluginFatalTypeError(
                 "with tuner='sklearn' the build function must return a scikit-learn "
                 f"estimator (with fit()); it returned {model!r} of type "
                 f"{type(model).__name__}"

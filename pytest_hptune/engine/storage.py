@@ -19,6 +19,26 @@ def save_scores(tuner, trial_id: str, scores: list[float]) -> None:
     write_text(path, json.dumps([float(s) for s in scores]))
 
 
+MESSAGE_FILE = "hptune-failure.txt"
+
+
+def save_message(tuner, trial) -> None:
+    """A failed trial's reason next to its trial.json: Keras Tuner's gRPC
+    protocol does not carry it from a worker to the chief."""
+    if trial.message:
+        write_text(Path(tuner.get_trial_dir(trial.trial_id)) / MESSAGE_FILE, trial.message)
+
+
+def load_message(tuner, trial) -> str | None:
+    """The trial's failure reason: the oracle's, else the one a worker saved."""
+    if trial.message:
+        return str(trial.message)
+    try:
+        return (Path(tuner.get_trial_dir(trial.trial_id)) / MESSAGE_FILE).read_text()
+    except OSError:
+        return None
+
+
 def read_scores(tuner, trial_id: str) -> tuple[float, ...]:
     """A trial's saved scores; raises ValueError saying why they cannot be used."""
     path = Path(tuner.get_trial_dir(trial_id)) / SCORES_FILE

@@ -12,11 +12,12 @@ import keras
 import keras_tuner
 
 from .. import adaptive, stats
+from ..result import COMPLETED
 from ..settings import Settings
 from . import compat, splits
 from . import objective as objectives
 from .budget import TimeBudget
-from .failures import SearchError, tuning_directory_errors
+from .failures import PluginFatalTypeError, PluginFatalValueError, SearchError, tuning_directory_errors
 from .hyperband import (
     HYPERBAND_DEFAULT_FACTOR,
     HptuneHyperbandOracle,
@@ -26,7 +27,7 @@ from .progress import report_progress
 from .scoring import BestEpochWeights, execution_score
 from .seeding import execution_seed, oracle_seed
 from .sklearn_tuner import HptuneSklearnTuner, sklearn_cv, sklearn_estimator_check, sklearn_scoring
-from .storage import save_scores
+from .storage import save_message, save_scores
 
 errors = keras_tuner.errors
 
@@ -55,7 +56,7 @@ def _objective_named(name: str):
         names = objectives.reported_names(str(exc))
         if names is None or name in names:
             raise
-        raise errors.FatalValueError(objectives.missing(name, names)) from None
+        raise PluginFatalValueError(objectives.missing(name, names)) from None
 
 
 class HptuneTunerMixin(keras_tuner.Tuner):
@@ -137,6 +138,9 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         return results
 
     def on_trial_end(self, trial):
+        if trial.status != COMPLETED:
+            with tuning_directory_errors(self):
+                save_message(self, trial)
         super().on_trial_end(trial)
         self.hptune_budget.after_trial(self.oracle)
         report_progress(self, trial)
@@ -151,7 +155,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         collect_garbage_now()
         model = self._build_hypermodel(hp)
         if not isinstance(model, keras.Model):
-            raise errors.FatalTypeError(
+            raise PluginFatalTypeError(
                 "the build function (or HyperModel.build) must return a compiled "
                 f"keras.Model; it returned {model!r} of type {type(model).__name__}"
             )
