@@ -15,7 +15,19 @@ from typing import Any
 import pytest
 
 from .reports import junit
-from .settings import SPECS, Layer, SettingError, Settings, check_score_gates, make_layer, option_name, resolve
+from .settings import (
+    SPECS,
+    Layer,
+    SettingError,
+    Settings,
+    check_score_gates,
+    check_search_keywords,
+    for_constructed_tuner,
+    is_tuner_instance,
+    make_layer,
+    option_name,
+    resolve,
+)
 from .state import PENDING_RECORDS, SessionState
 from .verdict import advice
 from .verdict.compare import Baseline
@@ -125,20 +137,21 @@ class Hptune:
         except BaselineError as exc:
             return Baseline(path, None, str(exc))
 
-    def search(self, hypermodel, *fit_args: Any, **fit_kwargs: Any):
+    def search(self, hypermodel=None, *fit_args: Any, **fit_kwargs: Any):
         """Run a bounded Keras Tuner search and apply the gates.
 
-        ``fit_args``/``fit_kwargs`` go to ``model.fit`` as in
-        ``Tuner.search``; keyword arguments named like a setting
-        (``max_trials``, ``objective``, ``min_score``, ``epochs``, ...) set it
-        for this search.
+        ``hypermodel``: a build function or HyperModel; None for a ``tuner=``
+        Tuner subclass whose run_trial builds none; or a tuner the test
+        constructed, searched as it is. ``fit_args``/``fit_kwargs`` go to
+        ``model.fit`` as in ``Tuner.search``; keyword arguments named like a
+        setting (``max_trials``, ``objective``, ``min_score``, ``epochs``,
+        ...) set it for this search.
         """
         __tracebackhide__ = True
         overrides = {k: fit_kwargs.pop(k) for k in list(fit_kwargs) if k in SPECS}
+        constructed = is_tuner_instance(hypermodel)
         try:
-            settings = self.settings(**overrides)
-            if keeps_default_objective(hypermodel):
-                check_score_gates(settings, default_objective_holds=True)
+            settings = self._search_settings(hypermodel, overrides, fit_kwargs)
             problem = None
         except SettingError as exc:
             problem = str(exc)
@@ -148,10 +161,13 @@ class Hptune:
         from .engine.distributed import worker_environment
 
         worker_id = worker_environment()
-        if worker_id is not None:
+        if worker_id is not None and not constructed:
             self._work_for_chief(worker_id, engine, hypermodel, settings, fit_args, fit_kwargs)
-        directory, project = self._directory()
-        workers = self._workers(engine, directory)
+        if constructed:  # its own tuning directory; not resumed, not distributed
+            directory, project = str(hypermodel.directory), str(hypermodel.project_name)
+        else:
+            directory, project = self._directory()
+        workers = None if constructed else self._workers(engine, directory)
         self._searches += 1
         started = time.perf_counter()
         error = None
@@ -164,7 +180,7 @@ class Hptune:
                 project,
                 fit_args,
                 fit_kwargs,
-                resume_nodeid=self._item.nodeid if self._state.resume else None,
+                resume_nodeid=self._item.nodeid if self._state.resume and not constructed else None,
                 workers=workers,
                 progress=self._progress(),
             )
@@ -183,6 +199,17 @@ class Hptune:
         self._conclude(record, result)
         return result
 
+    def _search_settings(self, hypermodel, overrides: dict, fit_kwargs: dict) -> Settings:
+        """The settings of one search; raises SettingError."""
+        where = f"hptune.search() argument in {self._item.nodeid}"
+        check_search_keywords(fit_kwargs, where)
+        settings = self.settings(**overrides)
+        if is_tuner_instance(hypermodel):
+            return for_constructed_tuner(settings, hypermodel, set(self._marker.values) | set(overrides))
+        if keeps_default_objective(hypermodel) and isinstance(settings.tuner, str):
+            check_score_gates(settings, default_objective_holds=True)
+        return settings
+
     def _workers(self, engine, directory: str):
         """--hptune-workers / --hptune-chief: only a test's first search."""
         if not (self._state.workers or self._state.chief) or self._searches:
@@ -199,7 +226,9 @@ class Hptune:
         __tracebackhide__ = True
         problems = [failure_message(record, result), self._warn(record)]
         if any(problems):
-            problems.append(f"(every trial of this search: the hptune section of the summary below, {record['nodeid']})")
+            problems.append(
+                f"(every trial of this search: the hptune section of the summary below, {record['nodeid']})"
+            )
             pytest.fail("\n".join(p for p in problems if p), pytrace=False)
         comparison = record.get("comparison")
         if comparison and comparison["status"] == "missing":

@@ -35,7 +35,9 @@ def pytest_hptune_write_reports(
     ``ReportOutcome.written("my report", path)`` shows "my report: PATH";
     ``ReportOutcome.failed("my report", path, exc)`` or
     ``ReportOutcome(text, problem=True)`` a problem (in red, after
-    ``hptune: ``). ``None`` or ``[]`` shows nothing.
+    ``hptune: ``). ``None`` or ``[]`` shows nothing. A problem (or an
+    exception) makes a run that passed exit with code 1, unless
+    ``--hptune-report-errors=warn``.
     ``outcome.write_report(what, path, write, records)`` calls
     ``write(path, records)`` and returns its outcome, an exception included.
 

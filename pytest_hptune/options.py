@@ -113,6 +113,19 @@ def parse_chief(text: str, where: str) -> str:
     return f"{host}:{int(port)}"
 
 
+REPORT_ERRORS = ("fail", "warn")
+
+
+def parse_report_errors(text: str, where: str) -> str:
+    value = str(text).strip().lower()
+    if value not in REPORT_ERRORS:
+        raise SettingError(
+            f"invalid report-errors={text!r} from {where}: expected 'fail' (a report that cannot be "
+            "written fails the run) or 'warn' (it is only reported)"
+        )
+    return value
+
+
 def parse_path(text: str, where: str) -> Path:
     return Path(text).expanduser()
 
@@ -175,6 +188,15 @@ OPTIONS: tuple[Option, ...] = (
         "html",
         "write one self-contained HTML report with the pictures and the trial tables to PATH "
         "(needs pytest-hptune[plot])",
+    ),
+    Option(
+        "report-errors",
+        "hptune_report_errors",
+        "when a report cannot be written: 'fail' sets a non-zero exit code (a run that otherwise passed "
+        "exits 1), 'warn' only reports it",
+        "fail|warn",
+        parse_report_errors,
+        default="fail",
     ),
     Option(
         "resume",

@@ -11,7 +11,7 @@ import warnings
 
 import pytest
 
-from . import quiet
+from . import quiet, signals
 from .fixture import Hptune, marker_layer
 from .options import OPTIONS
 from .reports import session as report_session
@@ -52,6 +52,13 @@ def pytest_configure(config: pytest.Config) -> None:
     # The records' collector and the built-in reports, as plugins of the
     # pytest_hptune_write_reports hook (hookspecs.py).
     report_session.register(config, state)
+    # A cancelled CI job's SIGTERM ends the run as Ctrl-C does: reports
+    # written, summary printed (main process only; see signals.py).
+    signals.install(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    signals.uninstall(config)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:

@@ -115,6 +115,8 @@ class SearchResult:
         """A fresh (untrained) model built with the best hyperparameters."""
         if self._best_hp is None:
             raise LookupError("no trial completed: there is no best model")
+        if self.tuner.hypermodel is None:
+            raise LookupError("the tuner's run_trial() builds its own models: there is no hypermodel to build")
         return self.tuner.hypermodel.build(self._best_hp)
 
     def retrain(self, *fit_args: Any, **fit_kwargs: Any):

@@ -14,9 +14,11 @@ This module imports nothing heavy: it is loaded with the plugin.
 from __future__ import annotations
 
 import difflib
+import json
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -35,7 +37,23 @@ TUNER_SETTINGS = {
     "hyperband_iterations": ("hyperband",),
     "cv": ("sklearn",),
     "scoring": ("sklearn",),
-    "oracle": ("sklearn",),
+}
+TUNER_SETTINGS_BAYESIAN = tuple(name for name, tuners in TUNER_SETTINGS.items() if tuners == ("bayesian",))
+# Settings the plugin passes to the oracle it builds (with objective,
+# max_trials, seed and max_consecutive_failed_trials).
+ORACLE_OPTIONS = ("hyperparameters", "tune_new_entries", "allow_new_entries", "max_retries_per_trial")
+# Settings the plugin passes to keras_tuner.Tuner.__init__.
+TUNER_OPTIONS = ("max_model_size", "optimizer", "loss", "metrics", "distribution_strategy")
+# keras_tuner.Tuner's other constructor arguments, and why they are not settings.
+REFUSED = {
+    "tuner_id": "Keras Tuner saves the state of a tuner with a tuner_id under that name but looks for it "
+    "under 'tuner0.json' when it reloads, so --hptune-resume would rerun every trial; set "
+    "KERASTUNER_TUNER_ID for distributed tuning (--hptune-workers does)",
+    "logger": "Keras Tuner ignores it (deprecated since 1.1)",
+    "directory": "the plugin chooses the tuning directory: use --hptune-dir (ini hptune_dir)",
+    "project_name": "the plugin names each search's directory after its test",
+    "overwrite": "the plugin overwrites a search unless --hptune-resume continues it",
+    "hypermodel": "pass it as hptune.search()'s first argument",
 }
 # General settings that mean nothing to the scikit-learn tuner: an error when
 # a test sets them, ignored when they come from the command line or ini (a
@@ -46,6 +64,11 @@ NOT_FOR_SKLEARN = {
     "max_executions": "its executions are the cross-validation folds: set cv=N",
     "epochs": "scikit-learn estimators are not trained in epochs",
     "vary": "its executions are the cross-validation folds: set cv=N",
+    "max_model_size": "it builds scikit-learn estimators, not Keras models",
+    "optimizer": "scikit-learn estimators are not compiled",
+    "loss": "scikit-learn estimators are not compiled",
+    "metrics": "scikit-learn estimators are not compiled: choose the score with scoring=",
+    "distribution_strategy": "scikit-learn estimators are not built under a tf.distribute.Strategy",
 }
 SKLEARN_OBJECTIVE = "score"
 DEFAULT_FOLDS = 5
@@ -143,10 +166,64 @@ def _positive(name: str, value: Any, where: str) -> float | None:
     return value
 
 
-def _tuner(name: str, value: Any, where: str) -> str:
-    if not isinstance(value, str) or value.lower() not in TUNERS:
-        raise _fail(name, value, where, "one of " + ", ".join(map(repr, TUNERS)))
-    return value.lower()
+# Keras Tuner's classes, by name, and the built-in strategy each one is.
+KERAS_TUNER_KINDS = {
+    "RandomSearch": "random",
+    "BayesianOptimization": "bayesian",
+    "GridSearch": "grid",
+    "Hyperband": "hyperband",
+    "SklearnTuner": "sklearn",
+    "RandomSearchOracle": "random",
+    "BayesianOptimizationOracle": "bayesian",
+    "GridSearchOracle": "grid",
+    "HyperbandOracle": "hyperband",
+}
+CUSTOM = "custom"
+
+
+def _keras_tuner_bases(value: Any) -> list[str]:
+    """The names of Keras Tuner's own classes a class (or an instance's class)
+    derives from, nearest first: checked by shape, so that this module does
+    not import Keras Tuner."""
+    cls = value if isinstance(value, type) else type(value)
+    return [c.__name__ for c in cls.__mro__ if c.__module__.split(".")[0] == "keras_tuner"]
+
+
+def kind_of(value: Any) -> str:
+    """The built-in strategy a tuner or oracle (name, class or instance) is
+    or derives from: 'random', 'bayesian', 'grid', 'hyperband', 'sklearn', or
+    'custom' (a Tuner or Oracle subclass of none of them)."""
+    if isinstance(value, str):
+        return value
+    return next((KERAS_TUNER_KINDS[n] for n in _keras_tuner_bases(value) if n in KERAS_TUNER_KINDS), CUSTOM)
+
+
+def is_tuner_instance(value: Any) -> bool:
+    """A constructed Keras Tuner tuner (``keras_tuner.Tuner``, ``SklearnTuner``, ...)."""
+    return not isinstance(value, type) and "BaseTuner" in _keras_tuner_bases(value)
+
+
+def tuner_name(tuner: Any) -> str:
+    """'random', or a Tuner subclass's name."""
+    return tuner if isinstance(tuner, str) else getattr(tuner, "__qualname__", type(tuner).__qualname__)
+
+
+def _tuner(name: str, value: Any, where: str) -> Any:
+    if isinstance(value, str) and value.lower() in TUNERS:
+        return value.lower()
+    if isinstance(value, type) and "Tuner" in _keras_tuner_bases(value):
+        return value  # a Tuner subclass: the plugin constructs it
+    if isinstance(value, type) and "SklearnTuner" in _keras_tuner_bases(value):
+        raise _fail(name, value, where, "tuner='sklearn' (a SklearnTuner subclass is not supported)")
+    if is_tuner_instance(value):
+        raise _fail(
+            name,
+            value,
+            where,
+            "a name or a Tuner subclass; pass a tuner you constructed yourself to "
+            "hptune.search() as its first argument: hptune.search(tuner, x, y, ...)",
+        )
+    raise _fail(name, value, where, "one of " + ", ".join(map(repr, TUNERS)) + ", or a keras_tuner.Tuner subclass")
 
 
 VARY = ("seed", "split", "folds")
@@ -228,12 +305,69 @@ def _scoring(name: str, value: Any, where: str) -> Any:
     raise _fail(name, value, where, "a scikit-learn scorer name such as 'accuracy', or a scorer callable")
 
 
-def _oracle(name: str, value: Any, where: str) -> str | None:
+def _oracle(name: str, value: Any, where: str) -> Any:
     if value is None:
         return None
-    if not isinstance(value, str) or value.lower() not in SKLEARN_ORACLES:
-        raise _fail(name, value, where, "one of " + ", ".join(map(repr, SKLEARN_ORACLES)))
-    return value.lower()
+    if isinstance(value, str) and value.lower() in SKLEARN_ORACLES:
+        return value.lower()
+    if "Oracle" in _keras_tuner_bases(value):
+        return value  # a keras_tuner.Oracle instance or subclass
+    raise _fail(
+        name,
+        value,
+        where,
+        "one of " + ", ".join(map(repr, SKLEARN_ORACLES)) + ", or a keras_tuner.Oracle instance or subclass",
+    )
+
+
+def is_oracle_instance(value: Any) -> bool:
+    return value is not None and not isinstance(value, (str, type))
+
+
+def _optional_bool(name: str, value: Any, where: str) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise _fail(name, value, where, "True or False")
+    return value
+
+
+def _retries(name: str, value: Any, where: str) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise _fail(name, value, where, "a non-negative integer (retries of a crashed trial)")
+    return value
+
+
+def _hyperparameters(name: str, value: Any, where: str) -> Any:
+    if value is not None and "HyperParameters" not in _keras_tuner_bases(value):
+        raise _fail(name, value, where, "a keras_tuner.HyperParameters (the search space, or part of it)")
+    return value
+
+
+def _optimizer(name: str, value: Any, where: str) -> Any:
+    if value is None or (isinstance(value, str) and value.strip()):
+        return value
+    if not isinstance(value, (str, type)) and callable(getattr(value, "get_config", None)):
+        return value  # a keras.optimizers.Optimizer
+    raise _fail(name, value, where, "an optimizer name such as 'adam' or a keras.optimizers.Optimizer")
+
+
+def _loss(name: str, value: Any, where: str) -> Any:
+    if value is None or (isinstance(value, str) and value.strip()) or callable(value):
+        return value
+    raise _fail(name, value, where, "a loss name, a keras.losses.Loss or a loss function")
+
+
+def _metrics(name: str, value: Any, where: str) -> Any:
+    if value is None or isinstance(value, dict):
+        return value
+    if isinstance(value, (list, tuple)) and value:
+        return list(value)
+    raise _fail(name, value, where, "a non-empty list of metrics, as keras.Model.compile takes (['accuracy'])")
+
+
+def _distribution_strategy(name: str, value: Any, where: str) -> Any:
+    if value is not None and not callable(getattr(value, "scope", None)):
+        raise _fail(name, value, where, "a tf.distribute.Strategy (an object with a scope())")
+    return value
 
 
 def _objective(name: str, value: Any, where: str) -> Any:
@@ -302,7 +436,9 @@ def _parse_int(text: str) -> int:
 
 SPECS: Mapping[str, Spec] = MappingProxyType(
     {
-        "tuner": Spec("random", _tuner, "Keras Tuner strategy", "tuner", str),
+        "tuner": Spec(
+            "random", _tuner, "Keras Tuner strategy, or a keras_tuner.Tuner subclass to construct", "tuner", str
+        ),
         "objective": Spec(
             "val_accuracy",
             _objective,
@@ -374,7 +510,30 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
             f"sklearn: folds (int) or a splitter; the folds are the executions (default {DEFAULT_FOLDS})",
         ),
         "scoring": Spec(None, _scoring, "sklearn: scorer name or callable (default: the estimator's score())"),
-        "oracle": Spec(None, _oracle, "sklearn: search strategy, 'random', 'bayesian' or 'grid' (default random)"),
+        "oracle": Spec(
+            None,
+            _oracle,
+            "sklearn or a Tuner subclass: search strategy, 'random', 'bayesian' or 'grid' (default "
+            "random), or a keras_tuner.Oracle instance or subclass",
+        ),
+        # Keras Tuner's own Tuner and Oracle options: None is Keras Tuner's default.
+        "hyperparameters": Spec(
+            None, _hyperparameters, "Keras Tuner: a keras_tuner.HyperParameters, the search space (or part of it)"
+        ),
+        "tune_new_entries": Spec(
+            None, _optional_bool, "Keras Tuner: tune hyperparameters missing from hyperparameters= (default True)"
+        ),
+        "allow_new_entries": Spec(
+            None, _optional_bool, "Keras Tuner: may the model ask for hyperparameters missing from hyperparameters="
+        ),
+        "max_retries_per_trial": Spec(None, _retries, "Keras Tuner: retries of a trial that crashed (default 0)"),
+        "max_model_size": Spec(None, _optional_count, "Keras Tuner: a model with more parameters fails its trial"),
+        "optimizer": Spec(None, _optimizer, "Keras Tuner: recompile every model with this optimizer"),
+        "loss": Spec(None, _loss, "Keras Tuner: recompile every model with this loss"),
+        "metrics": Spec(None, _metrics, "Keras Tuner: recompile every model with these metrics"),
+        "distribution_strategy": Spec(
+            None, _distribution_strategy, "Keras Tuner: a tf.distribute.Strategy each model is built under"
+        ),
         "min_score": Spec(None, _threshold, "gate: best trial's mean >= this"),
         "max_score": Spec(None, _threshold, "gate: best trial's mean <= this"),
         "max_std": Spec(None, _std_threshold, "gate: best trial's std across executions <= this"),
@@ -488,6 +647,8 @@ def check_keywords(kwargs: Mapping[str, Any], where: str, allowed=SPECS) -> None
             option.replace("-", "_"): name for name in allowed if name in SPECS and (option := SPECS[name].option)
         }
         for key in unknown:
+            if key in REFUSED:
+                raise SettingError(f"{key!r} (from {where}) is not an hptune setting: {REFUSED[key]}")
             close = [by_option[key]] if key in by_option else difflib.get_close_matches(key, list(allowed), n=1)
             hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
         raise SettingError(
@@ -509,7 +670,7 @@ def make_layer(source: str, kwargs: Mapping[str, Any]) -> Layer:
 class Settings:
     """Resolved settings of one search; ``sources`` says where each came from."""
 
-    tuner: str = SPECS["tuner"].default
+    tuner: Any = SPECS["tuner"].default  # a name, or a keras_tuner.Tuner subclass
     objective: Any = SPECS["objective"].default
     direction: str | None = SPECS["direction"].default
     max_trials: int = SPECS["max_trials"].default
@@ -529,7 +690,16 @@ class Settings:
     hyperband_iterations: int | None = SPECS["hyperband_iterations"].default
     cv: Any = SPECS["cv"].default
     scoring: Any = SPECS["scoring"].default
-    oracle: str | None = SPECS["oracle"].default
+    oracle: Any = SPECS["oracle"].default  # a name, a keras_tuner.Oracle or Oracle subclass
+    hyperparameters: Any = SPECS["hyperparameters"].default
+    tune_new_entries: bool | None = SPECS["tune_new_entries"].default
+    allow_new_entries: bool | None = SPECS["allow_new_entries"].default
+    max_retries_per_trial: int | None = SPECS["max_retries_per_trial"].default
+    max_model_size: int | None = SPECS["max_model_size"].default
+    optimizer: Any = SPECS["optimizer"].default
+    loss: Any = SPECS["loss"].default
+    metrics: Any = SPECS["metrics"].default
+    distribution_strategy: Any = SPECS["distribution_strategy"].default
     min_score: float | None = SPECS["min_score"].default
     max_score: float | None = SPECS["max_score"].default
     max_std: float | None = SPECS["max_std"].default
@@ -547,11 +717,22 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
+    def kind(self) -> str:
+        """The tuner's strategy: 'random', 'bayesian', 'grid', 'hyperband' or
+        'sklearn', also for a Tuner subclass of one of them; 'custom' for
+        another Tuner subclass, or for the default tuner given an Oracle
+        (the plugin then builds a keras_tuner.Tuner on it)."""
+        if self.tuner == "random" and self.oracle is not None and not isinstance(self.oracle, str):
+            return CUSTOM
+        return kind_of(self.tuner)
+
+    @property
     def strategy(self) -> str:
-        """How trials are chosen: the tuner, or the sklearn tuner's oracle."""
-        if self.tuner == "sklearn":
-            return self.oracle or "random"
-        return self.tuner
+        """How trials are chosen: the tuner, or the oracle of the sklearn
+        tuner or of a Tuner subclass ('custom' for an Oracle of the user's)."""
+        if self.kind in ("sklearn", CUSTOM):
+            return kind_of(self.oracle or "random")
+        return self.kind
 
     def tuner_kwargs(self, names) -> dict[str, Any]:
         """The given values among these settings, for a constructor."""
@@ -594,6 +775,16 @@ class Settings:
 def _describe_object(value: Any) -> str:
     """A stable text for an object setting (reports, resume fingerprints):
     never a memory address."""
+    if isinstance(value, type):  # a Tuner or Oracle subclass
+        return f"{value.__module__}.{value.__qualname__}"
+    if isinstance(value, (list, tuple)):  # metrics
+        return "[" + ", ".join(repr(v) if isinstance(v, str) else _describe_object(v) for v in value) + "]"
+    get_config = getattr(value, "get_config", None)
+    if callable(get_config) and not hasattr(value, "get_params"):  # HyperParameters, a Keras optimizer
+        try:
+            return f"{type(value).__name__}({json.dumps(get_config(), sort_keys=True, default=str)})"
+        except Exception:
+            pass
     get_params = getattr(value, "get_params", None)
     if callable(get_params):  # a scikit-learn splitter
         try:
@@ -604,6 +795,8 @@ def _describe_object(value: Any) -> str:
     text = repr(value)
     if " at 0x" in text and hasattr(value, "__qualname__"):  # a function
         return f"{getattr(value, '__module__', '?')}.{value.__qualname__}"
+    if " at 0x" in text:  # an Oracle, a distribution strategy: its class
+        return f"{type(value).__module__}.{type(value).__qualname__}"
     return text
 
 
@@ -643,33 +836,242 @@ def resolve(layers_low_to_high: list[Layer]) -> Settings:
             )
     _adaptive_bounds(values, sources, per_test)
     settings = Settings(**values, sources=MappingProxyType(sources))
-    tuner_from = f"tuner={settings.tuner!r} (from {sources.get('tuner', 'the default')})"
+    _check_tuner_settings(settings)
+    _check_oracle(settings)
+    _check_tuner_options(settings)
+    if is_oracle_instance(settings.oracle):
+        settings = _adopt_oracle(settings)
+    _check_direction(settings)
+    _check_vary(settings)
+    _check_thresholds(settings)
+    return settings
+
+
+def _given(settings: Settings, name: str) -> str:
+    """'tuner=MyTuner (from hptune marker on t.py::t)' for a message."""
+    value = getattr(settings, name)
+    shown = repr(value) if isinstance(value, str) else tuner_name(value) if isinstance(value, type) else None
+    if shown is None:
+        shown = f"<{type(value).__name__} instance>"
+    return f"{name}={shown} (from {settings.sources.get(name, 'the default')})"
+
+
+def _check_tuner_settings(settings: Settings) -> None:
+    """Settings of one strategy given to another tuner."""
+    sources = settings.sources
     for name, tuners in TUNER_SETTINGS.items():
         value = getattr(settings, name)
         if value is None:
             continue
-        if tuners == ("bayesian",) and settings.tuner == "sklearn":
+        if tuners == ("bayesian",) and settings.kind in ("sklearn", CUSTOM):
             if settings.strategy != "bayesian":
+                oracle = repr(settings.strategy) if settings.oracle is None else _given(settings, "oracle")
                 raise SettingError(
                     f"{name}={value!r} (from {sources[name]}) is a setting of the "
-                    f"Bayesian strategy, not of {tuner_from} with "
-                    f"oracle={settings.strategy!r}: remove it or set oracle='bayesian'"
+                    f"Bayesian strategy, not of {_given(settings, 'tuner')} with "
+                    f"oracle={oracle.removeprefix('oracle=')}: remove it or set oracle='bayesian'"
                 )
-        elif settings.tuner not in tuners:
+        elif settings.kind not in tuners:
             raise SettingError(
                 f"{name}={value!r} (from {sources[name]}) is a setting of the "
-                f"{' / '.join(map(repr, tuners))} tuner, not of {tuner_from}: "
+                f"{' / '.join(map(repr, tuners))} tuner, not of {_given(settings, 'tuner')}: "
                 f"remove it or set tuner={tuners[0]!r}"
             )
-    _check_direction(settings)
-    _check_vary(settings)
+
+
+def _check_oracle(settings: Settings) -> None:
+    """oracle= goes with tuner='sklearn', a Tuner subclass that takes an
+    oracle, or (an Oracle object) the default tuner."""
+    if settings.oracle is None or settings.kind in ("sklearn", CUSTOM):
+        return
+    if isinstance(settings.tuner, type):
+        why = (
+            f"{tuner_name(settings.tuner)} is a keras_tuner.{_keras_tuner_bases(settings.tuner)[0]} "
+            "subclass, which builds its own oracle: subclass keras_tuner.Tuner to choose its oracle"
+        )
+    elif isinstance(settings.oracle, str):
+        why = f"it picks the strategy of tuner='sklearn' or of a Tuner subclass: set tuner={settings.oracle!r} instead"
+    else:
+        why = f"tuner={settings.tuner!r} builds its own oracle: leave tuner= unset to search with this Oracle"
+    raise SettingError(f"{_given(settings, 'oracle')} does not apply to {_given(settings, 'tuner')}: {why}")
+
+
+def _check_tuner_options(settings: Settings) -> None:
+    """Keras Tuner's own constraints on its options, checked before a search."""
+    oracle_options = ORACLE_OPTIONS + TUNER_SETTINGS_BAYESIAN
+    if is_oracle_instance(settings.oracle):
+        given = [n for n in oracle_options if getattr(settings, n) is not None]
+        given += [n for n in ("max_consecutive_failed_trials",) if n in settings.sources]
+        if given:
+            raise SettingError(
+                f"{given[0]}={getattr(settings, given[0])!r} (from {settings.sources[given[0]]}) is an "
+                f"option of the oracle, and {_given(settings, 'oracle')} is one you constructed: "
+                "pass it to the Oracle's constructor instead"
+            )
+    for name in ("tune_new_entries", "allow_new_entries"):
+        if getattr(settings, name) is False and settings.hyperparameters is None and settings.oracle is None:
+            raise SettingError(
+                f"{name}=False (from {settings.sources[name]}) restricts the search to the space given "
+                "as hyperparameters=, which is not set: give hyperparameters=keras_tuner.HyperParameters() "
+                "with the hyperparameters to tune"
+            )
+    if isinstance(settings.tuner, type):
+        for name in ("confirm", "max_neighbour_drop"):
+            if getattr(settings, name):
+                raise SettingError(
+                    f"{name}={getattr(settings, name)!r} (from {settings.sources[name]}) does not apply to "
+                    f"{_given(settings, 'tuner')}: the plugin would retrain configurations with the "
+                    f"hypermodel's fit(), not through {tuner_name(settings.tuner)}.run_trial(); remove it"
+                )
+
+
+def _adopt_oracle(settings: Settings) -> Settings:
+    """An Oracle the test constructed: its objective is the search's, and its
+    max_trials (see _oracle_max_trials)."""
+    oracle, sources = settings.oracle, dict(settings.sources)
+    where = f"oracle=<{type(oracle).__name__}> (from {sources['oracle']})"
+    objective = _oracle_objective(settings, oracle, where)
+    max_trials, own = _oracle_max_trials(settings, oracle)
+    if own:
+        sources["max_trials"] = where
+    sources["objective"] = where
+    sources.pop("direction", None)
+    return replace(
+        settings, objective=objective, direction=None, max_trials=max_trials, sources=MappingProxyType(sources)
+    )
+
+
+def _oracle_objective(settings: Settings, oracle: Any, where: str) -> Any:
+    """The objective of an oracle the test constructed; an objective= or
+    direction= set to something else is an error."""
+    objective = getattr(oracle, "objective", None)
+    if not isinstance(getattr(objective, "name", None), str) or getattr(objective, "direction", None) not in (
+        "min",
+        "max",
+    ):
+        raise SettingError(f"{where} has objective {objective!r}: the plugin needs one objective, not a list")
+    for name, value in (("objective", settings.objective_name), ("direction", settings.direction)):
+        ours = objective.name if name == "objective" else objective.direction
+        if name in settings.sources and value is not None and value != ours:
+            raise SettingError(
+                f"{name}={value!r} (from {settings.sources[name]}) differs from that of {where}, {ours!r}: "
+                f"remove {name}= (the oracle's objective is the search's)"
+            )
+    return objective
+
+
+def _oracle_max_trials(settings: Settings, oracle: Any) -> tuple[int, bool]:
+    """An oracle the test constructed runs its own max_trials, lowered to a
+    max_trials that is set (marker, hptune.search(), ini, command line); one
+    without max_trials takes the setting's. (max_trials, whether the oracle's)"""
+    own = getattr(oracle, "max_trials", None)
+    if own is None or ("max_trials" in settings.sources and settings.max_trials < own):
+        return settings.max_trials, False
+    return own, True
+
+
+# What configures a tuner, which a tuner the test constructed already is:
+# given by the test itself, an error with the reason (from the command line
+# or an ini file, ignored).
+NOT_FOR_CONSTRUCTED = {
+    "executions_per_trial": "pass executions_per_trial= to its constructor; Keras Tuner keeps the mean of a "
+    "trial's executions only, so each trial counts as one execution",
+    "min_executions": "adaptive executions run in the plugin's own tuners only",
+    "max_executions": "adaptive executions run in the plugin's own tuners only",
+    "vary": "the plugin varies the data between executions in its own tuners only",
+    "max_time": "the plugin stops between trials only the tuners it builds",
+    "confirm": "the plugin retrains configurations only for the tuners it builds",
+    "max_neighbour_drop": "the plugin retrains configurations only for the tuners it builds",
+    **{name: "" for name in ("tuner", "seed", "max_consecutive_failed_trials", "oracle")},
+    **{name: "" for name in (*TUNER_SETTINGS, *ORACLE_OPTIONS, *TUNER_OPTIONS)},
+}
+
+
+def for_constructed_tuner(settings: Settings, tuner: Any, per_test: Iterable[str]) -> Settings:
+    """The settings of a search on a tuner the test constructed and passed
+    to hptune.search(): run as it is, with its oracle's objective and
+    max_trials (lowered to a max_trials that is set), one execution a trial."""
+    name = type(tuner).__qualname__
+    where = f"the {name} passed to hptune.search()"
+    for key in per_test:
+        if key in NOT_FOR_CONSTRUCTED:
+            why = NOT_FOR_CONSTRUCTED[key] or f"pass it to {name}(...) when constructing it"
+            raise SettingError(
+                f"{key}={getattr(settings, key)!r} (from {settings.sources[key]}) does not apply to {where}, "
+                f"which is constructed already: {why}"
+            )
+    objective = _oracle_objective(settings, tuner.oracle, where)
+    max_trials, own = _oracle_max_trials(settings, tuner.oracle)
+    sources = dict(settings.sources, tuner=where, objective=where, executions_per_trial=where)
+    if own:
+        sources["max_trials"] = where
+    sources.pop("direction", None)
+    return replace(
+        settings,
+        tuner=type(tuner),
+        objective=objective,
+        direction=None,
+        max_trials=max_trials,
+        executions_per_trial=1,
+        sources=MappingProxyType(sources),
+    )
+
+
+def check_search_keywords(kwargs: Mapping[str, Any], where: str) -> None:
+    """hptune.search() keywords that are Tuner arguments but no settings."""
+    for key in kwargs:
+        if key in REFUSED:
+            raise SettingError(f"{key}= (from {where}) is not an hptune setting: {REFUSED[key]}")
+
+
+def _check_thresholds(settings: Settings) -> None:
+    """Score gates that no score can pass (or that every score passes)."""
+    sources = settings.sources
     if settings.min_score is not None and settings.max_score is not None and settings.min_score > settings.max_score:
         raise SettingError(
             f"min_score={settings.min_score} (from {sources['min_score']}) is above "
             f"max_score={settings.max_score} (from {sources['max_score']}): "
             "no score can pass both gates"
         )
-    return settings
+    check_score_gates(settings)
+
+
+# Gates whose threshold is on the objective's own scale.
+SCORE_GATES = ("min_score", "max_score", "min_lower_bound", "max_upper_bound", "min_worst", "max_worst")
+# Metrics that are fractions, by the end of their name (Keras numbers a
+# second AUC "auc_1"; scikit-learn averages "precision_macro", ...).
+BOUNDED_METRICS = re.compile(
+    r"(accuracy|auc|precision|recall)(_(macro|micro|weighted|samples|ovr|ovo|ovr_weighted|ovo_weighted))?(_\d+)?$",
+    re.IGNORECASE,
+)
+
+
+def check_score_gates(settings: Settings, default_objective_holds: bool = False) -> None:
+    """A score gate outside [0, 1] on a metric bounded by it (accuracy, AUC,
+    precision, recall) is a setting error, before any training.
+
+    The plugin's default objective (``val_accuracy``) is checked only when
+    ``default_objective_holds``: a HyperModel whose ``fit()`` returns a
+    number makes the objective Keras Tuner's ``default_objective`` instead,
+    which only the fixture, seeing the hypermodel, can rule out."""
+    if settings.tuner == "sklearn":
+        setting, name = "scoring", settings.scoring
+    elif "objective" in settings.sources or default_objective_holds:
+        setting, name = "objective", settings.objective_name
+    else:
+        return
+    if not isinstance(name, str) or not BOUNDED_METRICS.search(name):
+        return
+    metric = f"{setting} {name!r} (from {settings.sources.get(setting, 'the default')})"
+    for gate in SCORE_GATES:
+        value = getattr(settings, gate)
+        if value is None or 0 <= value <= 1:
+            continue
+        never = (value > 1) == gate.startswith("min")  # min_score=1.5, max_score=-0.1
+        raise SettingError(
+            f"{gate}={value:g} (from {settings.sources[gate]}) is outside [0, 1], the range of {metric}: "
+            f"{'no' if never else 'every'} search would pass it; give a fraction (0.9 for 90 %) or remove {gate}"
+        )
 
 
 def _check_vary(settings: Settings) -> None:
@@ -771,7 +1173,7 @@ def _n_splits(splitter: Any) -> int | None:
 def describe(settings: Settings) -> str:
     epochs = "fit default" if settings.epochs is None else settings.epochs
     return (
-        f"tuner={settings.tuner} trials={settings.max_trials} "
+        f"tuner={tuner_name(settings.tuner)} trials={settings.max_trials} "
         f"executions={executions_text(settings.as_dict())} epochs={epochs} "
         f"seed={settings.seed}"
     )

@@ -31,6 +31,7 @@ class SessionState:
     compare_baseline: Path | None = None
     compare_strict: bool = False
     _baseline: Any = None  # the loaded baseline file (or the BaselineError)
+    report_errors: str = "fail"  # --hptune-report-errors: an unwritable report fails the run, or warns
     resume: bool = False
     workers: int = 0
     chief: str | None = None  # --hptune-chief: serve (also) external workers
@@ -76,6 +77,7 @@ class SessionState:
             save_baseline=save_baseline,
             compare_baseline=compare_baseline,
             compare_strict=bool(values["compare-strict"]),
+            report_errors=values["report-errors"] or "fail",
             resume=bool(values["resume"]),
             workers=values["workers"] or 0,
             chief=values["chief"],

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats as sps
 
 from pytest_hptune.verdict import compare as baseline
 
@@ -114,18 +115,195 @@ def test_p_improvement_and_interval():
     assert result["p_improvement"] == 0.0
     low, high = result["interval"]
     assert low < result["difference"] < high < 0
-    same = baseline.compare([0.9], [0.9], "max", 0.0, 0.95)
-    assert not same["regressed"] and same["method"] == "difference of the means"
+    # Formerly a one-execution side was judged on "the difference of the
+    # means" (p = 0 or 1, a zero-width interval: any drop a certain
+    # regression). It is now "cannot compare".
+    with pytest.raises(baseline.CannotCompare, match="1 execution"):
+        baseline.compare([0.9], [0.9], "max", 0.0, 0.95)
 
 
 @settings(max_examples=40, deadline=None)
 @given(
-    new=st.lists(st.sampled_from([0.90, 0.91, 0.92, 0.93]) | st.floats(0, 1), min_size=1, max_size=8),
-    old=st.lists(st.sampled_from([0.90, 0.91, 0.92, 0.93]) | st.floats(0, 1), min_size=1, max_size=8),
+    new=st.lists(st.sampled_from([0.90, 0.91, 0.92, 0.93]) | st.floats(0, 1), min_size=2, max_size=8),
+    old=st.lists(st.sampled_from([0.90, 0.91, 0.92, 0.93]) | st.floats(0, 1), min_size=2, max_size=8),
 )
 def test_p_improvement_is_the_share_of_pairs_won_ties_counting_half(new, old):
+    # (min_size 2: a one-execution side is now "cannot compare".)
     won = sum((a > b) + 0.5 * (a == b) for a in new for b in old) / (len(new) * len(old))
     assert baseline.compare(new, old, "max", 0.0, 0.95)["p_improvement"] == pytest.approx(won)
     # The other way round, and for a loss (lower is better): the complement.
     assert baseline.compare(old, new, "max", 0.0, 0.95)["p_improvement"] == pytest.approx(1 - won)
     assert baseline.compare(new, old, "min", 0.0, 0.95)["p_improvement"] == pytest.approx(1 - won)
+
+
+# -- the check's claims -------------------------------------------------------
+#
+# The model the check assumes (compare.py's docstring): a search of k trials
+# draws k configurations whose true means vary (sd tau: the search's own
+# variance), each trial's executions vary around its mean (sd sigma), the
+# search keeps the trial with the best mean. A rerun of an unchanged model is
+# another such search.
+
+
+def search(rng, tau, k=2, n=4, sigma=0.01, centre=0.95):
+    return [rng.normal(centre + c, sigma, n).tolist() for c in rng.normal(0, tau, k)]
+
+
+def check(new, old, max_drop=0.0, confidence=0.95, direction="max", old_trials=True):
+    best_new, best_old = max(new, key=np.mean), max(old, key=np.mean)
+    return baseline.compare(
+        best_new, best_old, direction, max_drop, confidence, trials=new, baseline_trials=old if old_trials else None
+    )
+
+
+@pytest.mark.parametrize("tau", [0.0, 0.005, 0.02, 0.05])
+@settings(max_examples=2, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_false_alarms_under_the_null_stay_within_one_minus_confidence(seed, tau):
+    """Reseeded searches of an unchanged model, drawn as the check assumes:
+    flagged in at most 5 % of runs at confidence 0.95 (binomial slack: 3 sd
+    over 400 runs). Without the search's variance (the former check) the
+    rate at tau = 0.02 is about 28 %."""
+    rng = np.random.default_rng(seed)
+    runs = 400
+    alarms = sum(check(search(rng, tau), search(rng, tau))["regressed"] for _ in range(runs))
+    assert alarms / runs <= 0.05 + 3 * (0.05 * 0.95 / runs) ** 0.5
+
+
+@pytest.mark.parametrize("tau", [0.0, 0.005, 0.01])
+@settings(max_examples=3, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_a_large_drop_is_detected(seed, tau):
+    """Every configuration 10 points worse (a learning rate 100x too small):
+    flagged in at least 19 of 20 searches while the configurations' spread
+    (tau) is at most a point."""
+    rng = np.random.default_rng(seed)
+    flagged = sum(
+        check([[s - 0.10 for s in t] for t in search(rng, tau)], search(rng, tau))["regressed"] for _ in range(20)
+    )
+    assert flagged >= 19
+
+
+finite = st.floats(0.0, 1.0, allow_nan=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    new=st.lists(st.lists(finite, min_size=2, max_size=6), min_size=1, max_size=4),
+    old=st.lists(st.lists(finite, min_size=2, max_size=6), min_size=1, max_size=4),
+    max_drop=st.sampled_from([0.0, 0.01, 0.05]),
+    confidence=st.sampled_from([0.8, 0.9, 0.95, 0.99]),
+    direction=st.sampled_from(["max", "min"]),
+)
+def test_the_printed_interval_has_the_verdicts_sidedness(new, old, max_drop, confidence, direction):
+    """The verdict is one-sided at `confidence`; the interval printed is the
+    two-sided one at 1 - 2 (1 - confidence), whose upper end is the one-sided
+    bound: REGRESSED exactly when it lies below -max_drop, and exactly when
+    p < 1 - confidence. Everything is finite (the JSON report allows no NaN)."""
+    result = check(new, old, max_drop, confidence, direction)
+    low, high = result["interval"]
+    assert result["interval_level"] == pytest.approx(1 - 2 * (1 - confidence))
+    assert low <= result["difference"] <= high
+    if abs(high + max_drop) > 1e-9:
+        assert result["regressed"] == (high < -max_drop)
+    if abs(result["p_value"] - (1 - confidence)) > 1e-9:
+        assert result["regressed"] == (result["p_value"] < 1 - confidence)
+    json.dumps(result, allow_nan=False)
+
+
+def test_p_005_is_regressed_and_its_printed_bound_excludes_zero():
+    """The issue's case: p 0.045 REGRESSED beside a 95 % two-sided interval
+    that included 0. Now the printed interval (90 %) ends below 0."""
+    new, old = [0.933, 0.940, 0.935, 0.941], [0.942, 0.951, 0.939, 0.950]
+    two_sided = sps.ttest_ind(new, old, equal_var=False).confidence_interval(0.95)
+    assert two_sided.low < 0 < two_sided.high  # what was printed beside REGRESSED
+    result = baseline.compare(new, old, "max", 0.0, 0.95)
+    assert 0.01 < result["p_value"] < 0.05 and result["regressed"]
+    assert result["interval"][1] < 0
+    assert "90% CI" in baseline.describe(result | {"status": "regressed", "baseline": {"mean": 0.9455}})
+
+
+@pytest.mark.parametrize(
+    "new,old",
+    [([0.9], [0.95, 0.96]), ([0.9, 0.91], [0.95]), ([0.5], [0.95])],
+)
+def test_a_one_execution_side_cannot_be_compared(new, old):
+    with pytest.raises(baseline.CannotCompare, match="cannot compare: .* 1 execution"):
+        baseline.compare(new, old, "max", 0.0, 0.95)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_non_finite_scores_cannot_be_compared(bad):
+    # Formerly NaN in the baseline gave "no regression" (every comparison with
+    # NaN is False).
+    with pytest.raises(baseline.CannotCompare, match="baseline scores are not all finite"):
+        baseline.compare([0.5, 0.5, 0.5], [0.95, bad, 0.96], "max", 0.0, 0.95)
+    with pytest.raises(baseline.CannotCompare, match="new scores are not all finite"):
+        baseline.compare([0.5, bad], [0.95, 0.96], "max", 0.0, 0.95)
+
+
+def test_identical_scores_are_decided_by_the_means():
+    same = baseline.compare([0.9, 0.9, 0.9], [0.9, 0.9], "max", 0.0, 0.95)
+    assert not same["regressed"] and same["p_value"] == 1.0 and same["interval"] == [0.0, 0.0]
+    worse = baseline.compare([0.8, 0.8], [0.9, 0.9], "max", 0.05, 0.95)
+    assert worse["regressed"] and worse["method"] == baseline.NO_SPREAD
+    assert not baseline.compare([0.8, 0.8], [0.9, 0.9], "max", 0.2, 0.95)["regressed"]
+    json.dumps(worse, allow_nan=False)
+
+
+def test_the_search_variance_widens_the_check():
+    """Two trials far apart in each search: the same best-trial scores that
+    the execution noise alone flags are not flagged."""
+    new, old = [0.930, 0.935, 0.932, 0.934], [0.950, 0.955, 0.951, 0.953]
+    assert baseline.compare(new, old, "max", 0.0, 0.95)["regressed"]
+    spread = baseline.compare(
+        new,
+        old,
+        "max",
+        0.0,
+        0.95,
+        trials=[new, [0.90, 0.91, 0.9, 0.91]],
+        baseline_trials=[old, [0.98, 0.97, 0.98, 0.97]],
+    )
+    assert spread["search_variance"] > 0 and not spread["regressed"]
+    # An old baseline entry without its trials: the new search's spread stands in.
+    fallback = baseline.compare(new, old, "max", 0.0, 0.95, trials=[new, [0.90, 0.91, 0.9, 0.91]])
+    assert fallback["search_df"] == 1 and fallback["search_variance"] > 0
+
+
+def entry_file(project, mutate):
+    data = json.loads((project.path / "hptune-baseline.json").read_text())
+    for saved in data["entries"].values():
+        mutate(saved)
+    (project.path / "edited.json").write_text(json.dumps(data))
+
+
+def test_the_baseline_keeps_every_trial_and_refuses_what_it_cannot_compare(project):
+    project.makepyfile(test_model=TEST.format(shift=0.0))
+    project.runpytest("--hptune-save-baseline").assert_outcomes(passed=1)
+    (saved,) = json.loads((project.path / "hptune-baseline.json").read_text())["entries"].values()
+    assert len(saved["trials"]) == 3 and all(len(t["scores"]) == 4 for t in saved["trials"])
+    assert saved["scores"] in [t["scores"] for t in saved["trials"]]
+
+    # A version-1 entry saved before the trials were kept still compares.
+    entry_file(project, lambda e: e.pop("trials"))
+    result = project.runpytest("--hptune-compare=edited.json", "--hptune-seed=3", "--hptune-json=old.json")
+    result.assert_outcomes(passed=1)
+    (record,) = json.loads((project.path / "old.json").read_text())["tests"]
+    assert record["comparison"]["status"] == "ok"
+    assert any("keeps only its best trial" in note for note in record["comparison"]["notes"])
+
+    # NaN in the baseline scores: cannot compare (skipped; failed when strict).
+    entry_file(project, lambda e: e["scores"].__setitem__(0, float("nan")))
+    result = project.runpytest("--hptune-compare=edited.json", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*cannot compare: the baseline scores are not all finite*"])
+    project.runpytest("--hptune-compare=edited.json", "--hptune-compare-strict").assert_outcomes(failed=1)
+
+    # Another objective or direction: never compared.
+    entry_file(project, lambda e: e["objective"].__setitem__("direction", "min"))
+    result = project.runpytest("--hptune-compare=edited.json", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*cannot compare: the baseline entry * is for objective 'val_accuracy' (min)*"])
+    result = project.runpytest("--hptune-compare=edited.json", "--hptune-compare-strict")
+    result.assert_outcomes(failed=1)

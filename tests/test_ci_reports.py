@@ -2,6 +2,8 @@
 
 import xml.etree.ElementTree as ET
 
+import pytest
+
 
 def test_junit_xml_carries_each_searchs_key_figures(project):
     project.makepyfile(
@@ -115,9 +117,11 @@ def test_each_report_says_what_it_wrote_or_why_not_in_order(project, monkeypatch
             f"HTML report: {out / 'report.html'}",
             f"hptune: could not write the Markdown report {project.path / 'blocker' / 'report.md'}: *",
             "hptune: could not append to $GITHUB_STEP_SUMMARY: *",
+            "hptune: a report could not be written: exit code 1 (--hptune-report-errors=warn only reports it)",
         ],
         consecutive=True,
     )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # CI must not believe in the missing report
     assert "INTERNALERROR" not in result.stdout.str()
 
 

@@ -99,3 +99,4 @@ def test_a_failing_report_hook_spares_the_other_reports(project):
         consecutive=True,
     )
     assert "INTERNALERROR" not in result.stdout.str()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # a report that failed fails the run

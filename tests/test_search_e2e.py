@@ -385,6 +385,7 @@ def test_unwritable_json_report_is_reported_not_crashed(project):
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*hptune: could not write the JSON report*blocker/report.json*"])
     assert "INTERNALERROR" not in result.stdout.str()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # tests/test_faults_writes.py
 
 
 def test_xdist_workers_report_every_search_exactly_once(project):

@@ -151,6 +151,7 @@ SAMPLES = {
     "markdown": ("ini.md", "cli.md"),
     "plot": ("ini-plots", "cli-plots"),
     "html": ("ini.html", "cli.html"),
+    "report-errors": ("warn", "fail"),
     "resume": ("true", None),
     "workers": ("2", "3"),
     "chief": ("10.0.0.1:80", "10.0.0.2:81"),
@@ -164,6 +165,7 @@ STATE_FIELDS = {
     "markdown": "markdown_path",
     "plot": "plot_dir",
     "html": "html_path",
+    "report-errors": "report_errors",
     "resume": "resume",
     "workers": "workers",
     "chief": "chief",
@@ -231,3 +233,82 @@ def test_trials_and_executions_are_counted_as_run_with_their_plurals():
     assert (
         runs_text({"executions_per_trial": "auto", "min_executions": 3, "max_executions": 6}) == "auto 3-6 executions"
     )
+
+
+# -- score gates outside the range of a bounded metric -------------------------
+
+
+@pytest.mark.parametrize(
+    "layer, expected",
+    [
+        (
+            {"objective": "val_accuracy", "min_score": 1.5},
+            "min_score=1.5 (from marker) is outside [0, 1], the range "
+            "of objective 'val_accuracy' (from marker): no search would pass it; give a fraction (0.9 for 90 %) or remove min_score",
+        ),
+        (
+            {"objective": "val_auc_1", "max_upper_bound": -0.2},
+            "max_upper_bound=-0.2 (from marker) * no search would pass it*",
+        ),
+        ({"objective": "val_recall", "max_score": 90}, "max_score=90 (from marker) * every search would pass it*"),
+        (
+            {"tuner": "sklearn", "scoring": "precision_macro", "min_worst": -1},
+            "min_worst=-1 * scoring 'precision_macro' *",
+        ),
+    ],
+)
+def test_a_score_gate_outside_a_bounded_metrics_range_is_a_setting_error(layer, expected):
+    with pytest.raises(SettingError) as info:
+        resolve([make_layer("marker", layer)])
+    assert re.fullmatch(re.escape(expected).replace(r"\*", ".*"), str(info.value)), str(info.value)
+
+
+def test_gates_on_unbounded_or_unknown_objectives_are_left_alone():
+    from pytest_hptune.settings import check_score_gates
+
+    assert resolve([make_layer("marker", {"objective": "val_loss", "max_score": 2.5})]).max_score == 2.5
+    assert resolve([make_layer("marker", {"objective": "val_accuracy", "min_score": 1.0})]).min_score == 1.0
+    # The default objective: a HyperModel whose fit() returns a number
+    # replaces it with Keras Tuner's default_objective; only the fixture,
+    # seeing the hypermodel, knows it holds.
+    default = resolve([make_layer("marker", {"max_score": 2.5})])
+    with pytest.raises(SettingError, match=r"max_score=2.5 .* objective 'val_accuracy' \(from the default\)"):
+        check_score_gates(default, default_objective_holds=True)
+
+
+def test_min_score_above_one_on_an_accuracy_fails_before_any_training(project, monkeypatch):
+    builds = project.path / "builds.txt"
+    monkeypatch.setenv("HPTUNE_TEST_BUILDS", str(builds))
+    project.makepyfile(
+        test_range="""
+        import os
+
+        import pytest
+        from models import FastModel, build_dense, data
+
+        @pytest.mark.hptune(max_trials=2, executions_per_trial=1, min_score=1.5)
+        def test_build_function(hptune):
+            hptune.search(build_dense, *data())
+
+        @pytest.mark.hptune(max_trials=1, executions_per_trial=1, objective="val_accuracy", min_score=90)
+        def test_explicit_objective(hptune):
+            hptune.search(FastModel(), *data())
+
+        def test_own_fit_may_return_a_number(hptune):
+            os.environ.pop("HPTUNE_TEST_BUILDS")  # builds, and may: not counted
+            hptune.search(FastModel(), *data(), max_trials=1, executions_per_trial=1, max_score=2.0)
+        """
+    )
+    result = project.runpytest()
+    result.assert_outcomes(passed=1, failed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*min_score=1.5 (from hptune marker on test_range.py::test_build_function) is outside [[]0, 1[]], "
+            "the range of objective 'val_accuracy' (from the default): no search would pass it*"
+        ]
+    )
+    # At set-up: the marker names the objective.
+    result.stdout.fnmatch_lines(
+        ["*min_score=90 (from hptune marker on test_range.py::test_explicit_objective) is outside*"]
+    )
+    assert not builds.exists()  # nothing was built, let alone trained

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import keras
+import keras_tuner
 import numpy as np
 
 from ..result import COMPLETED, FAILED, Objective, SearchResult, TrialResult, rank, trial_order
@@ -15,18 +17,30 @@ from .silence import quiet_keras
 from .space import HIDDEN_PREFIX, _plain, search_space
 from .storage import load_message, load_scores
 
+# tuner_info["executions"]: how a trial's executions were counted, when not
+# by executions_per_trial.
+COUNTED = "counted from the scores: one per value run_trial returned, one per execution of the plugin's loop"
+ORACLE_SCORES = "one per trial: the oracle's score (the tuner was constructed by the test; Keras Tuner keeps a mean)"
+
+
+def _oracle_score(trial) -> tuple[float, ...]:
+    """A trial of a tuner the plugin did not build: Keras Tuner's score."""
+    score = trial.score
+    return (float(score),) if score is not None and math.isfinite(score) else ()
+
 
 def collect(tuner, settings: Settings, stopped_reason: str | None) -> SearchResult:
     oracle = tuner.oracle
     objective = Objective(oracle.objective.name, oracle.objective.direction)
-    full_budget = oracle.max_epochs if isinstance(oracle, HptuneHyperbandOracle) else None
+    full_budget = oracle.max_epochs if isinstance(oracle, keras_tuner.oracles.HyperbandOracle) else None
+    constructed = not hasattr(tuner, "hptune_scores")  # passed to hptune.search() as it was
     trials = []
     for trial_id in sorted(oracle.trials, key=trial_order):
         trial = oracle.trials[trial_id]
         hp = trial.hyperparameters
         values = {k: _plain(v) for k, v in hp.values.items() if not k.startswith(HIDDEN_PREFIX) and hp.is_active(k)}
         budget = hp.values.get("tuner/epochs") if full_budget else None
-        scores = load_scores(tuner, trial_id)
+        scores = _oracle_score(trial) if constructed else load_scores(tuner, trial_id)
         status = trial.status
         if status == COMPLETED and not scores:
             status = FAILED  # defensive: a completed trial always has scores
@@ -36,10 +50,14 @@ def collect(tuner, settings: Settings, stopped_reason: str | None) -> SearchResu
     ranked = rank(eligible, objective)
     best_hp = oracle.trials[ranked[0].trial_id].hyperparameters if ranked else None
     info: dict[str, Any] = {}
-    if full_budget:
+    if isinstance(oracle, HptuneHyperbandOracle):
         info = oracle.plan()
     elif settings.tuner == "sklearn":
         info = {"folds": _folds(tuner.cv), "oracle": settings.strategy}
+    if constructed:
+        info["executions"] = ORACLE_SCORES
+    elif getattr(tuner, "hptune_counted", None):
+        info["executions"] = COUNTED
     return SearchResult(
         objective=objective,
         trials=ranked,
@@ -68,7 +86,9 @@ def _retrainer(tuner, settings: Settings, full_budget):
 
     def retrain(hp, *fit_args, **fit_kwargs):
         hypermodel = tuner.hypermodel
-        if settings.tuner == "sklearn":
+        if hypermodel is None:
+            raise LookupError("the tuner's run_trial() builds its own models: there is no hypermodel to retrain")
+        if isinstance(tuner, keras_tuner.SklearnTuner):
             np.random.seed(execution_seed(settings.seed, "retrain", 0))
             model = hypermodel.build(hp)
             model.fit(*fit_args, **fit_kwargs)
@@ -80,7 +100,8 @@ def _retrainer(tuner, settings: Settings, full_budget):
         keras.backend.clear_session(free_memory=False)
         keras.utils.set_random_seed(execution_seed(settings.seed, "retrain", 0))
         with quiet_keras():
-            model = hypermodel.build(hp)
+            # Built as a trial builds it (compile overrides), not from a checkpoint.
+            model = keras_tuner.Tuner._build_hypermodel(tuner, hp)
             hypermodel.fit(hp, model, *fit_args, **fit_kwargs)
         return model
 

@@ -42,7 +42,9 @@ def _train_configuration(tuner, hp, seeds, result: SearchResult, fit_args, fit_k
             keras.backend.clear_session(free_memory=False)
             collect_garbage_now()
             keras.utils.set_random_seed(seed)
-            model = tuner.hypermodel.build(hp)
+            # Built as a trial builds it (Keras Tuner's compile overrides,
+            # distribution strategy), not from a Hyperband checkpoint.
+            model = keras_tuner.Tuner._build_hypermodel(tuner, hp)
             # Fresh copies for every fit, as the search's own executions get:
             # a user's callback keeps no state from an earlier fit.
             callbacks = copy.deepcopy(list(kwargs.get("callbacks", [])))

@@ -43,7 +43,7 @@ def report_progress(tuner, trial) -> None:
             trial.status,
             means.get(trial.trial_id),
             best,
-            means.get(best),
+            None if best is None else means[best],
         )
     except OSError as exc:  # a closed terminal: progress is a courtesy, the search goes on
         log.warning("hptune: progress line not shown (%s); no more progress lines", exc)

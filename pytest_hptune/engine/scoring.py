@@ -15,8 +15,9 @@ from .failures import ObjectiveNotFound, PluginFatalTypeError
 errors = keras_tuner.errors
 
 
-def execution_score(result: Any, objective) -> float:
-    """One execution's objective value, chosen as Keras Tuner does (best epoch)."""
+def execution_score(result: Any, objective, source: str = "HyperModel.fit()") -> float:
+    """One execution's objective value, chosen as Keras Tuner does (best
+    epoch); ``source`` is what returned ``result``, for the error."""
     name = objective.name
     if isinstance(result, keras.callbacks.History):
         logs = result.history
@@ -36,8 +37,9 @@ def execution_score(result: Any, objective) -> float:
     elif isinstance(result, (int, float, np.floating)):
         value = float(result)
     else:
+        forgot = " (did you forget to return the metrics?)" if result is None else ""
         raise PluginFatalTypeError(
-            f"HyperModel.fit() must return a keras History, a dict of metrics or a float; got {type(result).__name__}"
+            f"{source} must return a keras History, a dict of metrics or a float; got {type(result).__name__}{forgot}"
         )
     if not math.isfinite(value):
         raise errors.FailedTrialError(f"{name} is {value}")

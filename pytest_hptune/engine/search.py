@@ -9,10 +9,11 @@ from pathlib import Path
 import keras_tuner
 
 from ..result import COMPLETED, SearchResult
-from ..settings import Settings
-from . import compat, fingerprint, splits
+from ..settings import Settings, is_tuner_instance
+from . import compat, fingerprint, keywords, splits
 from .budget import TimeBudget
 from .collect import collect
+from .custom import takes_any_keyword
 from .failures import (
     PluginFatal,
     SearchError,
@@ -41,12 +42,16 @@ def check_supported() -> None:
         raise SearchError(str(exc)) from None
 
 
-def _fit_kwargs(settings: Settings, fit_kwargs: dict) -> dict:
+def _fit_kwargs(settings: Settings, fit_kwargs: dict, tuner) -> dict:
+    """What tuner.search() gets: the epochs setting, and verbose=0 unless
+    the tuner's run_trial takes no such keyword (SklearnTuner's, a user's)."""
     fit_kwargs = dict(fit_kwargs)
-    if settings.tuner != "sklearn":
-        if settings.epochs is not None:
-            fit_kwargs["epochs"] = settings.epochs
-        fit_kwargs.setdefault("verbose", 0)  # also silences the oracle's display
+    if isinstance(tuner, keras_tuner.SklearnTuner):
+        return fit_kwargs
+    if settings.epochs is not None:
+        fit_kwargs["epochs"] = settings.epochs
+    if takes_any_keyword(type(tuner).run_trial):
+        fit_kwargs.setdefault("verbose", 0)
     return fit_kwargs
 
 
@@ -54,10 +59,11 @@ def run_worker(hypermodel, settings: Settings, directory: str, project_name: str
     """In a worker process (Keras Tuner's ``KERASTUNER_*`` variables set):
     run the trials the chief hands out until it says stop."""
     check_supported()
-    check_hypermodel(hypermodel)
+    check_hypermodel(hypermodel, settings)
+    keywords.check(hypermodel, settings, fit_kwargs)
     tuner = build_tuner(hypermodel, settings, directory, project_name, fit_kwargs, overwrite=False)
     with quiet_keras():
-        tuner.search(*fit_args, **_fit_kwargs(settings, fit_kwargs))
+        tuner.search(*fit_args, **_fit_kwargs(settings, fit_kwargs, tuner))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,16 +96,18 @@ def run_search(
     matches the one saved in its directory continues from its completed
     trials; otherwise it starts fresh and the result says why."""
     check_supported()
-    check_hypermodel(hypermodel)
+    if is_tuner_instance(hypermodel):
+        return _run_constructed(hypermodel, settings, fit_args, fit_kwargs)
+    check_hypermodel(hypermodel, settings)
+    keywords.check(hypermodel, settings, fit_kwargs)
     splits.check(settings, fit_args, fit_kwargs)
     project_dir = Path(directory) / project_name
     check_writable(project_dir)
     tuner, resume = _prepared_tuner(hypermodel, settings, directory, project_name, fit_args, fit_kwargs, resume_nodeid)
-    fit_kwargs = _fit_kwargs(settings, fit_kwargs)
+    fit_kwargs = _fit_kwargs(settings, fit_kwargs, tuner)
     tuner.hptune_progress = progress
     tuner.hptune_budget = TimeBudget(settings.max_time)  # from the first trial on
-    if settings.tuner == "sklearn":
-        tuner.oracle.verbose = 0  # SklearnTuner.search() takes no verbose=
+    tuner.oracle.verbose = 0  # Keras Tuner's display; a search(verbose=1) turns it on
     if workers is not None:
         result = _serve_workers(tuner, settings, workers, project_dir, resume)
     else:
@@ -109,6 +117,17 @@ def run_search(
         _follow_up(tuner, settings, result, fit_args, fit_kwargs)
     result.time_budget = tuner.hptune_budget.report()
     return result
+
+
+def _run_constructed(tuner, settings: Settings, fit_args, fit_kwargs) -> SearchResult:
+    """A tuner the test constructed, searched as it is (its directory, oracle
+    and seed); max_trials as resolved (settings.for_constructed_tuner). Each
+    trial has one score, the oracle's: Keras Tuner keeps no other."""
+    keywords.check(tuner, settings, fit_kwargs)
+    check_writable(Path(tuner.project_dir))
+    tuner.oracle.max_trials = settings.max_trials
+    tuner.oracle.verbose = 0
+    return _search_here(tuner, settings, fit_args, _fit_kwargs(settings, fit_kwargs, tuner))
 
 
 def _prepared_tuner(hypermodel, settings, directory, project_name, fit_args, fit_kwargs, resume_nodeid):
@@ -163,7 +182,7 @@ def _unreadable_scores(tuner) -> str | None:
 def _follow_up(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> None:
     """The fits after the search, into the result: the top-up of an
     undecided best (auto executions), the confirmation, the neighbours."""
-    if settings.adaptive and settings.tuner != "hyperband" and not settings.confirm:
+    if settings.adaptive and settings.kind != "hyperband" and not settings.confirm and isinstance(settings.tuner, str):
         result.topped_up = top_up_best(tuner, settings, result, fit_args, fit_kwargs)
     if settings.confirm:
         result.confirmation = confirm(tuner, settings, result, fit_args, fit_kwargs)
@@ -177,7 +196,7 @@ def _search_here(tuner, settings: Settings, fit_args, fit_kwargs) -> SearchResul
         try:
             tuner.search(*fit_args, **fit_kwargs)
         except TypeError as exc:
-            if settings.tuner != "sklearn" or "search()" not in str(exc):
+            if not isinstance(tuner, keras_tuner.SklearnTuner) or "search()" not in str(exc):
                 raise
             raise SearchError(
                 f"with tuner='sklearn', hptune.search() takes (build_estimator, X, y, "
@@ -188,7 +207,7 @@ def _search_here(tuner, settings: Settings, fit_args, fit_kwargs) -> SearchResul
                 raise
             stopped = (
                 f"Keras Tuner stopped the search after "
-                f"{settings.max_consecutive_failed_trials} consecutive failed "
+                f"{tuner.oracle.max_consecutive_failed_trials} consecutive failed "
                 "trials (raise max_consecutive_failed_trials to go on)"
             )
         except Exception as exc:

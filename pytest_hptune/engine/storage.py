@@ -60,8 +60,9 @@ def read_scores(tuner, trial_id: str) -> tuple[float, ...]:
 def load_scores(tuner, trial_id: str) -> tuple[float, ...]:
     """The trial's scores: this run's, else those saved by an earlier run
     (checked when a search resumes), else none."""
-    if trial_id in tuner.hptune_scores:
-        return tuple(tuner.hptune_scores[trial_id])
+    scores = getattr(tuner, "hptune_scores", {})
+    if trial_id in scores:
+        return tuple(scores[trial_id])
     try:
         return read_scores(tuner, trial_id)
     except ValueError:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import gc
+import math
 from typing import Any
 
 import keras
@@ -13,10 +14,11 @@ import keras_tuner
 
 from .. import adaptive, stats
 from ..result import COMPLETED
-from ..settings import Settings
+from ..settings import CUSTOM, ORACLE_OPTIONS, TUNER_OPTIONS, Settings, kind_of, tuner_name
 from . import compat, splits
 from . import objective as objectives
 from .budget import TimeBudget
+from .custom import HptuneScoreKeeper, own_method
 from .failures import PluginFatalTypeError, PluginFatalValueError, SearchError, tuning_directory_errors
 from .hyperband import (
     HYPERBAND_DEFAULT_FACTOR,
@@ -70,8 +72,10 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         self.hptune_scores: dict[str, list[float]] = {}
         self.hptune_provisional = provisional  # objective settled after the first execution?
         self.hptune_budget = TimeBudget(settings.max_time)
+        # Trials scored from what a run_trial of the user's returned (HptuneScoreKeeper).
+        self.hptune_counted: set[str] = set()
         # Hyperband: only full-budget trials are judged, so only they lead.
-        self.hptune_full_budget = hyperband_max_epochs(settings) if settings.tuner == "hyperband" else None
+        self.hptune_full_budget = hyperband_max_epochs(settings) if settings.kind == "hyperband" else None
 
     def hptune_more(self, trial, scores: list[float]) -> bool:
         """executions_per_trial='auto': one more execution for this trial?
@@ -95,7 +99,8 @@ class HptuneTunerMixin(keras_tuner.Tuner):
                 continue
             if self.hptune_full_budget is not None and (
                 other.hyperparameters.values.get("tuner/epochs") != self.hptune_full_budget
-            ):
+                **settings.tuner_kwargs(ORACLE_OPTIONS),
+    ):
                 continue
             return not objective.better_than(other.score, stats.mean(scores))
         return True
@@ -159,6 +164,10 @@ class HptuneTunerMixin(keras_tuner.Tuner):
                 "the build function (or HyperModel.build) must return a compiled "
                 f"keras.Model; it returned {model!r} of type {type(model).__name__}"
             )
+        # Keras Tuner's max_model_size check (its _try_build, replaced here).
+        size = sum(math.prod(w.shape) for w in model.trainable_weights) if model.built else 0
+        if self.max_model_size and size > self.max_model_size:
+            raise errors.FailedTrialError(f"Oversized model: {size} parameters. Skip model.")
         return model
 
 
@@ -175,6 +184,7 @@ class HptuneHyperband(keras_tuner.Hyperband, HptuneTunerMixin):
         max_consecutive_failed_trials,
         **kwargs,
     ):
+        options = {name: kwargs.pop(name) for name in ORACLE_OPTIONS if name in kwargs}
         oracle = HptuneHyperbandOracle(
             objective,
             max_trials=max_trials,
@@ -183,6 +193,7 @@ class HptuneHyperband(keras_tuner.Hyperband, HptuneTunerMixin):
             hyperband_iterations=hyperband_iterations,
             seed=seed,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
+            **options,
         )
         # Hyperband.__init__ only builds its own oracle (without a budget)
         # and hands it to Tuner.__init__: do the same with ours.
@@ -213,7 +224,22 @@ def tuner_class(name: str) -> type:
     return _CLASSES[name]
 
 
-def check_hypermodel(hypermodel: Any) -> None:
+def user_tuner_class(user: type) -> type:
+    """The user's Tuner subclass between the score keeper and the plugin's
+    execution loop (Hyperband's, for a Hyperband subclass)."""
+    loop = HptuneHyperband if kind_of(user) == "hyperband" else HptuneTunerMixin
+    return type(f"Hptune{user.__name__}", (HptuneScoreKeeper, user, loop), {})
+
+
+def check_hypermodel(hypermodel: Any, settings: Settings) -> None:
+    if hypermodel is None:
+        if isinstance(settings.tuner, type) and own_method(settings.tuner, "run_trial"):
+            return  # its run_trial may build what it likes
+        raise SearchError(
+            "hptune.search() needs a build function f(hp) -> compiled keras.Model or a "
+            "keras_tuner.HyperModel as its first argument (only a tuner= Tuner subclass whose "
+            "own run_trial() builds no hypermodel can do without: hptune.search(None, x, ...))"
+        )
     if isinstance(hypermodel, type) and issubclass(hypermodel, keras_tuner.HyperModel):
         raise SearchError(
             f"hptune.search() got the class {hypermodel.__name__}; pass an "
@@ -229,6 +255,53 @@ def check_hypermodel(hypermodel: Any) -> None:
 BAYESIAN_SETTINGS = ("num_initial_points", "alpha", "beta")
 
 
+def _unconstructible(what: str, kwargs: dict, exc: TypeError) -> SearchError | None:
+    """A class of the user's that does not take the plugin's arguments."""
+    if "argument" not in str(exc):
+        return None
+    return SearchError(
+        f"{what} could not be constructed with {', '.join(f'{k}=' for k in sorted(kwargs))} ({exc}); "
+        "its __init__ must take them (or pass **kwargs on to Keras Tuner's)"
+    )
+
+
+def make_oracle(settings: Settings, search: dict):
+    """The oracle of the sklearn tuner or of a Tuner subclass: by name, the
+    user's Oracle class constructed with the search's arguments, or a copy of
+    the user's Oracle (its objective; max_trials as resolved)."""
+    oracle = settings.oracle
+    if oracle is None or isinstance(oracle, str):
+        return getattr(keras_tuner.oracles, _ORACLES[settings.strategy])(**search)
+    if isinstance(oracle, type):
+        try:
+            return oracle(**search)
+        except TypeError as exc:
+            error = _unconstructible(f"oracle={oracle.__qualname__}", search, exc)
+            if error is None:
+                raise
+            raise error from None
+    oracle = copy.deepcopy(oracle)  # the instance in a marker serves every run of its test
+    oracle.max_trials = settings.max_trials
+    return oracle
+
+
+def _construct(settings: Settings, search: dict, options: dict):
+    """The tuner of a Tuner subclass of the user's, or of an Oracle of theirs."""
+    user = settings.tuner if isinstance(settings.tuner, type) else None
+    cls = user_tuner_class(user) if user is not None else HptuneTunerMixin
+    if settings.kind == CUSTOM:
+        kwargs = dict(options, oracle=make_oracle(settings, search))
+    else:  # a RandomSearch, ..., Hyperband subclass builds its own oracle
+        kwargs = dict(options, **search)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        error = _unconstructible(f"tuner={tuner_name(user or cls)}", kwargs, exc)
+        if error is None:
+            raise
+        raise error from None
+
+
 def build_tuner(
     hypermodel,
     settings: Settings,
@@ -238,40 +311,41 @@ def build_tuner(
     overwrite: bool = True,
 ):
     objective, provisional = objectives.initial(settings)
-    common = dict(
-        directory=directory,
-        project_name=project_name,
-        overwrite=overwrite,
-    )
+    common = dict(directory=directory, project_name=project_name, overwrite=overwrite)
     search = dict(
         objective=objective,
         max_trials=settings.max_trials,
         max_consecutive_failed_trials=settings.max_consecutive_failed_trials,
         seed=oracle_seed(settings.seed),
     )
+    if settings.hyperparameters is not None:  # the oracle adds to it: not to the marker's
+        search["hyperparameters"] = settings.hyperparameters.copy()
     if settings.strategy == "bayesian":
         search.update(settings.tuner_kwargs(BAYESIAN_SETTINGS))
     if settings.tuner == "sklearn":
-        oracle = getattr(keras_tuner.oracles, _ORACLES[settings.strategy])(**search)
         tuner = HptuneSklearnTuner(
-            oracle=oracle,
+            oracle=make_oracle(settings, search),
             hypermodel=sklearn_estimator_check(hypermodel),
             cv=sklearn_cv(settings),
-            **common,
+            **settings.tuner_kwargs(TUNER_OPTIONS),
+        **common,
         )
         tuner.hptune_setup(settings.seed, sklearn_scoring(settings.scoring))
         return tuner
-    if settings.tuner == "hyperband":
+    if settings.kind == "hyperband":
         search.update(
             max_epochs=hyperband_max_epochs(settings),
             factor=settings.factor or HYPERBAND_DEFAULT_FACTOR,
             hyperband_iterations=settings.hyperband_iterations or 1,
         )
-    tuner = tuner_class(settings.tuner)(
+    options = dict(
         hypermodel=hypermodel,
         executions_per_trial=settings.first_executions,
-        **search,
         **common,
     )
+    if isinstance(settings.tuner, type) or settings.kind == CUSTOM:
+        tuner = _construct(settings, search, options)
+    else:
+        tuner = tuner_class(settings.tuner)(**search, **options)
     tuner.hptune_setup(settings, provisional)
     return tuner

@@ -42,10 +42,18 @@ class BaselineError(Exception):
 
 
 def entry(record: dict) -> dict | None:
-    """What a baseline keeps of a search: its best trial and its context."""
+    """What a baseline keeps of a search: its best trial and its context, and
+    every judged trial's per-execution scores (``trials``: the search's own
+    variance, which ``--hptune-compare`` counts; entries saved without it
+    fall back on the new search's spread)."""
     best = best_trial(record)
     if best is None:
         return None
+    judged = [
+        t
+        for t in record["trials"]
+        if t["status"] == "COMPLETED" and t.get("budget") == best.get("budget") and t["scores"]
+    ]
     return {
         "nodeid": record["nodeid"],
         "tuner": record["tuner"],
@@ -57,6 +65,9 @@ def entry(record: dict) -> dict | None:
         "mean": best["mean"],
         "std": best["std"],
         "passed": record["passed"],
+        "trials": [
+            {"trial_id": t["trial_id"], "hyperparameters": t["hyperparameters"], "scores": t["scores"]} for t in judged
+        ],
     }
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from ..atomic import write_text
 from ..verdict.gates import describe
 from ..verdict.record import direction_suffix
-from .outcome import FileReport
-from .plot import render_png
+from .outcome import FileReport, Incomplete, exception_text
+from .plot import PlotUnavailable, render_png
 from .tables import format_hyperparameters, format_order, robustness_lines, trial_cells
 
 HEAD = [
@@ -54,7 +54,21 @@ def _verdict_parts(record: dict) -> list[str]:
     return parts
 
 
-def _search_parts(record: dict) -> list[str]:
+def _picture(record: dict, problems: list[str]) -> str:
+    """The search's picture as an embedded image; one that cannot be drawn
+    is said so on the page and in ``problems``, and the page is written."""
+    try:
+        image = base64.b64encode(render_png(record)).decode()
+    except PlotUnavailable:
+        raise  # no page without matplotlib: one line says why
+    except Exception as exc:
+        why = exception_text(exc)
+        problems.append(f"the HTML report lacks the picture of {record['nodeid']}: {why}")
+        return f"<p class='failed'>The picture could not be drawn: {html.escape(why)}</p>"
+    return f"<img alt='scores per trial' src='data:image/png;base64,{image}'>"
+
+
+def _search_parts(record: dict, problems: list[str]) -> list[str]:
     esc = html.escape
     verdict = "passed" if record["passed"] else "<span class='failed'>FAILED</span>"
     objective = record["objective"]
@@ -66,24 +80,31 @@ def _search_parts(record: dict) -> list[str]:
     if record.get("error"):
         return [*parts, f"<p class='failed'>Could not run: {esc(record['error'])}</p>"]
     if record["trials"]:
-        image = base64.b64encode(render_png(record)).decode()
-        parts.append(f"<img alt='scores per trial' src='data:image/png;base64,{image}'>")
+        parts.append(_picture(record, problems))
     return parts + _table_parts(record) + _verdict_parts(record)
 
 
-def render_html(records: Iterable[dict]) -> str:
-    """One page, no external resources: images are embedded as data URIs."""
+def render_html(records: Iterable[dict], problems: list[str] | None = None) -> str:
+    """One page, no external resources: images are embedded as data URIs.
+    A picture that cannot be drawn is noted in ``problems``."""
     records = list(records)
+    problems = [] if problems is None else problems
     parts = [*HEAD, f"<p>{len(records)} search(es): {sum(r['passed'] for r in records)} passed.</p>"]
     for record in records:
-        parts += _search_parts(record)
+        parts += _search_parts(record, problems)
     parts.append("</body></html>")
     return "\n".join(parts)
 
 
 def write_html(path: Path, records: list[dict]) -> None:
+    """The page, also when a picture is missing (``Incomplete`` then says
+    which); without matplotlib, nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_text(path, render_html(records))
+    problems: list[str] = []
+    text = render_html(records, problems)
+    write_text(path, text)
+    if problems:
+        raise Incomplete(problems)
 
 
 class HtmlReport(FileReport):

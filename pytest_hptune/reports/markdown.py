@@ -3,7 +3,9 @@ summary when ``$GITHUB_STEP_SUMMARY`` is set): a table per search."""
 
 from __future__ import annotations
 
+import html
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -14,14 +16,37 @@ from ..atomic import write_text
 from ..settings import runs_text, trials_text
 from ..verdict.gates import describe
 from ..verdict.record import direction_suffix
-from .outcome import FileReport, ReportOutcome
+from .outcome import FileReport, ReportOutcome, exception_text
 from .tables import format_hyperparameters, format_order, robustness_lines, trial_cells
 
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
 
+# Markdown's inline punctuation (emphasis, links, code, strikethrough, table
+# cells) and the backslash that escapes it.
+MARKDOWN_SPECIAL = re.compile(r"[\\`*_\[\]~|]")
+
+
+def _one_line(text: Any) -> str:
+    return re.sub(r"\s*[\r\n]+\s*", " ", str(text))
+
+
 def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Text from users (test ids, hyperparameter values, messages) as plain
+    Markdown: one line, no HTML (GitHub renders inline HTML: ``<``, ``>``
+    and ``&`` become entities), Markdown punctuation escaped, so that it
+    also fits a table cell."""
+    return MARKDOWN_SPECIAL.sub(r"\\\g<0>", html.escape(_one_line(text), quote=False))
+
+
+def _code(text: Any) -> str:
+    """A code span showing ``text`` as it is: fenced with more backticks than
+    any run inside it (HTML in a code span is shown, not rendered)."""
+    text = _one_line(text)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    if text[:1] == "`" or text[-1:] == "`" or (text[:1] == text[-1:] == " " and text.strip()):
+        text = f" {text} "  # the spaces Markdown strips
+    return f"{fence}{text}{fence}"
 
 
 def _table_lines(record: dict) -> list[str]:
@@ -35,7 +60,7 @@ def _table_lines(record: dict) -> list[str]:
         best = "**best**" if trial["trial_id"] == record["best_trial_id"] else ""
         stat, detail = trial_cells(trial)
         lines.append(
-            f"| {best} | {trial['trial_id']} | {stat} | {trial['status']} | {_cell(detail)} "
+            f"| {best} | {_cell(trial['trial_id'])} | {stat} | {_cell(trial['status'])} | {_cell(detail)} "
             f"| {_cell(format_hyperparameters(trial['hyperparameters']))} |"
         )
     return lines
@@ -48,7 +73,7 @@ def _verdict_lines(record: dict) -> list[str]:
         return []
     lines = ["", *extra]
     for gate in record["gates"]:
-        lines.append(f"- gate `{gate['name']}`: {describe(gate)}")
+        lines.append(f"- gate {_code(gate['name'])}: {describe(gate)}")  # numbers: plain text
     if record.get("comparison"):
         from ..verdict.compare import describe as describe_comparison
 
@@ -62,9 +87,9 @@ def _search_lines(record: dict) -> list[str]:
     verdict = "passed" if record["passed"] else "**FAILED**"
     lines = [
         "",
-        f"### `{record['nodeid']}`: {verdict}",
+        f"### {_code(record['nodeid'])}: {verdict}",
         "",
-        f"{record['tuner']} search, objective `{objective['name']}`{direction_suffix(objective)}, "
+        f"{_cell(record['tuner'])} search, objective {_code(objective['name'])}{direction_suffix(objective)}, "
         f"{trials_text(record)} x {runs_text(s)}, "
         f"{record['fits']} fits, {record['duration_s']:.1f} s",
     ]
@@ -119,5 +144,5 @@ class StepSummary:
         try:
             summary = append_step_summary(records)
         except Exception as exc:  # a report never becomes an INTERNALERROR
-            return [ReportOutcome(f"could not append to ${STEP_SUMMARY}: {exc}", problem=True)]
+            return [ReportOutcome(f"could not append to ${STEP_SUMMARY}: {exception_text(exc)}", problem=True)]
         return [] if summary is None else [ReportOutcome(f"GitHub job summary: {summary}")]

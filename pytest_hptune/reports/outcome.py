@@ -25,7 +25,24 @@ class ReportOutcome:
 
     @classmethod
     def failed(cls, what: str, path: Any, exc: BaseException) -> ReportOutcome:
-        return cls(f"could not write the {what} {path}: {exc}", problem=True)
+        return cls(f"could not write the {what} {path}: {exception_text(exc)}", problem=True)
+
+
+def exception_text(exc: BaseException) -> str:
+    """``Type: message`` on one line; the type alone when the message is
+    empty (or blank: matplotlib's start with a newline), never nothing."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class Incomplete(Exception):
+    """Raised by a report's ``write`` after it wrote what it could: the
+    report is written, and each of ``problems`` is a problem line (a picture
+    that could not be drawn, say)."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = list(problems)
 
 
 def write_report(
@@ -38,6 +55,8 @@ def write_report(
         return []
     try:
         write(path, records)
+    except Incomplete as exc:
+        return [ReportOutcome.written(what, path), *(ReportOutcome(p, problem=True) for p in exc.problems)]
     except Exception as exc:  # a report never becomes an INTERNALERROR
         return [ReportOutcome.failed(what, path, exc)]
     return [ReportOutcome.written(what, path)]

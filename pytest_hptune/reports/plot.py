@@ -7,6 +7,7 @@ when a picture is asked for, with the non-interactive Agg backend.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from collections.abc import Iterable
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from ..atomic import write_bytes
 from ..verdict.record import direction_suffix
-from .outcome import FileReport
+from .outcome import FileReport, Incomplete, exception_text
 from .tables import format_order
 
 
@@ -33,9 +34,30 @@ def _pyplot():
     return plt
 
 
-def filename(record: dict) -> str:
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", record["nodeid"]).strip("_")[-100:]
+# Names from users are data: matplotlib must not read ``$...$`` in a test id
+# as mathtext (nor hand it to LaTeX under a user's text.usetex=True).
+PLAIN = {"parse_math": False, "usetex": False}
+
+
+def filename(record: dict, unique: bool = False) -> str:
+    """A safe file name for the search's picture: the test id with anything
+    but letters, digits, ``_``, ``.`` and ``-`` replaced, never hidden.
+    ``unique``: with a hash of the test id, for ids that read the same once
+    replaced (``[a$b]`` and ``[a#b]``)."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", record["nodeid"]).lstrip("_.-").rstrip("_")[-100:] or "search"
+    if unique:
+        name += "-" + hashlib.sha1(record["nodeid"].encode("utf-8", "replace")).hexdigest()[:8]
     return f"{name}-search{record.get('search', 0) + 1}.png"
+
+
+def filenames(records: list[dict]) -> list[str]:
+    """Each record's file name; test ids that would share one (compared
+    without case, for case-insensitive file systems) all get their hash, so
+    a name does not depend on the order the searches finished in."""
+    ids: dict[str, set[str]] = {}
+    for record in records:
+        ids.setdefault(filename(record).lower(), set()).add(record["nodeid"])
+    return [filename(record, unique=len(ids[filename(record).lower()]) > 1) for record in records]
 
 
 def _draw_scores(ax, record: dict, trials: list[dict], base: dict | None) -> None:
@@ -73,14 +95,15 @@ def _draw_frame(ax, record: dict, labels: list[str]) -> None:
                 label=f"{gate['name']} {gate['threshold']:g}",
             )
     ax.set_xticks(range(len(labels)))
-    ax.set_xticklabels(labels, rotation=0 if len(labels) < 12 else 90)
-    ax.set_xlabel("trial (best first)")
+    ax.set_xticklabels(labels, rotation=0 if len(labels) < 12 else 90, **PLAIN)
+    ax.set_xlabel("trial (best first)", **PLAIN)
     objective = record["objective"]
-    ax.set_ylabel(f"{objective['name']}{direction_suffix(objective)}")
+    ax.set_ylabel(f"{objective['name']}{direction_suffix(objective)}", **PLAIN)
     verdict = "passed" if record["passed"] else "FAILED"
-    ax.set_title(f"{record['nodeid']} [{verdict}]", fontsize=9)
+    ax.set_title(f"{record['nodeid']} [{verdict}]", fontsize=9, **PLAIN)
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=8, loc="best")
+        for text in ax.legend(fontsize=8, loc="best").get_texts():
+            text.set(**PLAIN)
     ax.grid(axis="y", alpha=0.3)
 
 
@@ -106,14 +129,24 @@ def _full(record: dict):
 
 
 def write_pngs(directory: Path, records: Iterable[dict]) -> list[Path]:
+    """A PNG per search with trials. One that cannot be drawn or written
+    does not stop the others: they are written, then ``Incomplete`` names
+    the missing ones."""
     directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for record in records:
-        if not record["trials"]:
+    drawn = [record for record in records if record["trials"]]
+    paths, missing = [], []
+    for record, name in zip(drawn, filenames(drawn)):
+        path = directory / name
+        try:
+            write_bytes(path, render_png(record))
+        except PlotUnavailable:
+            raise  # every picture would fail the same way: one line says why
+        except Exception as exc:
+            missing.append(f"could not write the picture {path} of {record['nodeid']}: {exception_text(exc)}")
             continue
-        path = directory / filename(record)
-        write_bytes(path, render_png(record))
         paths.append(path)
+    if missing:
+        raise Incomplete(missing)
     return paths
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from ..state import SessionState
 from . import baseline_file, html, json_file, markdown, plot
-from .outcome import ReportOutcome
+from .outcome import ReportOutcome, exception_text
 from .terminal import format_summary
 
 
@@ -55,7 +55,7 @@ def call_each_report(config: pytest.Config, records: list[dict]) -> list[Any]:
         try:
             results += only(config=config, records=records)
         except Exception as exc:  # a report never becomes an INTERNALERROR
-            text = f"the report of {impl.plugin_name} failed: {type(exc).__name__}: {exc}"
+            text = f"the report of {impl.plugin_name} failed: {exception_text(exc)}"
             results.append(ReportOutcome(text, problem=True))
     return results
 
@@ -79,6 +79,19 @@ class Reporter:
         for result in call_each_report(self.config, list(self.state.records)):
             for outcome in result if isinstance(result, (list, tuple)) else [result]:
                 self._note(outcome)
+        self._fail_on_problems(session)
+
+    def _fail_on_problems(self, session: pytest.Session) -> None:
+        """A report that could not be written fails a run that passed: CI
+        must not believe in a file that is not there (unless
+        --hptune-report-errors=warn)."""
+        if not self.state.problems or self.state.report_errors != "fail":
+            return
+        if session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            self.state.problems.append(
+                "a report could not be written: exit code 1 (--hptune-report-errors=warn only reports it)"
+            )
 
     def _note(self, outcome: ReportOutcome) -> None:
         if not isinstance(outcome, ReportOutcome):
@@ -104,6 +117,6 @@ class Reporter:
                 terminalreporter.write_line(f"hptune: {problem}", red=True, bold=True)
         except Exception as exc:  # a report never turns into an INTERNALERROR
             terminalreporter.write_line(
-                f"hptune: could not render the summary: {type(exc).__name__}: {exc}",
+                f"hptune: could not render the summary: {exception_text(exc)}",
                 red=True,
             )

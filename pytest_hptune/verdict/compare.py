@@ -1,17 +1,35 @@
 """The regression check against a saved baseline (``--hptune-compare``).
 
-The check is a one-sided Welch t-test on the per-execution scores (scipy):
-a search regressed when, with probability ``confidence``, its best trial's
-mean is worse than the baseline's by more than ``max_drop``. The report also
-gives the difference of the means with its Welch interval and the
-probability of improvement P(new > baseline) from the Mann-Whitney U
-statistic. SciPy is imported only when a comparison runs.
+What moves between a baseline run and a rerun of an unchanged model with
+other seeds (any refactor that consumes randomness in another order is a
+reseed) is more than the best trial's execution noise: the search drew other
+configurations and kept the best of them. So the check is a one-sided
+Welch-type t-test of "the new best trial's mean is worse than the
+baseline's by more than ``max_drop``" whose standard error counts both:
+
+* each side's best-trial execution noise, s^2 / n, and
+* the search's own variance: the spread of the trial means within each
+  search beyond their execution noise (pooled over the new search and the
+  baseline's judged trials), added to each side,
+
+with Welch-Satterthwaite degrees of freedom. ``regressed`` is p < 1 -
+``confidence``; the printed interval is the two-sided interval at
+1 - 2 (1 - ``confidence``) (90 % at 0.95), whose upper end is the test's
+one-sided bound: REGRESSED exactly when it lies below ``-max_drop``.
+
+A comparison it cannot make is ``status: "missing"`` with
+``cannot_compare: true`` and a reason (skipped; failed under
+``--hptune-compare-strict``): a side with one execution (no spread to tell a
+drop from noise), non-finite scores, or a baseline entry for another
+objective or direction. The report also gives P(new > baseline) from the
+Mann-Whitney U statistic. SciPy is imported only when a comparison runs.
 """
 
 from __future__ import annotations
 
+import math
 import os
-import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,14 +37,23 @@ from typing import Any
 from .. import stats
 from ..settings import VERDICT_SETTINGS
 
+METHOD = "one-sided Welch t-test, search variance counted"
+NO_SPREAD = "difference of the means (no spread at all)"
+
+
+class CannotCompare(ValueError):
+    """The comparison is undefined; the message says why."""
+
 
 def describe(comparison: dict) -> str:
     """One line for the reports."""
     if comparison["status"] == "missing":
+        if comparison.get("cannot_compare"):
+            return comparison["reason"]
         return f"no baseline: {comparison['reason']}"
     low, high = comparison["interval"]
     verdict = "REGRESSED" if comparison["regressed"] else "no regression"
-    level = round(comparison["confidence"] * 100)
+    level = round(comparison.get("interval_level", comparison["confidence"]) * 100)
     return (
         f"vs baseline {comparison['baseline']['mean']:.4f}: difference "
         f"{comparison['difference']:+.4f} ({level}% CI {low:+.4f}..{high:+.4f}), "
@@ -35,51 +62,109 @@ def describe(comparison: dict) -> str:
     )
 
 
+def _check(name: str, scores: Sequence[float]) -> list[float]:
+    values = [float(s) for s in scores]
+    if not all(math.isfinite(v) for v in values):
+        raise CannotCompare(f"cannot compare: the {name} scores are not all finite ({values})")
+    if len(values) < 2:
+        raise CannotCompare(
+            f"cannot compare: the {name} best trial has {len(values)} execution; a drop cannot be told "
+            "from noise without a spread (use executions_per_trial >= 2 on both sides)"
+        )
+    return values
+
+
+def search_variance(sides: Sequence[Sequence[Sequence[float]]]) -> tuple[float, int]:
+    """The search's own variance of a best-trial mean, and its degrees of
+    freedom: the variance of the trial means within each search (pooled over
+    ``sides``, each a list of trials' per-execution scores, oriented) beyond
+    what their execution noise explains; 0 with no search of 2+ trials."""
+    between, df, noise = 0.0, 0, []
+    for trials in sides:
+        trials = [t for t in trials if len(t) >= 1 and all(math.isfinite(s) for s in t)]
+        if len(trials) < 2:
+            continue
+        means = [stats.mean(t) for t in trials]
+        centre = stats.mean(means)
+        between += sum((m - centre) ** 2 for m in means)
+        df += len(means) - 1
+        noise += [stats.std(t) ** 2 / len(t) for t in trials if len(t) >= 2]
+    if df == 0:
+        return 0.0, 0
+    return max(between / df - (stats.mean(noise) if noise else 0.0), 0.0), df
+
+
 def compare(
-    scores: list[float],
-    baseline_scores: list[float],
+    scores: Sequence[float],
+    baseline_scores: Sequence[float],
     direction: str,
     max_drop: float,
     confidence: float,
+    *,
+    trials: Sequence[Sequence[float]] | None = None,
+    baseline_trials: Sequence[Sequence[float]] | None = None,
 ) -> dict[str, Any]:
     """Did the new best trial regress against the baseline's?
 
-    Scores are oriented so that higher is better (negated for a "min"
-    objective); the difference is new minus baseline in that orientation.
+    ``scores`` / ``baseline_scores``: the best trials' per-execution scores;
+    ``trials`` / ``baseline_trials``: every judged trial's scores of each
+    search (best included), for the search's own variance (None: the best
+    trial alone). Scores are oriented so that higher is better (negated for
+    a "min" objective); the difference is new minus baseline in that
+    orientation. Raises CannotCompare where the test is undefined.
     """
     from scipy import stats as sps
 
     sign = 1.0 if direction == "max" else -1.0
-    new = [sign * s for s in scores]
-    old = [sign * s for s in baseline_scores]
-    difference = stats.mean(new) - stats.mean(old)
+    new = [sign * s for s in _check("new", scores)]
+    old = [sign * s for s in _check("baseline", baseline_scores)]
+    sides = [[[sign * s for s in t] for t in group] for group in (trials, baseline_trials) if group]
+    search, search_df = search_variance(sides)
     alpha = 1.0 - confidence
-    varies = len(new) >= 2 and len(old) >= 2 and (stats.std(new) > 0 or stats.std(old) > 0)
-    if varies:
-        shifted = [s + max_drop for s in new]
-        with warnings.catch_warnings():
-            # Nearly identical scores: SciPy warns of precision loss in the
-            # moments; the test is still the right answer (and a user's
-            # -W error must not turn the comparison into a crash).
-            warnings.simplefilter("ignore", RuntimeWarning)
-            p_value = float(sps.ttest_ind(shifted, old, equal_var=False, alternative="less").pvalue)
-            interval = sps.ttest_ind(new, old, equal_var=False).confidence_interval(confidence)
-        low, high = float(interval.low), float(interval.high)
+    difference = stats.mean(new) - stats.mean(old)
+    # Each side: its best trial's execution noise, plus the search's variance.
+    parts = [
+        (stats.std(new) ** 2 / len(new), len(new) - 1),
+        (stats.std(old) ** 2 / len(old), len(old) - 1),
+        (search, search_df),
+        (search, search_df),
+    ]
+    variance = sum(v for v, _ in parts)
+    notes = []
+    if variance > 0 and math.isfinite(variance):
+        se = math.sqrt(variance)
+        df = 1.0 / sum((v / variance) ** 2 / d for v, d in parts if v > 0)  # Welch-Satterthwaite
+        t = (difference + max_drop) / se
+        p_value = float(sps.t.cdf(t, df))
+        q = float(sps.t.ppf(confidence, df))
+        low, high = difference - q * se, difference + q * se
+        regressed = t < -q
+        method = METHOD if search_df else "one-sided Welch t-test"
     else:
-        # No spread to test against (one execution, or identical scores):
-        # the means decide.
-        p_value = 0.0 if difference < -max_drop else 1.0
+        # Every execution of every trial scored the same on both sides: no
+        # noise at all was seen, the means decide.
+        df = None
+        regressed = difference < -max_drop
+        p_value = 0.0 if regressed else 1.0
         low = high = difference
+        method = NO_SPREAD
+    if sides and not search_df:
+        notes.append("one trial per search: the search's own variance (which configurations were drawn) is not counted")
     u = sps.mannwhitneyu(new, old, alternative="two-sided").statistic
     return {
         "difference": difference,
         "interval": [low, high],
+        "interval_level": 1.0 - 2.0 * alpha,
         "confidence": confidence,
         "p_value": p_value,
         "p_improvement": float(u) / (len(new) * len(old)),
         "max_drop": max_drop,
-        "regressed": p_value < alpha,
-        "method": "one-sided Welch t-test" if varies else "difference of the means",
+        "regressed": bool(regressed),
+        "method": method,
+        "df": df,
+        "search_variance": search,
+        "search_df": search_df,
+        "check_notes": notes,
     }
 
 
@@ -129,6 +214,20 @@ class Baseline:
     error: str | None = None
 
 
+def _judged(trials: list[dict], best: dict) -> list[list[float]]:
+    """The scores of the trials judged with the best (same budget: Hyperband's
+    partial trials are left out)."""
+    return [
+        list(t["scores"])
+        for t in trials
+        if t.get("status", "COMPLETED") == "COMPLETED" and t.get("budget") == best.get("budget") and t["scores"]
+    ]
+
+
+def _cannot(reason: str, name: str, path: Path) -> dict:
+    return {"status": "missing", "cannot_compare": True, "reason": reason, "key": name, "path": str(path)}
+
+
 def against(baseline: Baseline, record: dict, settings) -> dict:
     """The comparison entry of a record with its baseline entry."""
     name = key(record["nodeid"], record["search"])
@@ -143,16 +242,47 @@ def against(baseline: Baseline, record: dict, settings) -> dict:
             "key": name,
             "path": str(path),
         }
+    objective, theirs = record["objective"], saved.get("objective") or {}
+    if (theirs.get("name"), theirs.get("direction")) != (objective["name"], objective["direction"]):
+        return _cannot(
+            f"cannot compare: the baseline entry {name!r} in {path} is for objective "
+            f"{theirs.get('name')!r} ({theirs.get('direction')}), this search's is {objective['name']!r} "
+            f"({objective['direction']}): save the baseline again",
+            name,
+            path,
+        )
     best = next(t for t in record["trials"] if t["trial_id"] == record["best_trial_id"])
-    comparison = compare(
-        best["scores"], saved["scores"], record["objective"]["direction"],
-        settings.max_drop, settings.confidence,
-    )
+    saved_trials = saved.get("trials")  # absent from entries saved before it was kept
+    # The same best configuration on both sides: which configurations the
+    # searches drew did not decide the best, its executions' noise is the
+    # whole of the difference's. Otherwise the search's variance counts too.
+    same = best["hyperparameters"] == saved.get("hyperparameters")
+    try:
+        comparison = compare(
+            best["scores"],
+            saved["scores"],
+            objective["direction"],
+            settings.max_drop,
+            settings.confidence,
+            trials=None if same else _judged(record["trials"], best),
+            baseline_trials=[list(t["scores"]) for t in saved_trials] if saved_trials and not same else None,
+        )
+    except CannotCompare as exc:
+        return _cannot(f"{exc} ({path}, {name})", name, path)
+    notes = comparison.pop("check_notes")
+    if same:
+        notes.append("the same best configuration as the baseline's: its executions' noise alone is counted")
+    elif not saved_trials:
+        notes.append(
+            "the baseline entry keeps only its best trial: the search's variance is estimated from this "
+            "search's trials alone"
+        )
+    comparison["same_configuration"] = same
     comparison.update(
         status="regressed" if comparison["regressed"] else "ok",
         key=name,
         path=str(path),
         baseline={k: saved[k] for k in ("scores", "mean", "std", "hyperparameters", "best_trial_id")},
-        notes=mismatches(saved, record, versions(), baseline.data.get("versions") or {}),
+        notes=notes + mismatches(saved, record, versions(), baseline.data.get("versions") or {}),
     )
     return comparison

@@ -8,7 +8,7 @@ import re
 from .. import stats
 from ..result import trial_order
 from ..sensitivity import near_best_share
-from ..settings import VARIES
+from ..settings import VARIES, tuner_name
 
 
 def build_record(nodeid, settings, result, gates, error, duration, directory) -> dict:
@@ -29,10 +29,10 @@ def build_record(nodeid, settings, result, gates, error, duration, directory) ->
             trials.append(entry)
     return {
         "nodeid": nodeid,
-        "tuner": settings.tuner,
+        "tuner": tuner_name(settings.tuner),
         "objective": objective,
-        "settings": settings.as_dict(),
-        "varied": list(VARIES["sklearn" if settings.tuner == "sklearn" else settings.vary]),
+        "settings": _settings(settings, result, trials),
+        "varied": [] if _counted(result) else list(VARIES["sklearn" if settings.tuner == "sklearn" else settings.vary]),
         "sources": dict(settings.sources),
         "trials": trials,
         "best_trial_id": result.best.trial_id if result and result.best else None,
@@ -56,6 +56,24 @@ def build_record(nodeid, settings, result, gates, error, duration, directory) ->
         "neighbours": result.neighbours if result else None,
         "expected_best": _expected_best(settings, result),
     }
+
+
+def _settings(settings, result, trials: list[dict]) -> dict:
+    """The resolved settings; executions_per_trial as counted from the
+    trials' scores when the tuner's run_trial, not the setting, decided them
+    (tuner_info "executions" says how): '1', or '1-3' when trials differ."""
+    values = settings.as_dict()
+    if _counted(result):
+        counts = sorted({len(t["scores"]) for t in trials if t["scores"]})
+        if counts:
+            values["executions_per_trial"] = counts[0] if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    return values
+
+
+def _counted(result) -> bool:
+    """Whether the tuner, not the plugin, decided a trial's executions (and
+    what differs between them)."""
+    return result is not None and bool((result.tuner_info or {}).get("executions"))
 
 
 def _direction(settings) -> str | None:

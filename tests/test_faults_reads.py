@@ -1,0 +1,68 @@
+"""Files read back: a resumed search's trials (what it reuses counts, what
+it cannot read is left out) and a baseline file that cannot be read."""
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from pytest_hptune.engine import storage
+from pytest_hptune.engine.progress import report_progress
+
+
+def resumed_tuner(tmp_path, lines):
+    """Trials 0 and 1 completed in an earlier run (1's scores file is
+    half-written), trial 2 in this one; trial 3 failed."""
+    trials = {
+        tid: SimpleNamespace(trial_id=tid, status=status)
+        for tid, status in [("0", "COMPLETED"), ("1", "COMPLETED"), ("2", "COMPLETED"), ("3", "FAILED")]
+    }
+    tuner = SimpleNamespace(
+        oracle=SimpleNamespace(trials=trials, max_trials=5, objective=SimpleNamespace(direction="max")),
+        hptune_scores={"2": [0.7, 0.72]},
+        get_trial_dir=lambda tid: str(tmp_path / f"trial_{tid}"),
+        hptune_progress=lambda *args: lines.append(args),
+    )
+    for tid in trials:
+        (tmp_path / f"trial_{tid}").mkdir()
+    storage.save_scores(tuner, "0", [0.9, 0.8])
+    (tmp_path / "trial_1" / storage.SCORES_FILE).write_text("[0.99, 0.9")
+    return tuner
+
+
+def test_the_progress_lines_best_counts_the_trials_a_resumed_search_reused(tmp_path):
+    lines = []
+    tuner = resumed_tuner(tmp_path, lines)
+    report_progress(tuner, tuner.oracle.trials["2"])
+    ((done, total, trial_id, status, mean, best, best_mean),) = lines
+    assert (done, total, trial_id, status) == (4, 5, "2", "COMPLETED")
+    assert round(mean, 4) == 0.71
+    assert (best, round(best_mean, 4)) == ("0", 0.85)  # the reused trial, read back from disk
+    # A minimised objective: this run's trial is the best.
+    tuner.oracle.objective.direction = "min"
+    report_progress(tuner, tuner.oracle.trials["2"])
+    assert lines[-1][5:] == ("2", mean)
+
+
+def test_an_unreadable_baseline_skips_the_comparison_with_the_reason_or_fails_when_strict(project):
+    project.makepyfile(
+        test_cmp="""
+        from models import FastModel, data
+
+        def test_cmp(hptune):
+            hptune.search(FastModel(), *data(), max_trials=1, executions_per_trial=2)
+        """
+    )
+    (project.path / "baseline.json").write_text('{"version": 1, "entries": {')  # a half-written file
+    result = project.runpytest("--hptune-compare=baseline.json", "-rs", "--hptune-json=report.json")
+    result.assert_outcomes(skipped=1)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*hptune: the baseline file */baseline.json cannot be read (*"])
+    (record,) = json.loads((project.path / "report.json").read_text())["tests"]
+    assert record["passed"] is True and len(record["trials"]) == 1
+    result = project.runpytest("--hptune-compare=baseline.json", "--hptune-compare-strict")
+    result.assert_outcomes(failed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        ["*hptune: the baseline file */baseline.json cannot be read (*--hptune-compare-strict*"]
+    )
