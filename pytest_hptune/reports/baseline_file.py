@@ -4,10 +4,13 @@ to be committed. The comparison itself is ``verdict.compare``."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
+import math
 import os
 import platform
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,7 @@ from .outcome import FileReport
 
 __all__ = [
     "BaselineError",
+    "BaselineMissing",
     "BaselineReport",
     "DEFAULT_PATH",
     "VERSION",
@@ -79,42 +83,114 @@ def machine() -> dict[str, Any]:
     }
 
 
+class BaselineMissing(BaselineError):
+    """There is no baseline file yet (a skip, unlike a broken file)."""
+
+
 def load(path: Path) -> dict:
+    """The baseline file, every entry checked; raises BaselineMissing when
+    there is none and BaselineError, naming the entry and the field, when
+    it cannot be used."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise BaselineError(
-            f"no baseline file {path}: create it with --hptune-save-baseline={path}"
-        ) from None
+        raise BaselineMissing(f"no baseline file {path}: create it with --hptune-save-baseline={path}") from None
     except (OSError, ValueError) as exc:
-        raise BaselineError(f"the baseline file {path} cannot be read ({exc})") from None
+        raise BaselineError(
+            f"the baseline file {path} cannot be read ({type(exc).__name__}: {exc}); fix it (a merge "
+            "conflict?) or remove it and save it again with --hptune-save-baseline"
+        ) from None
     if not isinstance(data, dict) or data.get("version") != VERSION or not isinstance(data.get("entries"), dict):
         raise BaselineError(
-            f"{path} is not a version-{VERSION} pytest-hptune baseline; save it again with "
+            f"{path} is not a version-{VERSION} pytest-hptune baseline; remove it and save it again with "
             "--hptune-save-baseline"
         )
+    problem = _first_problem(data)
+    if problem:
+        raise BaselineError(f"the baseline file {path}: {problem}; fix or remove it, or save it again")
     return data
 
 
-def save(path: Path, keyed_records: list[tuple[str, dict]], versions: dict[str, str]) -> int:
-    """Merge these searches into the file (other entries are kept); atomic.
-    Returns the number of entries written."""
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _scores(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(_number(v) for v in value)
+
+
+# Each field an entry needs, and what it must be.
+FIELDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "scores": ("a non-empty list of finite numbers", _scores),
+    "mean": ("a finite number", _number),
+    "std": ("a finite number", _number),
+    "best_trial_id": ("a string", lambda v: isinstance(v, str)),
+    "hyperparameters": ("an object", lambda v: isinstance(v, dict)),
+    "settings": ("an object", lambda v: isinstance(v, dict)),
+    "objective": (
+        'an object with a "name" and a "direction" of "min" or "max"',
+        lambda v: isinstance(v, dict) and isinstance(v.get("name"), str) and v.get("direction") in ("min", "max"),
+    ),
+}
+
+
+def _first_problem(data: dict) -> str | None:
+    """What makes the file unusable, naming the test id and the field."""
+    if not isinstance(data.get("versions", {}), dict):
+        return '"versions" is not an object'
+    for name, saved in data["entries"].items():
+        if not isinstance(saved, dict):
+            return f"the entry {name!r} is not an object"
+        for field, (what, ok) in FIELDS.items():
+            if field not in saved or not ok(saved[field]):
+                return f"the entry {name!r} has no usable {field!r} ({what})"
+        trials = saved.get("trials", [])
+        if not isinstance(trials, list) or not all(isinstance(t, dict) and _scores(t.get("scores")) for t in trials):
+            return f"the entry {name!r} has no usable 'trials' (a list of objects with scores)"
+    return None
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    """Hold an exclusive lock beside the file while it is read, merged and
+    replaced: concurrent saves (a CI matrix, parallel jobs) lose nothing.
+    POSIX only (fcntl); elsewhere the save is atomic but unlocked."""
     try:
-        data = load(path)
-    except BaselineError:
-        data = {"version": VERSION, "entries": {}}
-    written = 0
-    for name, record in keyed_records:
-        saved = entry(record)
-        if saved is not None:
-            data["entries"][name] = saved
-            written += 1
-    data["saved"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    data["machine"] = machine()
-    if versions:
-        data["versions"] = versions
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(path.with_name(f".{path.name}.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def save(path: Path, keyed_records: list[tuple[str, dict]], versions: dict[str, str]) -> int:
+    """Merge these searches into the file (other entries are kept), under a
+    lock, atomically. A file that exists but cannot be read is never
+    replaced: BaselineError. Returns the number of entries written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_text(path, json.dumps(data, indent=1, sort_keys=True, default=str) + "\n")
+    with _locked(path):
+        try:
+            data = load(path)
+        except BaselineMissing:
+            data = {"version": VERSION, "entries": {}}
+        except BaselineError as exc:
+            raise BaselineError(f"{exc}; it was not overwritten") from None
+        written = 0
+        for name, record in keyed_records:
+            saved = entry(record)
+            if saved is not None:
+                data["entries"][name] = saved
+                written += 1
+        data["saved"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        data["machine"] = machine()
+        if versions:
+            data["versions"] = versions
+        write_text(path, json.dumps(data, indent=1, sort_keys=True, default=str) + "\n")
     return written
 
 

@@ -1,0 +1,107 @@
+"""The baseline file: nothing is ever rewritten that could not be read,
+concurrent saves lose nothing, every entry is checked on load."""
+
+import json
+import multiprocessing
+
+import pytest
+
+from pytest_hptune.reports import baseline_file
+
+RECORD = {
+    "nodeid": "t.py::t",
+    "tuner": "random",
+    "objective": {"name": "val_accuracy", "direction": "max"},
+    "settings": {"seed": 0},
+    "best_trial_id": "0",
+    "passed": True,
+    "trials": [
+        {"trial_id": "0", "hyperparameters": {"u": 4}, "scores": [0.9, 0.8], "mean": 0.85, "std": 0.07,
+         "status": "COMPLETED"},
+    ],
+}
+
+
+def _entry(**changes):
+    saved = baseline_file.entry(RECORD)
+    saved.update(changes)
+    return saved
+
+
+def _write(path, entries, **top):
+    path.write_text(json.dumps({"version": 1, "entries": entries, **top}))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> main\n", json.dumps({"version": 2, "entries": {}})],
+    ids=["merge-conflict", "other-version"],
+)
+def test_a_file_that_cannot_be_read_is_never_overwritten(tmp_path, text):
+    path = tmp_path / "hptune-baseline.json"
+    path.write_text(text)
+    with pytest.raises(baseline_file.BaselineError, match="it was not overwritten"):
+        baseline_file.save(path, [("t.py::t", RECORD)], {})
+    assert path.read_text() == text
+
+
+def test_a_save_to_an_unreadable_baseline_fails_the_run(project):
+    project.makepyfile(
+        test_save="""
+        from models import FastModel, data
+
+        def test_save(hptune):
+            hptune.search(FastModel(), *data(), max_trials=1, executions_per_trial=2)
+        """
+    )
+    conflicted = "<<<<<<< HEAD\n{}\n=======\n"
+    (project.path / "hptune-baseline.json").write_text(conflicted)
+    result = project.runpytest("--hptune-save-baseline")
+    result.assert_outcomes(passed=1)
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*could not write the baseline*cannot be read*it was not overwritten*"])
+    assert (project.path / "hptune-baseline.json").read_text() == conflicted
+
+
+def _save_one(args):
+    path, index = args
+    record = dict(RECORD, nodeid=f"t.py::t{index}")
+    baseline_file.save(path, [(f"t.py::t{index}", record)], {})
+
+
+def test_concurrent_saves_lose_no_entry(tmp_path):
+    path = tmp_path / "hptune-baseline.json"
+    with multiprocessing.get_context("fork").Pool(8) as pool:
+        pool.map(_save_one, [(path, i) for i in range(16)])
+    assert sorted(baseline_file.load(path)["entries"]) == sorted(f"t.py::t{i}" for i in range(16))
+
+
+@pytest.mark.parametrize(
+    "entry, top, field",
+    [
+        ({k: v for k, v in _entry().items() if k != "std"}, {}, "'std' (a finite number)"),
+        (_entry(scores="0.9,0.8"), {}, "'scores' (a non-empty list of finite numbers)"),
+        (_entry(scores=[]), {}, "'scores' (a non-empty list of finite numbers)"),
+        (_entry(scores=[0.9, float("nan")]), {}, "'scores' (a non-empty list of finite numbers)"),
+        (_entry(settings=None), {}, "'settings' (an object)"),
+        (_entry(objective={"name": "val_loss"}), {}, "'objective'"),
+        (_entry(), {"versions": "x"}, '"versions" is not an object'),
+    ],
+)
+def test_every_entry_is_checked_on_load_naming_the_test_and_the_field(tmp_path, entry, top, field):
+    path = tmp_path / "b.json"
+    _write(path, {"t.py::t": entry}, **top)
+    with pytest.raises(baseline_file.BaselineError) as info:
+        baseline_file.load(path)
+    assert field in str(info.value)
+    if not top:
+        assert "the entry 't.py::t'" in str(info.value)
+
+
+def test_a_missing_file_is_not_a_broken_one(tmp_path):
+    with pytest.raises(baseline_file.BaselineMissing):
+        baseline_file.load(tmp_path / "none.json")
+    (tmp_path / "dir.json").mkdir()
+    with pytest.raises(baseline_file.BaselineError) as info:
+        baseline_file.load(tmp_path / "dir.json")
+    assert not isinstance(info.value, baseline_file.BaselineMissing)
