@@ -227,7 +227,13 @@ def rejudge(raw: dict) -> None:
     from pytest_hptune.settings import Settings
     from pytest_hptune.verdict import compare
 
-    entry = raw["baseline"]["entry"]
+    entry = dict(raw["baseline"]["entry"])
+    if "trials" not in entry:  # raw saved before entry() kept every trial: what it keeps now
+        entry["trials"] = [
+            {k: t[k] for k in ("trial_id", "hyperparameters", "scores")}
+            for t in raw["baseline"]["trials"]
+            if t["status"] == "COMPLETED"
+        ]
     for run in raw["runs"]:
         record = {
             "nodeid": run["nodeid"],

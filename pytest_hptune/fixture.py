@@ -163,11 +163,7 @@ class Hptune:
         worker_id = worker_environment()
         if worker_id is not None and not constructed:
             self._work_for_chief(worker_id, engine, hypermodel, settings, fit_args, fit_kwargs)
-        if constructed:  # its own tuning directory; not resumed, not distributed
-            directory, project = str(hypermodel.directory), str(hypermodel.project_name)
-        else:
-            directory, project = self._directory()
-        workers = None if constructed else self._workers(engine, directory)
+        directory, project, workers = self._placement(engine, hypermodel if constructed else None)
         self._searches += 1
         started = time.perf_counter()
         error = None
@@ -209,6 +205,14 @@ class Hptune:
         if keeps_default_objective(hypermodel) and isinstance(settings.tuner, str):
             check_score_gates(settings, default_objective_holds=True)
         return settings
+
+    def _placement(self, engine, constructed) -> tuple[str, str, Any]:
+        """The search's tuning directory, project and workers; a tuner the
+        test constructed keeps its own directory, and is not distributed."""
+        if constructed is not None:
+            return str(constructed.directory), str(constructed.project_name), None
+        directory, project = self._directory()
+        return directory, project, self._workers(engine, directory)
 
     def _workers(self, engine, directory: str):
         """--hptune-workers / --hptune-chief: only a test's first search."""

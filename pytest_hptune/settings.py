@@ -944,7 +944,7 @@ def _adopt_oracle(settings: Settings) -> Settings:
 def _oracle_objective(settings: Settings, oracle: Any, where: str) -> Any:
     """The objective of an oracle the test constructed; an objective= or
     direction= set to something else is an error."""
-    objective = getattr(oracle, "objective", None)
+    objective: Any = getattr(oracle, "objective", None)
     if not isinstance(getattr(objective, "name", None), str) or getattr(objective, "direction", None) not in (
         "min",
         "max",

@@ -297,7 +297,8 @@ def test_the_baseline_keeps_every_trial_and_refuses_what_it_cannot_compare(proje
     entry_file(project, lambda e: e["scores"].__setitem__(0, float("nan")))
     result = project.runpytest("--hptune-compare=edited.json", "-rs")
     result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["*cannot compare: the baseline scores are not all finite*"])
+    # (Caught where the file is loaded, or by the comparison itself: both say "finite".)
+    result.stdout.fnmatch_lines(["*SKIPPED*finite*"])
     project.runpytest("--hptune-compare=edited.json", "--hptune-compare-strict").assert_outcomes(failed=1)
 
     # Another objective or direction: never compared.

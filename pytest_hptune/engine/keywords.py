@@ -17,6 +17,7 @@ from ..settings import SPECS, Settings, is_tuner_instance
 from .custom import own_method
 from .failures import SearchError
 
+SKLEARN = "SklearnTuner.search()"
 # What a HyperModel's or run_trial's own signature names besides its keywords.
 _NOT_KEYWORDS = ("self", "hp", "model", "trial")
 
@@ -40,12 +41,12 @@ def accepted(hypermodel: Any, settings: Settings) -> tuple[str, list[str]] | Non
     """Where the search's keywords go and the names it takes; None when any
     keyword may be right (a run_trial of the user's that takes ``**kwargs``)."""
     tuner = hypermodel if is_tuner_instance(hypermodel) else None
-    cls = type(tuner) if tuner is not None else settings.tuner if isinstance(settings.tuner, type) else None
+    cls: Any = type(tuner) if tuner is not None else settings.tuner if isinstance(settings.tuner, type) else None
     if cls is not None and own_method(cls, "run_trial"):
         names, anything = _parameters(cls.run_trial)
         return None if anything else (f"{cls.__qualname__}.run_trial()", names)
     if settings.tuner == "sklearn" or isinstance(tuner, keras_tuner.SklearnTuner):
-        return "SklearnTuner.search()", _parameters(keras_tuner.SklearnTuner.search)[0]
+        return SKLEARN, _parameters(keras_tuner.SklearnTuner.search)[0]
     names, _ = _parameters(keras.Model.fit)
     where = "keras.Model.fit"
     model = tuner.hypermodel if tuner is not None else hypermodel
@@ -64,13 +65,18 @@ def explain(key: str, where: str, names: list[str]) -> str:
             "recompiles every model with them)"
         )
     start = f"hptune.search() got {key}=, which is neither an hptune setting nor an argument of {where}"
+    if where == SKLEARN:
+        start = (
+            "with tuner='sklearn', hptune.search() takes (build_estimator, X, y, sample_weight=None, "
+            f"groups=None), as {where} does: {key}= is no hptune setting either"
+        )
     setting = difflib.get_close_matches(key, list(SPECS), n=1)
     close = difflib.get_close_matches(key, names, n=3)
     if setting and not (close and _likeness(key, close[0]) > _likeness(key, setting[0])):
         return f"{start}: did you mean the setting {setting[0]!r}?"
     if close:
         return f"{start}: did you mean {' or '.join(map(repr, close))}?"
-    return f"{start} ({', '.join(names)})"
+    return start if where == SKLEARN else f"{start} ({', '.join(names)})"
 
 
 def _likeness(a: str, b: str) -> float:

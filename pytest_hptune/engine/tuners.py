@@ -99,8 +99,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
                 continue
             if self.hptune_full_budget is not None and (
                 other.hyperparameters.values.get("tuner/epochs") != self.hptune_full_budget
-                **settings.tuner_kwargs(ORACLE_OPTIONS),
-    ):
+            ):
                 continue
             return not objective.better_than(other.score, stats.mean(scores))
         return True
@@ -317,6 +316,7 @@ def build_tuner(
         max_trials=settings.max_trials,
         max_consecutive_failed_trials=settings.max_consecutive_failed_trials,
         seed=oracle_seed(settings.seed),
+        **settings.tuner_kwargs(ORACLE_OPTIONS),
     )
     if settings.hyperparameters is not None:  # the oracle adds to it: not to the marker's
         search["hyperparameters"] = settings.hyperparameters.copy()
@@ -327,8 +327,7 @@ def build_tuner(
             oracle=make_oracle(settings, search),
             hypermodel=sklearn_estimator_check(hypermodel),
             cv=sklearn_cv(settings),
-            **settings.tuner_kwargs(TUNER_OPTIONS),
-        **common,
+            **common,
         )
         tuner.hptune_setup(settings.seed, sklearn_scoring(settings.scoring))
         return tuner
@@ -341,6 +340,7 @@ def build_tuner(
     options = dict(
         hypermodel=hypermodel,
         executions_per_trial=settings.first_executions,
+        **settings.tuner_kwargs(TUNER_OPTIONS),
         **common,
     )
     if isinstance(settings.tuner, type) or settings.kind == CUSTOM:

@@ -8,9 +8,10 @@ Welch-type t-test of "the new best trial's mean is worse than the
 baseline's by more than ``max_drop``" whose standard error counts both:
 
 * each side's best-trial execution noise, s^2 / n, and
-* the search's own variance: the spread of the trial means within each
-  search beyond their execution noise (pooled over the new search and the
-  baseline's judged trials), added to each side,
+* the search's own variance: the spread of the baseline's trial means
+  beyond their execution noise (the new search's when the entry kept only
+  its best trial), added to each side; not when both best trials have the
+  same configuration (then the draws did not decide the best),
 
 with Welch-Satterthwaite degrees of freedom. ``regressed`` is p < 1 -
 ``confidence``; the printed interval is the two-sided interval at
@@ -118,8 +119,12 @@ def compare(
     sign = 1.0 if direction == "max" else -1.0
     new = [sign * s for s in _check("new", scores)]
     old = [sign * s for s in _check("baseline", baseline_scores)]
-    sides = [[[sign * s for s in t] for t in group] for group in (trials, baseline_trials) if group]
-    search, search_df = search_variance(sides)
+    # The search's variance is a property of the unchanged model: estimated
+    # from the baseline's trials (a regression that spreads the new trials
+    # must not widen its own test); from the new search's when the baseline
+    # kept only its best trial.
+    sides = [[[sign * s for s in t] for t in group] for group in (baseline_trials, trials) if group]
+    search, search_df = search_variance(sides[:1] if len(baseline_trials or ()) >= 2 else sides)
     alpha = 1.0 - confidence
     difference = stats.mean(new) - stats.mean(old)
     # Each side: its best trial's execution noise, plus the search's variance.
