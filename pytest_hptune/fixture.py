@@ -130,12 +130,12 @@ class Hptune:
         path = self._state.compare_baseline
         if path is None:
             return None
-        from .reports.baseline_file import BaselineError
+        from .reports.baseline_file import BaselineError, BaselineMissing
 
         try:
             return Baseline(path, self._state.baseline_data())
         except BaselineError as exc:
-            return Baseline(path, None, str(exc))
+            return Baseline(path, None, str(exc), broken=not isinstance(exc, BaselineMissing))
 
     def search(self, hypermodel=None, *fit_args: Any, **fit_kwargs: Any):
         """Run a bounded Keras Tuner search and apply the gates.
@@ -235,6 +235,8 @@ class Hptune:
             )
             pytest.fail("\n".join(p for p in problems if p), pytrace=False)
         comparison = record.get("comparison")
+        if comparison and comparison["status"] == "broken":
+            pytest.fail(f"hptune: {comparison['reason']} (an unusable baseline fails the comparison)", pytrace=False)
         if comparison and comparison["status"] == "missing":
             if self._state.compare_strict:
                 pytest.fail(f"hptune: {comparison['reason']} (--hptune-compare-strict)", pytrace=False)

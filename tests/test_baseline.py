@@ -293,13 +293,12 @@ def test_the_baseline_keeps_every_trial_and_refuses_what_it_cannot_compare(proje
     assert record["comparison"]["status"] == "ok"
     assert any("keeps only its best trial" in note for note in record["comparison"]["notes"])
 
-    # NaN in the baseline scores: cannot compare (skipped; failed when strict).
+    # NaN in the baseline scores: an unusable baseline, caught where the file
+    # is loaded; it fails the test (never "no regression").
     entry_file(project, lambda e: e["scores"].__setitem__(0, float("nan")))
-    result = project.runpytest("--hptune-compare=edited.json", "-rs")
-    result.assert_outcomes(skipped=1)
-    # (Caught where the file is loaded, or by the comparison itself: both say "finite".)
-    result.stdout.fnmatch_lines(["*SKIPPED*finite*"])
-    project.runpytest("--hptune-compare=edited.json", "--hptune-compare-strict").assert_outcomes(failed=1)
+    result = project.runpytest("--hptune-compare=edited.json")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*has no usable 'scores' (a non-empty list of finite numbers)*"])
 
     # Another objective or direction: never compared.
     entry_file(project, lambda e: e["objective"].__setitem__("direction", "min"))

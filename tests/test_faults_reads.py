@@ -44,7 +44,7 @@ def test_the_progress_lines_best_counts_the_trials_a_resumed_search_reused(tmp_p
     assert lines[-1][5:] == ("2", mean)
 
 
-def test_an_unreadable_baseline_skips_the_comparison_with_the_reason_or_fails_when_strict(project):
+def test_an_unreadable_baseline_fails_the_comparison_and_a_missing_one_skips(project):
     project.makepyfile(
         test_cmp="""
         from models import FastModel, data
@@ -53,16 +53,16 @@ def test_an_unreadable_baseline_skips_the_comparison_with_the_reason_or_fails_wh
             hptune.search(FastModel(), *data(), max_trials=1, executions_per_trial=2)
         """
     )
-    (project.path / "baseline.json").write_text('{"version": 1, "entries": {')  # a half-written file
-    result = project.runpytest("--hptune-compare=baseline.json", "-rs", "--hptune-json=report.json")
+    result = project.runpytest("--hptune-compare=none.json", "-rs")
     result.assert_outcomes(skipped=1)
-    assert result.ret == pytest.ExitCode.OK
-    result.stdout.fnmatch_lines(["*hptune: the baseline file */baseline.json cannot be read (*"])
-    (record,) = json.loads((project.path / "report.json").read_text())["tests"]
-    assert record["passed"] is True and len(record["trials"]) == 1
-    result = project.runpytest("--hptune-compare=baseline.json", "--hptune-compare-strict")
+    result.stdout.fnmatch_lines(["*hptune: no baseline file */none.json: create it with --hptune-save-baseline*"])
+    (project.path / "baseline.json").write_text('{"version": 1, "entries": {')  # a half-written file
+    result = project.runpytest("--hptune-compare=baseline.json", "--hptune-json=report.json")
     result.assert_outcomes(failed=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
-        ["*hptune: the baseline file */baseline.json cannot be read (*--hptune-compare-strict*"]
+        ["*hptune: the baseline file */baseline.json cannot be read (*(an unusable baseline fails the comparison)"]
     )
+    (record,) = json.loads((project.path / "report.json").read_text())["tests"]
+    assert record["passed"] is False and len(record["trials"]) == 1
+    assert record["comparison"]["status"] == "broken"

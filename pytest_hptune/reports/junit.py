@@ -43,7 +43,7 @@ def properties(record: dict, index: int) -> list[tuple[str, Any]]:
     comparison = record.get("comparison")
     if comparison:
         pairs.append(("baseline", comparison["status"]))
-        if comparison["status"] != "missing":
+        if comparison["status"] not in ("missing", "broken"):
             pairs += [
                 ("baseline_difference", round(comparison["difference"], 6)),
                 ("baseline_p_value", round(comparison["p_value"], 6)),

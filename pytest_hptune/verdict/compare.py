@@ -48,6 +48,8 @@ class CannotCompare(ValueError):
 
 def describe(comparison: dict) -> str:
     """One line for the reports."""
+    if comparison["status"] == "broken":
+        return f"unusable baseline: {comparison['reason']}"
     if comparison["status"] == "missing":
         if comparison.get("cannot_compare"):
             return comparison["reason"]
@@ -217,6 +219,7 @@ class Baseline:
     path: Path
     data: dict | None
     error: str | None = None
+    broken: bool = False  # the file exists but cannot be used (missing: a skip)
 
 
 def _judged(trials: list[dict], best: dict) -> list[list[float]]:
@@ -238,7 +241,8 @@ def against(baseline: Baseline, record: dict, settings) -> dict:
     name = key(record["nodeid"], record["search"])
     path = baseline.path
     if baseline.data is None:
-        return {"status": "missing", "reason": baseline.error, "key": name, "path": str(path)}
+        status = "broken" if baseline.broken else "missing"
+        return {"status": status, "reason": baseline.error, "key": name, "path": str(path)}
     saved = baseline.data["entries"].get(name)
     if saved is None:
         return {

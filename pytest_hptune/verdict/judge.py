@@ -61,6 +61,6 @@ def judge(
             }
     if baseline is not None and record["best_trial_id"] is not None:
         record["comparison"] = compare.against(baseline, record, settings)
-        if record["comparison"]["status"] == "regressed":
+        if record["comparison"]["status"] in ("regressed", "broken"):
             record["passed"] = False
     return record
