@@ -5,6 +5,7 @@ of every search seen by this process."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ class SessionState:
             compare_baseline = _baseline_path(read, BY_NAME["compare"])
         except SettingError as exc:
             raise pytest.UsageError(str(exc)) from None
+        _check_extras(values)
         directory = values["dir"]
         if values["resume"] and directory is None:
             cache = getattr(config, "cache", None)
@@ -111,3 +113,18 @@ def _baseline_path(read: Reader, row: options.Option) -> Path | None:
         return None
     path = read.value(row)
     return path if path is not None else read.config.rootpath / baseline.DEFAULT_PATH
+
+
+# Options whose output needs an optional extra: (module, extra).
+EXTRAS = {"plot": ("matplotlib", "plot"), "html": ("matplotlib", "plot")}
+
+
+def _check_extras(values: dict) -> None:
+    """Before any test runs: an option whose extra is not installed is a
+    usage error naming the extra (not a report missing after every search)."""
+    for option, (module, extra) in EXTRAS.items():
+        if values.get(option) is not None and find_spec(module) is None:
+            raise pytest.UsageError(
+                f"--hptune-{option} needs {module}, which is not installed: "
+                f"pip install 'pytest-hptune[{extra}]' (or pip install {module})"
+            )

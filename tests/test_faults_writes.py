@@ -144,3 +144,15 @@ def test_a_write_that_fails_leaves_the_earlier_file_whole_and_no_temporary_file(
         atomic.write_text(target, "the new report")
     assert target.read_text() == "the earlier report"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+@pytest.mark.parametrize("option", ["--hptune-plot=plots", "--hptune-html=report.html"])
+def test_an_option_whose_extra_is_missing_is_a_usage_error_before_any_test(project, monkeypatch, option):
+    from pytest_hptune import state
+
+    real = state.find_spec
+    monkeypatch.setattr(state, "find_spec", lambda name: None if name == "matplotlib" else real(name))
+    project.makepyfile(test_x="def test_x(): raise AssertionError('must not run')")
+    result = project.runpytest(option)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*needs matplotlib, which is not installed: pip install 'pytest-hptune[[]plot[]]'*"])
