@@ -16,8 +16,14 @@ RECORD = {
     "best_trial_id": "0",
     "passed": True,
     "trials": [
-        {"trial_id": "0", "hyperparameters": {"u": 4}, "scores": [0.9, 0.8], "mean": 0.85, "std": 0.07,
-         "status": "COMPLETED"},
+        {
+            "trial_id": "0",
+            "hyperparameters": {"u": 4},
+            "scores": [0.9, 0.8],
+            "mean": 0.85,
+            "std": 0.07,
+            "status": "COMPLETED",
+        },
     ],
 }
 

@@ -4,8 +4,6 @@ block after the "runs this block" comment) runs as a test module and passes."""
 import re
 from pathlib import Path
 
-import pytest
-
 README = Path(__file__).resolve().parent.parent / "README.md"
 MARK = "<!-- tests/test_readme.py runs this block as a test module: keep it complete -->"
 

@@ -77,6 +77,18 @@ def _check(name: str, scores: Sequence[float]) -> list[float]:
     return values
 
 
+def _mean(scores: Sequence[float]) -> float:
+    value = stats.mean(scores)
+    assert value is not None, "scores are checked non-empty before"
+    return value
+
+
+def _std(scores: Sequence[float]) -> float:
+    value = stats.std(scores)
+    assert value is not None, "scores are checked non-empty before"
+    return value
+
+
 def search_variance(sides: Sequence[Sequence[Sequence[float]]]) -> tuple[float, int]:
     """The search's own variance of a best-trial mean, and its degrees of
     freedom: the variance of the trial means within each search (pooled over
@@ -87,14 +99,14 @@ def search_variance(sides: Sequence[Sequence[Sequence[float]]]) -> tuple[float, 
         trials = [t for t in trials if len(t) >= 1 and all(math.isfinite(s) for s in t)]
         if len(trials) < 2:
             continue
-        means = [stats.mean(t) for t in trials]
-        centre = stats.mean(means)
+        means = [_mean(t) for t in trials]
+        centre = _mean(means)
         between += sum((m - centre) ** 2 for m in means)
         df += len(means) - 1
-        noise += [stats.std(t) ** 2 / len(t) for t in trials if len(t) >= 2]
+        noise += [_std(t) ** 2 / len(t) for t in trials if len(t) >= 2]
     if df == 0:
         return 0.0, 0
-    return max(between / df - (stats.mean(noise) if noise else 0.0), 0.0), df
+    return max(between / df - (_mean(noise) if noise else 0.0), 0.0), df
 
 
 def compare(
@@ -128,11 +140,11 @@ def compare(
     sides = [[[sign * s for s in t] for t in group] for group in (baseline_trials, trials) if group]
     search, search_df = search_variance(sides[:1] if len(baseline_trials or ()) >= 2 else sides)
     alpha = 1.0 - confidence
-    difference = stats.mean(new) - stats.mean(old)
+    difference = _mean(new) - _mean(old)
     # Each side: its best trial's execution noise, plus the search's variance.
     parts = [
-        (stats.std(new) ** 2 / len(new), len(new) - 1),
-        (stats.std(old) ** 2 / len(old), len(old) - 1),
+        (_std(new) ** 2 / len(new), len(new) - 1),
+        (_std(old) ** 2 / len(old), len(old) - 1),
         (search, search_df),
         (search, search_df),
     ]
