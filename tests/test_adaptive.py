@@ -234,6 +234,7 @@ def test_only_a_leading_full_budget_trial_gets_more_executions(heavy_modules):
 
     import keras_tuner
 
+    from pytest_hptune.engine.budget import TimeBudget
     from pytest_hptune.engine.tuners import HptuneTunerMixin
 
     def trial(trial_id, epochs, score=None):
@@ -249,7 +250,9 @@ def test_only_a_leading_full_budget_trial_gets_more_executions(heavy_modules):
         oracle = SimpleNamespace(
             objective=keras_tuner.Objective("val_accuracy", "max"), get_best_trials=lambda n: best_first[:n]
         )
-        return SimpleNamespace(hptune_settings=settings, hptune_full_budget=3, oracle=oracle)
+        return SimpleNamespace(
+            hptune_settings=settings, hptune_full_budget=3, oracle=oracle, hptune_budget=TimeBudget(None)
+        )
 
     close = [0.88, 0.92]  # mean 0.90, the threshold: undecided
     more = HptuneTunerMixin.hptune_more
