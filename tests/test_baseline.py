@@ -156,14 +156,14 @@ def check(new, old, max_drop=0.0, confidence=0.95, direction="max", old_trials=T
     )
 
 
+@pytest.mark.parametrize("seed", [1, 2])
 @pytest.mark.parametrize("tau", [0.0, 0.005, 0.02, 0.05])
-@settings(max_examples=2, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1))
 def test_false_alarms_under_the_null_stay_within_one_minus_confidence(seed, tau):
     """Reseeded searches of an unchanged model, drawn as the check assumes:
     flagged in at most 5 % of runs at confidence 0.95 (binomial slack: 3 sd
-    over 400 runs). Without the search's variance (the former check) the
-    rate at tau = 0.02 is about 28 %."""
+    over 400 runs; fixed seeds, so that the test itself is not flaky).
+    Without the search's variance (the former check) the rate at tau = 0.02
+    is about 28 %."""
     rng = np.random.default_rng(seed)
     runs = 400
     alarms = sum(check(search(rng, tau), search(rng, tau))["regressed"] for _ in range(runs))
@@ -171,17 +171,17 @@ def test_false_alarms_under_the_null_stay_within_one_minus_confidence(seed, tau)
 
 
 @pytest.mark.parametrize("tau", [0.0, 0.005, 0.01])
-@settings(max_examples=3, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1))
-def test_a_large_drop_is_detected(seed, tau):
+def test_a_large_drop_is_detected(tau):
     """Every configuration 10 points worse (a learning rate 100x too small):
-    flagged in at least 19 of 20 searches while the configurations' spread
-    (tau) is at most a point."""
-    rng = np.random.default_rng(seed)
+    detected at least 95 % of the time (19 in 20) while the configurations'
+    spread (tau) is at most a point. Estimated on 400 searches, with three
+    standard errors of slack, so that the test itself is not flaky."""
+    rng = np.random.default_rng(20261129)
+    runs = 400
     flagged = sum(
-        check([[s - 0.10 for s in t] for t in search(rng, tau)], search(rng, tau))["regressed"] for _ in range(20)
+        check([[s - 0.10 for s in t] for t in search(rng, tau)], search(rng, tau))["regressed"] for _ in range(runs)
     )
-    assert flagged >= 19
+    assert flagged / runs >= 0.95 - 3 * (0.95 * 0.05 / runs) ** 0.5
 
 
 finite = st.floats(0.0, 1.0, allow_nan=False)

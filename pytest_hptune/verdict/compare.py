@@ -109,6 +109,25 @@ def search_variance(sides: Sequence[Sequence[Sequence[float]]]) -> tuple[float, 
     return max(between / df - (_mean(noise) if noise else 0.0), 0.0), df
 
 
+def _test(difference: float, parts: list[tuple[float, int]], max_drop: float, confidence: float):
+    """The one-sided t-test of "worse by more than max_drop" on a standard
+    error made of ``parts`` (variance, degrees of freedom): (df, p, the
+    interval at 1 - 2 alpha, regressed, method)."""
+    from scipy import stats as sps
+
+    variance = sum(v for v, _ in parts)
+    if not (variance > 0 and math.isfinite(variance)):
+        # Every execution of every trial scored the same on both sides: no
+        # noise at all was seen, the means decide.
+        regressed = difference < -max_drop
+        return None, 0.0 if regressed else 1.0, difference, difference, regressed, NO_SPREAD
+    se = math.sqrt(variance)
+    df = 1.0 / sum((v / variance) ** 2 / d for v, d in parts if v > 0)  # Welch-Satterthwaite
+    t = (difference + max_drop) / se
+    q = float(sps.t.ppf(confidence, df))
+    return df, float(sps.t.cdf(t, df)), difference - q * se, difference + q * se, t < -q, METHOD
+
+
 def compare(
     scores: Sequence[float],
     baseline_scores: Sequence[float],
@@ -148,25 +167,10 @@ def compare(
         (search, search_df),
         (search, search_df),
     ]
-    variance = sum(v for v, _ in parts)
+    df, p_value, low, high, regressed, method = _test(difference, parts, max_drop, confidence)
+    if method == METHOD and not search_df:
+        method = "one-sided Welch t-test"
     notes = []
-    if variance > 0 and math.isfinite(variance):
-        se = math.sqrt(variance)
-        df = 1.0 / sum((v / variance) ** 2 / d for v, d in parts if v > 0)  # Welch-Satterthwaite
-        t = (difference + max_drop) / se
-        p_value = float(sps.t.cdf(t, df))
-        q = float(sps.t.ppf(confidence, df))
-        low, high = difference - q * se, difference + q * se
-        regressed = t < -q
-        method = METHOD if search_df else "one-sided Welch t-test"
-    else:
-        # Every execution of every trial scored the same on both sides: no
-        # noise at all was seen, the means decide.
-        df = None
-        regressed = difference < -max_drop
-        p_value = 0.0 if regressed else 1.0
-        low = high = difference
-        method = NO_SPREAD
     if sides and not search_df:
         notes.append("one trial per search: the search's own variance (which configurations were drawn) is not counted")
     u = sps.mannwhitneyu(new, old, alternative="two-sided").statistic
