@@ -1,5 +1,5 @@
-"""The plugin on Keras's JAX backend (a subprocess: TensorFlow is already the
-backend of this process)."""
+"""The plugin on Keras's JAX and PyTorch backends (a subprocess each:
+TensorFlow is already the backend of this process)."""
 
 import importlib.util
 import json
@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import MODELS
 
-JAX_TESTS = """
+BACKEND_TESTS = """
 import keras
 import pytest
 from models import build_small as build, data
@@ -15,7 +15,7 @@ from models import build_small as build, data
 
 @pytest.mark.hptune(max_trials=2, executions_per_trial=2, epochs=1, max_std=1.0)
 def test_random(hptune):
-    assert keras.backend.backend() == "jax"
+    assert keras.backend.backend() == "BACKEND"
     result = hptune.search(build, *data(), validation_split=0.25)
     assert len(result.best.scores) == 2
     assert result.retrain(*data()) is not None
@@ -30,10 +30,12 @@ def test_hyperband(hptune):
 """
 
 
-@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed (pip install -e '.[test]')")
-def test_jax_backend_runs_searches_end_to_end(pytester, monkeypatch):
-    monkeypatch.setenv("KERAS_BACKEND", "jax")
-    pytester.makepyfile(models=MODELS, test_jax=JAX_TESTS)
+@pytest.mark.parametrize("backend, module", [("jax", "jax"), ("torch", "torch")])
+def test_other_backends_run_searches_end_to_end(pytester, monkeypatch, backend, module):
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"{module} is not installed (pip install -e '.[test]' installs it)")
+    monkeypatch.setenv("KERAS_BACKEND", backend)
+    pytester.makepyfile(models=MODELS, test_backend=BACKEND_TESTS.replace("BACKEND", backend))
     result = pytester.runpytest_subprocess("--hptune-json=report.json", "-W", "error")
     result.assert_outcomes(passed=2)
     tests = json.loads((pytester.path / "report.json").read_text())["tests"]
