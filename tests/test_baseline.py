@@ -307,3 +307,19 @@ def test_the_baseline_keeps_every_trial_and_refuses_what_it_cannot_compare(proje
     result.stdout.fnmatch_lines(["*cannot compare: the baseline entry * is for objective 'val_accuracy' (min)*"])
     result = project.runpytest("--hptune-compare=edited.json", "--hptune-compare-strict")
     result.assert_outcomes(failed=1)
+
+
+def test_a_diverged_trial_in_the_baseline_does_not_hide_a_regression():
+    """A configuration that diverged (0.80 beside 0.97 and 0.95) must not
+    count as the search's spread: with the trials' sd it hid even a drop of
+    0.20 (p 0.11); the median absolute deviation does not. Unchanged reruns
+    are still not flagged."""
+    rng = np.random.default_rng(7)
+
+    def trials(shift):
+        return [[m - shift + 0.01 * rng.standard_normal() for _ in range(4)] for m in (0.97, 0.95, 0.80)]
+
+    baseline = trials(0.0)
+    assert all(check(trials(0.20), baseline)["regressed"] for _ in range(20))
+    assert sum(check(trials(0.10), baseline)["regressed"] for _ in range(20)) >= 10
+    assert not any(check(trials(0.0), baseline)["regressed"] for _ in range(20))

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import os
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +78,10 @@ def _check(name: str, scores: Sequence[float]) -> list[float]:
     return values
 
 
+# 1 / Phi^-1(3/4): the median absolute deviation of a normal sample, as its sd.
+MAD_TO_SD = 1.4826
+
+
 def _mean(scores: Sequence[float]) -> float:
     value = stats.mean(scores)
     assert value is not None, "scores are checked non-empty before"
@@ -91,22 +96,28 @@ def _std(scores: Sequence[float]) -> float:
 
 def search_variance(sides: Sequence[Sequence[Sequence[float]]]) -> tuple[float, int]:
     """The search's own variance of a best-trial mean, and its degrees of
-    freedom: the variance of the trial means within each search (pooled over
+    freedom: the spread of the trial means within each search (pooled over
     ``sides``, each a list of trials' per-execution scores, oriented) beyond
-    what their execution noise explains; 0 with no search of 2+ trials."""
-    between, df, noise = 0.0, 0, []
+    what their execution noise explains; 0 with no search of 2+ trials.
+
+    The spread is the median absolute deviation (scaled to a normal sd),
+    not the sd: one diverged configuration (0.80 beside 0.97 and 0.95)
+    would otherwise inflate it and hide any regression. With two trials the
+    two agree within 10 %."""
+    spread, df, noise = 0.0, 0, []
     for trials in sides:
         trials = [t for t in trials if len(t) >= 1 and all(math.isfinite(s) for s in t)]
         if len(trials) < 2:
             continue
         means = [_mean(t) for t in trials]
-        centre = _mean(means)
-        between += sum((m - centre) ** 2 for m in means)
+        centre = statistics.median(means)
+        scale = MAD_TO_SD * statistics.median(abs(m - centre) for m in means)
+        spread += scale**2 * (len(means) - 1)
         df += len(means) - 1
         noise += [_std(t) ** 2 / len(t) for t in trials if len(t) >= 2]
     if df == 0:
         return 0.0, 0
-    return max(between / df - (_mean(noise) if noise else 0.0), 0.0), df
+    return max(spread / df - (_mean(noise) if noise else 0.0), 0.0), df
 
 
 def _test(difference: float, parts: list[tuple[float, int]], max_drop: float, confidence: float):
