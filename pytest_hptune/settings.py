@@ -1075,7 +1075,15 @@ def check_score_gates(settings: Settings, default_objective_holds: bool = False)
 
 
 def _check_vary(settings: Settings) -> None:
-    """K-fold validation needs a fixed number of folds."""
+    """K-fold validation needs a fixed number of folds; Hyperband's
+    continuation trials load weights trained on another execution's rows, so
+    a fresh hold-out per execution would validate on training data."""
+    if settings.vary != "seed" and settings.tuner == "hyperband":
+        raise SettingError(
+            f"vary={settings.vary!r} (from {settings.sources.get('vary')}) does not apply to "
+            "tuner='hyperband': its continuation trials start from weights trained on other rows, so "
+            "they would be validated on training data; use vary='seed' or another tuner"
+        )
     if settings.vary == "folds" and (settings.adaptive or settings.first_executions < 2):
         raise SettingError(
             f"vary='folds' (from {settings.sources.get('vary')}) makes each execution a validation "

@@ -23,6 +23,9 @@ INSTALLED = pytest.StashKey[bool]()  # this session's handler is in place
 
 
 def sigterm_as_interrupt(signum: int, frame: Any) -> None:
+    # Once: a second SIGTERM while the reports are written is ignored (a CI
+    # runner that insists sends SIGKILL), so it cannot cut them short.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt(f"signal {signum} (SIGTERM)")
 
 
@@ -57,5 +60,6 @@ def uninstall(config: pytest.Config) -> None:
     if not config.stash.get(INSTALLED, False):
         return
     del config.stash[INSTALLED]
-    if signal.getsignal(signal.SIGTERM) is sigterm_as_interrupt:
+    # Ours, or SIG_IGN as ours leaves it after it fired once.
+    if signal.getsignal(signal.SIGTERM) in (sigterm_as_interrupt, signal.SIG_IGN):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)

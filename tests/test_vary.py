@@ -120,3 +120,8 @@ def test_the_split_is_reproducible_and_paired_for_the_same_seed():
     c = splits.execution_data(settings, 0, 8, (x, y), {"validation_split": 0.2})
     assert (a[1]["validation_data"][0] == b[1]["validation_data"][0]).all()
     assert not (a[1]["validation_data"][0] == c[1]["validation_data"][0]).all()
+
+
+def test_vary_split_or_folds_does_not_apply_to_hyperband():
+    with pytest.raises(SettingError, match="does not apply to tuner='hyperband'"):
+        resolve([make_layer("test", {"vary": "split", "tuner": "hyperband"})])

@@ -18,8 +18,13 @@ class TimeBudget:
         return self.max_time is not None and time.monotonic() - self.started >= self.max_time
 
     def after_trial(self, oracle: Any) -> None:
-        """After a trial ends: past the budget, no further trial starts."""
-        if self.spent() and len(oracle.trials) < oracle.max_trials:
+        """After a trial ends: past the budget, no further trial starts. On a
+        worker of --hptune-workers the oracle is the chief's (a client without
+        the trials): the budget is not enforced there (see the README)."""
+        trials = getattr(oracle, "trials", None)
+        if trials is None or oracle.max_trials is None:
+            return
+        if self.spent() and len(trials) < oracle.max_trials:
             oracle.max_trials = len(oracle.trials)  # the oracle stops at max_trials
             self.ended = True
 
