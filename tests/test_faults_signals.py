@@ -114,3 +114,34 @@ print("after:", after_ours is signal.SIG_DFL, signal.getsignal(signal.SIGTERM) i
     assert result.ret == 0, result.stdout.str()
     result.stdout.fnmatch_lines(["after: True True"])
     assert handlers(pytester) == ["main own", "main sigterm_as_interrupt"]
+
+
+def test_an_interrupt_inside_a_test_keeps_its_finished_searches(project):
+    project.makepyfile(
+        test_two="""
+        import keras
+        import keras_tuner
+        import pytest
+        from models import FastModel
+
+
+        class Interrupted(keras_tuner.HyperModel):
+            def build(self, hp):
+                hp.Choice("units", [4])
+                return keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+
+            def fit(self, hp, model, *args, **kwargs):
+                raise KeyboardInterrupt  # Ctrl-C, or SIGTERM turned into one
+
+
+        def test_two_searches(hptune):
+            hptune.search(FastModel(), max_trials=1, executions_per_trial=2)
+            hptune.search(Interrupted(), max_trials=1, executions_per_trial=1)
+        """
+    )
+    # A subprocess: an in-process run would hand the interrupt to this session.
+    result = project.runpytest_subprocess("--hptune-json=report.json")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    (record,) = json.loads((project.path / "report.json").read_text())["tests"]
+    assert record["nodeid"].endswith("test_two_searches") and len(record["trials"][0]["scores"]) == 2
+    result.stdout.fnmatch_lines(["*== hptune ==*"])

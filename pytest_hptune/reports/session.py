@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ..state import SessionState
+from ..state import PENDING_RECORDS, SessionState
 from . import baseline_file, html, json_file, markdown, plot
 from .outcome import ReportOutcome, exception_text
 from .terminal import format_summary
@@ -76,6 +76,13 @@ class Reporter:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if is_xdist_worker(self.config):
             return  # the controller writes every report, once
+        # A test interrupted (Ctrl-C, SIGTERM) after a search finished makes
+        # no report: its finished searches are still on the item.
+        for item in session.items:
+            pending = item.stash.get(PENDING_RECORDS, None)
+            if pending:
+                self.state.records.extend(pending)
+                pending.clear()
         for result in call_each_report(self.config, list(self.state.records)):
             for outcome in result if isinstance(result, (list, tuple)) else [result]:
                 self._note(outcome)
