@@ -28,7 +28,7 @@ from .settings import (
     option_name,
     resolve,
 )
-from .state import PENDING_RECORDS, SessionState
+from .state import DEFERRED_SKIPS, PENDING_RECORDS, SessionState
 from .verdict import advice
 from .verdict.compare import Baseline
 from .verdict.judge import judge
@@ -240,7 +240,9 @@ class Hptune:
         if comparison and comparison["status"] == "missing":
             if self._state.compare_strict:
                 pytest.fail(f"hptune: {comparison['reason']} (--hptune-compare-strict)", pytrace=False)
-            pytest.skip(f"hptune: {comparison['reason']}")
+            # Skipped once the test has passed: its later searches and its
+            # own assertions still run (a skip here would silence them).
+            self._item.stash.setdefault(DEFERRED_SKIPS, []).append(f"hptune: {comparison['reason']}")
 
     def _warn(self, record: dict) -> str | None:
         """The advice that is also a warning (HptuneAdvice), once the search

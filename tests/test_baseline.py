@@ -323,3 +323,38 @@ def test_a_diverged_trial_in_the_baseline_does_not_hide_a_regression():
     assert all(check(trials(0.20), baseline)["regressed"] for _ in range(20))
     assert sum(check(trials(0.10), baseline)["regressed"] for _ in range(20)) >= 10
     assert not any(check(trials(0.0), baseline)["regressed"] for _ in range(20))
+
+
+def test_a_missing_entry_skips_only_after_the_rest_of_the_test_ran(project):
+    """A search without a baseline entry must not silence the test's later
+    searches or its own assertions: the test runs to its end, then reads as
+    skipped (and fails if anything after the search fails)."""
+    project.makepyfile(
+        test_later="""
+        from models import FastModel, data
+
+        def test_later_assertion(hptune):
+            hptune.search(FastModel(), *data(), max_trials=1, executions_per_trial=2)
+            assert False, "the test's own check after the search"
+
+        def test_two_searches(hptune):
+            hptune.search(FastModel(), *data(), max_trials=1, executions_per_trial=2)
+            hptune.search(FastModel(), *data(), max_trials=1, executions_per_trial=2, min_score=0.99)
+        """
+    )
+    (project.path / "b.json").write_text('{"version": 1, "entries": {}}')
+    result = project.runpytest("--hptune-compare=b.json", "-rs", "--hptune-json=report.json")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*the test's own check after the search*", "*min_score*FAILED*"])
+    assert len(json.loads((project.path / "report.json").read_text())["tests"]) == 3
+    project.makepyfile(
+        test_later="""
+        from models import FastModel, data
+
+        def test_passes(hptune):
+            hptune.search(FastModel(), *data(), max_trials=1, executions_per_trial=2)
+        """
+    )
+    result = project.runpytest("--hptune-compare=b.json", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["SKIPPED [[]1[]] test_later.py:*: hptune: no entry 'test_later.py::test_passes' in *"])
