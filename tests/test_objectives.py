@@ -172,3 +172,25 @@ def test_keras_tuners_fatal_error_from_the_users_code_propagates_as_itself(proje
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*FatalError: the data is gone*"])
     assert "could not run: FatalError" not in result.stdout.str()
+
+
+def test_a_resumed_search_keeps_the_objective_its_first_run_settled_on(project):
+    project.makepyfile(errs=ERRORS)
+    project.makepyfile(
+        test_min="""
+        import pytest
+        from errs import ReturnsError
+
+        @pytest.mark.hptune(tuner="grid", max_trials=3, executions_per_trial=2)
+        def test_it(hptune):
+            hptune.search(ReturnsError())
+        """
+    )
+    for _ in range(2):  # the second run reuses every trial and trains nothing
+        result = project.runpytest("--hptune-resume", "--hptune-dir=tuning", "--hptune-json=report.json")
+        result.assert_outcomes(passed=1)
+        record = load_json(project)["tests"][0]
+        assert record["objective"] == {"name": "default_objective", "direction": "min"}
+        best = next(t for t in record["trials"] if t["trial_id"] == record["best_trial_id"])
+        assert best["hyperparameters"] == {"units": 4}
+    assert record["resume"]["resumed"] is True

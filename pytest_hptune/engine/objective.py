@@ -79,6 +79,19 @@ def settle(objective: keras_tuner.Objective, settings: Settings, result: Any) ->
     return objective
 
 
+def settle_from_trials(tuner: Any) -> None:
+    """A resumed search: the objective its earlier run settled on, read from
+    the reused trials' metrics (Keras Tuner does not save it), so that the
+    reused trials are ranked the way they were judged."""
+    if not getattr(tuner, "hptune_provisional", False):
+        return
+    for trial in tuner.oracle.trials.values():
+        if trial.metrics.exists(DEFAULT_NAME):
+            tuner.oracle.objective = keras_tuner_default()
+            tuner.hptune_provisional = False
+            return
+
+
 def reported_names(message: str) -> list[str] | None:
     """The metric names in Keras Tuner's "Expected the returned dictionary
     ... Received: {...}." message (its check runs before the plugin sees the

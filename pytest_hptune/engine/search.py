@@ -11,6 +11,7 @@ import keras_tuner
 from ..result import COMPLETED, SearchResult
 from ..settings import Settings, is_tuner_instance
 from . import compat, fingerprint, keywords, splits
+from . import objective as objectives
 from .budget import TimeBudget
 from .collect import collect
 from .custom import takes_any_keyword
@@ -154,6 +155,7 @@ def _prepared_tuner(hypermodel, settings, directory, project_name, fit_args, fit
         )
         tuner = build_tuner(hypermodel, settings, directory, project_name, fit_kwargs)
     if resume is not None and resume["resumed"]:
+        objectives.settle_from_trials(tuner)
         unreadable = _unreadable_scores(tuner)
         if unreadable:
             # A reused trial without its scores would change the verdict.
