@@ -64,7 +64,7 @@ def test_a_save_to_an_unreadable_baseline_fails_the_run(project):
     (project.path / "hptune-baseline.json").write_text(conflicted)
     result = project.runpytest("--hptune-save-baseline")
     result.assert_outcomes(passed=1)
-    assert result.ret != 0
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["*could not write the baseline*cannot be read*it was not overwritten*"])
     assert (project.path / "hptune-baseline.json").read_text() == conflicted
 
