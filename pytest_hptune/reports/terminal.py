@@ -239,7 +239,12 @@ def _adaptive_lines(record: dict, width: int) -> list[Line]:
     if adaptive["undecided"]:
         text += (
             f"and its verdict on {', '.join(adaptive['undecided'])} is still not decided at "
-            f"{s['confidence']:.0%} confidence (raise max_executions)"
+            f"{s['confidence']:.0%} confidence "
+            + (
+                "(the time budget stopped further executions: raise max_time)"
+                if (record.get("time_budget") or {}).get("ended_search")
+                else "(raise max_executions)"
+            )
         )
     else:
         text += f"enough to decide every gate at {s['confidence']:.0%} confidence"

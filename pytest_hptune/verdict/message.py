@@ -71,8 +71,12 @@ def _nothing_completed(head: str, result) -> str:
         lines = [
             f"{head}: no trial completed at the full budget of {full} epochs "
             f"({len(result.partial)} completed at fewer epochs, {len(result.failed)} "
-            "failed); the gates judge only full-budget trials. Raise max_trials "
-            "or lower max_epochs."
+            "failed); the gates judge only full-budget trials. "
+            + (
+                "The time budget ended the search first: raise max_time."
+                if (result.time_budget or {}).get("ended_search")
+                else "Raise max_trials or lower max_epochs."
+            )
         ]
         for trial in result.failed:
             lines.append(f"--- trial {trial.trial_id} {trial.status}: {_last_line(trial.message)}")
