@@ -783,14 +783,14 @@ def _describe_object(value: Any) -> str:
     if callable(get_config) and not hasattr(value, "get_params"):  # HyperParameters, a Keras optimizer
         try:
             return f"{type(value).__name__}({json.dumps(get_config(), sort_keys=True, default=str)})"
-        except Exception:
+        except (NotImplementedError, TypeError, ValueError):  # no serialisable config: described below
             pass
     get_params = getattr(value, "get_params", None)
     if callable(get_params):  # a scikit-learn splitter
         try:
             params = sorted(get_params().items())
             return f"{type(value).__name__}({', '.join(f'{k}={v!r}' for k, v in params)})"
-        except Exception:
+        except (AttributeError, TypeError):  # not a scikit-learn object after all: described below
             pass
     text = repr(value)
     if " at 0x" in text and hasattr(value, "__qualname__"):  # a function
@@ -1173,7 +1173,7 @@ def _sklearn_defaults(values: dict, sources: dict, per_test: set) -> None:
 def _n_splits(splitter: Any) -> int | None:
     try:
         n = splitter.get_n_splits()
-    except Exception:  # e.g. LeaveOneGroupOut needs the groups: known when it runs
+    except (TypeError, ValueError):  # e.g. LeaveOneGroupOut needs the groups: known when it runs
         return None
     return n if isinstance(n, int) and n > 0 else None
 

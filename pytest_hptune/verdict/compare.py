@@ -38,6 +38,7 @@ from typing import Any
 
 from .. import stats
 from ..settings import VERDICT_SETTINGS
+from .record import best_trial
 
 METHOD = "one-sided Welch t-test, search variance counted"
 NO_SPREAD = "difference of the means (no spread at all)"
@@ -287,7 +288,8 @@ def against(baseline: Baseline, record: dict, settings) -> dict:
             name,
             path,
         )
-    best = next(t for t in record["trials"] if t["trial_id"] == record["best_trial_id"])
+    best = best_trial(record)
+    assert best is not None  # judge() compares only a search with a best trial
     saved_trials = saved.get("trials")  # absent from entries saved before it was kept
     # The same best configuration on both sides: which configurations the
     # searches drew did not decide the best, its executions' noise is the
