@@ -125,9 +125,9 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     if skips and call.when == "call" and report.passed:
         # A comparison that could not be made, in a test that otherwise
         # passed: reported as skipped, with the reason(s).
-        path, lineno, _ = item.location
+        lineno = item.location[1] or 0
         report.outcome = "skipped"
-        report.longrepr = (str(item.path), (lineno or 0) + 1, "Skipped: " + "; ".join(skips))
+        report.longrepr = (str(item.path), lineno + 1, "Skipped: " + "; ".join(skips))
     pending = item.stash.get(PENDING_RECORDS, None)
     if pending:
         # A plain, JSON-serialisable attribute: pytest-xdist ships it to the

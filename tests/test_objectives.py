@@ -23,18 +23,18 @@ class ReturnsError(keras_tuner.HyperModel):
 """
 
 
-def test_a_fit_that_returns_a_float_is_minimised_as_keras_tuner_does(project):
-    project.makepyfile(errs=ERRORS)
-    project.makepyfile(
-        test_min="""
-        import pytest
-        from errs import ReturnsError
+TEST_MIN = """
+import pytest
+from errs import ReturnsError
 
-        @pytest.mark.hptune(tuner="grid", max_trials=3, executions_per_trial=2)
-        def test_it(hptune):
-            hptune.search(ReturnsError())
-        """
-    )
+@pytest.mark.hptune(tuner="grid", max_trials=3, executions_per_trial=2)
+def test_it(hptune):
+    hptune.search(ReturnsError())
+"""
+
+
+def test_a_fit_that_returns_a_float_is_minimised_as_keras_tuner_does(project):
+    project.makepyfile(errs=ERRORS, test_min=TEST_MIN)
     result = project.runpytest("--hptune-json=report.json")
     result.assert_outcomes(passed=1)
     record = load_json(project)["tests"][0]
@@ -175,17 +175,7 @@ def test_keras_tuners_fatal_error_from_the_users_code_propagates_as_itself(proje
 
 
 def test_a_resumed_search_keeps_the_objective_its_first_run_settled_on(project):
-    project.makepyfile(errs=ERRORS)
-    project.makepyfile(
-        test_min="""
-        import pytest
-        from errs import ReturnsError
-
-        @pytest.mark.hptune(tuner="grid", max_trials=3, executions_per_trial=2)
-        def test_it(hptune):
-            hptune.search(ReturnsError())
-        """
-    )
+    project.makepyfile(errs=ERRORS, test_min=TEST_MIN)
     for _ in range(2):  # the second run reuses every trial and trains nothing
         result = project.runpytest("--hptune-resume", "--hptune-dir=tuning", "--hptune-json=report.json")
         result.assert_outcomes(passed=1)

@@ -69,13 +69,13 @@ def settle(objective: keras_tuner.Objective, settings: Settings, result: Any) ->
         if _by_default(settings):
             return keras_tuner_default()
         if settings.direction is None and compat.infer_direction(objective.name) is None:
-            raise PluginFatalValueError(_unknown_direction(objective.name, []))
+            raise PluginFatalValueError(unusable(objective.name, []))
         return objective
     names = _metric_names(result)
     if _by_default(settings) or settings.direction is not None:
         return objective
     if compat.infer_direction(objective.name) is None:
-        raise PluginFatalValueError(_unknown_direction(objective.name, names))
+        raise PluginFatalValueError(unusable(objective.name, names))
     return objective
 
 
@@ -101,12 +101,10 @@ def reported_names(message: str) -> list[str] | None:
     return re.findall(r"'([^']+)':", message.split("Received: {", 1)[1])
 
 
-def missing(name: str, names: Iterable[str]) -> str:
-    """The message for an objective the model's fit() does not report."""
-    return _unknown_direction(name, names)
-
-
-def _unknown_direction(name: str, names: Iterable[str]) -> str:
+def unusable(name: str, names: Iterable[str]) -> str:
+    """Why an objective cannot be judged, given the metrics the model
+    reports: it is not among them (with the closest), or its direction
+    cannot be inferred."""
     names = sorted(names)
     if names and name not in names:
         close = difflib.get_close_matches(name, names, n=1)

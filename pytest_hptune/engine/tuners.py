@@ -58,7 +58,7 @@ def _objective_named(name: str):
         names = objectives.reported_names(str(exc))
         if names is None or name in names:
             raise
-        raise PluginFatalValueError(objectives.missing(name, names)) from None
+        raise PluginFatalValueError(objectives.unusable(name, names)) from None
 
 
 class HptuneTunerMixin(keras_tuner.Tuner):
