@@ -248,6 +248,22 @@ def _vary(name: str, value: Any, where: str) -> str:
     return value.strip().lower()
 
 
+def _truth(name: str, value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(name, value, where, "True or False")
+    return value
+
+
+TRUTHS = {"on": True, "true": True, "yes": True, "1": True, "off": False, "false": False, "no": False, "0": False}
+
+
+def _parse_truth(text: str) -> bool:
+    word = text.strip().lower()
+    if word not in TRUTHS:
+        raise ValueError(f"expected on or off, got {text!r}")
+    return TRUTHS[word]
+
+
 def _seconds(name: str, value: Any, where: str) -> float | None:
     if value is None:
         return None
@@ -493,6 +509,14 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
             _parse_seconds,
         ),
         "seed": Spec(0, _seed, "seed of the search and of every execution", "seed", _parse_int),
+        "reuse": Spec(
+            True,
+            _truth,
+            "executions 2..n of a configuration train the model its first execution traced, from "
+            "a fresh build's initial state (same scores, no second trace; TensorFlow and JAX)",
+            "reuse",
+            _parse_truth,
+        ),
         "max_consecutive_failed_trials": Spec(3, _count, "stop the search after this many failed trials in a row"),
         "num_initial_points": Spec(None, _optional_count, "bayesian: random trials before the Gaussian process"),
         "alpha": Spec(None, _positive, "bayesian: GP noise level"),
@@ -601,6 +625,9 @@ GATE_NAMES = (
 # Settings that judge trials without changing them (resume ignores them,
 # baselines do not report them as differences).
 VERDICT_SETTINGS = GATE_NAMES + ("max_drop", "confidence", "near_best", "detect_drop")
+# Settings that change how fast a search runs, never its scores (reuse.py):
+# resume and baselines ignore them too.
+SPEED_SETTINGS = ("reuse",)
 
 
 def option_name(setting: str) -> str:
@@ -681,6 +708,7 @@ class Settings:
     vary: str = SPECS["vary"].default
     max_time: float | None = SPECS["max_time"].default
     seed: int = SPECS["seed"].default
+    reuse: bool = SPECS["reuse"].default
     max_consecutive_failed_trials: int = SPECS["max_consecutive_failed_trials"].default
     num_initial_points: int | None = SPECS["num_initial_points"].default
     alpha: float | None = SPECS["alpha"].default

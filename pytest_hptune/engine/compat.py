@@ -27,6 +27,8 @@ REQUIRED: tuple[tuple[str, str], ...] = (
     ("engine.tuner", "Tuner._deepcopy_callbacks"),
     ("engine.tuner", "Tuner._configure_tensorboard_dir"),
     ("engine.tuner", "Tuner._get_checkpoint_fname"),
+    ("engine.tuner", "Tuner._get_build_config_fname"),
+    ("engine.tuner_utils", "validate_trial_results"),
     ("engine.tuner", "Tuner._try_build"),
     ("engine.tuner", "Tuner._build_hypermodel"),
     ("engine.trial", "Trial.__init__"),
@@ -84,6 +86,16 @@ def check() -> None:
 def tuner_callback(tuner: Any, trial: Any) -> Any:
     """Keras Tuner's callback that reports epochs to the oracle."""
     return module("engine.tuner_utils").TunerCallback(tuner, trial)
+
+
+def validate_fit_results(results: Any, objective: Any) -> None:
+    """Keras Tuner's check of what HyperModel.fit() returned."""
+    module("engine.tuner_utils").validate_trial_results(results, objective, "HyperModel.fit()")
+
+
+def build_config_path(tuner: Any, trial_id: str) -> str:
+    """Where Keras Tuner keeps a trial's build config (for get_best_models)."""
+    return tuner._get_build_config_fname(trial_id)  # type: ignore[no-any-return]
 
 
 def base_tuner_class() -> type:

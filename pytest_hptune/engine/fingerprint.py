@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import write_text
-from ..settings import VERDICT_SETTINGS as GATES
+from ..settings import SPEED_SETTINGS, VERDICT_SETTINGS
+
+# Settings that leave a search's trials as they are.
+GATES = VERDICT_SETTINGS + SPEED_SETTINGS
 
 FILENAME = "hptune-fingerprint.json"
 VERSION = 1

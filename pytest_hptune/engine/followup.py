@@ -18,6 +18,7 @@ from . import splits
 from .failures import SearchError, tuning_directory_errors
 from .scoring import execution_score
 from .seeding import execution_seed
+from .reuse import ModelReuse, plain_fit
 from .silence import quiet_keras
 from .storage import save_scores
 from .tuners import collect_garbage_now
@@ -37,6 +38,7 @@ def _train_configuration(tuner, hp, seeds, result: SearchResult, fit_args, fit_k
         kwargs["epochs"] = best.budget
         kwargs.pop("initial_epoch", None)
     scores = []
+    reuse = ModelReuse(tuner.hptune_settings.reuse and plain_fit(tuner.hypermodel), tuner.distribution_strategy)
     with quiet_keras():
         for execution, seed in seeds:
             keras.backend.clear_session(free_memory=False)
@@ -50,7 +52,7 @@ def _train_configuration(tuner, hp, seeds, result: SearchResult, fit_args, fit_k
             callbacks = copy.deepcopy(list(kwargs.get("callbacks", [])))
             run = dict(kwargs, callbacks=[keras.callbacks.TerminateOnNaN(), *callbacks])
             args, run = splits.execution_data(tuner.hptune_settings, execution, seed, fit_args, run)
-            history = tuner.hypermodel.fit(hp, model, *args, **run)
+            history = tuner.hypermodel.fit(hp, reuse.model_for(model, args, run), *args, **run)
             scores.append(execution_score(history, tuner.oracle.objective))
     return scores
 

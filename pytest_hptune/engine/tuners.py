@@ -6,13 +6,14 @@ from __future__ import annotations
 import contextlib
 import copy
 import gc
+import json
 import math
 from typing import Any
 
 import keras
 import keras_tuner
 
-from .. import adaptive, stats
+from .. import adaptive, atomic, stats
 from ..result import COMPLETED
 from ..settings import CUSTOM, ORACLE_OPTIONS, TUNER_OPTIONS, Settings, kind_of, tuner_name
 from . import compat, splits
@@ -26,6 +27,7 @@ from .hyperband import (
     hyperband_max_epochs,
 )
 from .progress import report_progress
+from .reuse import ModelReuse, plain_fit
 from .scoring import BestEpochWeights, execution_score
 from .seeding import execution_seed, oracle_seed
 from .sklearn_tuner import HptuneSklearnTuner, sklearn_cv, sklearn_estimator_check, sklearn_scoring
@@ -115,6 +117,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         scores = self.hptune_scores[trial.trial_id] = []
         results = []
         execution = 0
+        reuse = ModelReuse(self.hptune_settings.reuse, self.distribution_strategy)
         while execution < self.executions_per_trial or self.hptune_more(trial, scores):
             kwargs = copy.copy(fit_kwargs)
             callbacks = self._deepcopy_callbacks(original_callbacks)
@@ -127,7 +130,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
             keras.utils.set_random_seed(seed)
             args, kwargs = splits.execution_data(self.hptune_settings, execution, seed, fit_args, kwargs)
             with tuning_directory_errors(self), _objective_named(self.oracle.objective.name):
-                result = self._build_and_fit_model(trial, *args, **kwargs)
+                result = self.hptune_build_and_fit(trial, reuse, *args, **kwargs)
             if self.hptune_provisional:
                 self.oracle.objective = checkpoint.objective = objectives.settle(
                     self.oracle.objective, self.hptune_settings, result
@@ -139,6 +142,22 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         with tuning_directory_errors(self):
             checkpoint.write()
             save_scores(self, trial.trial_id, scores)
+        return results
+
+    def hptune_build_and_fit(self, trial, reuse: ModelReuse, *args, **kwargs):
+        """Keras Tuner's _build_and_fit_model, fitting the model that the
+        trial's first execution traced where that is safe (reuse.py)."""
+        if (
+            not reuse.enabled
+            or not plain_fit(self.hypermodel)
+            or type(self)._build_and_fit_model is not keras_tuner.Tuner._build_and_fit_model
+        ):
+            return self._build_and_fit_model(trial, *args, **kwargs)
+        hp = trial.hyperparameters
+        model = reuse.model_for(self._try_build(hp), args, kwargs)
+        results = self.hypermodel.fit(hp, model, *args, **kwargs)
+        atomic.write_text(compat.build_config_path(self, trial.trial_id), json.dumps(model.get_build_config()))
+        compat.validate_fit_results(results, self.oracle.objective)
         return results
 
     def on_trial_end(self, trial):

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import stats
-from ..settings import VERDICT_SETTINGS
+from ..settings import SPEED_SETTINGS, VERDICT_SETTINGS
 from .record import best_trial
 
 METHOD = "one-sided Welch t-test, search variance counted"
@@ -206,7 +206,7 @@ def compare(
 def mismatches(saved: dict, record: dict, versions: dict, saved_versions: dict) -> list[str]:
     """Differences that make the comparison less meaningful (reported, not fatal)."""
     notes = []
-    skip = VERDICT_SETTINGS
+    skip = VERDICT_SETTINGS + SPEED_SETTINGS
     changed = [
         f"{k}: {saved['settings'].get(k)!r} -> {v!r}"
         for k, v in record["settings"].items()

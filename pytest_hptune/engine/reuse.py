@@ -1,0 +1,129 @@
+"""Executions 2..n of one configuration train the first execution's model.
+
+Every execution still builds its model at its own seed: the build is cheap,
+and it draws from the random generators exactly what a fresh execution
+draws. What is expensive is the first fit of a new model: TensorFlow traces
+its training and evaluation functions, JAX compiles them (0.3 to 1 s on a
+tiny model, as long as several epochs). Reuse copies the fresh model's
+initial state (weights, batch-normalisation statistics, the dropout layers'
+seed states, the optimizer's initial variables, the learning rate among
+them) into the model that the configuration's first execution traced, and
+fits that one instead. On CPU the scores are the same as the fresh model's
+to the last digit (``tests/test_reuse.py`` checks it, with dropout and batch
+normalisation, on TensorFlow and JAX).
+
+Before the copy, the fresh model is fitted for zero epochs with the
+execution's own data and arguments. That builds its metrics and optimizer
+as its first real fit would, and consumes what that fit would have
+consumed first: JAX's first fit of a model draws a shuffle order from
+NumPy's global generator to build the metrics, which a traced model skips.
+
+Reuse is used only where it can be shown safe; otherwise the execution fits
+its fresh model, as without reuse:
+
+* the TensorFlow and JAX backends (PyTorch runs eagerly: a fit traces
+  nothing, so there is nothing to save);
+* Keras's own fit (a HyperModel with its own ``fit()`` may build or train
+  other models), Keras's own training steps (a model that overrides
+  ``train_step``, ``test_step``, ``compute_loss`` or ``compute_metrics``
+  may keep state outside its variables), a built-in Keras optimizer, no
+  distribution strategy;
+* the fresh and the kept model have the same variables (name, shape,
+  dtype, trainable) and their optimizers the same variables, so a callback
+  that froze a layer or swapped the optimizer ends reuse for that
+  configuration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import keras_tuner
+
+# Methods a model may not override for its traced training to be reused.
+TRAINING_METHODS = ("train_step", "test_step", "compute_loss", "compute_metrics", "fit", "make_train_function")
+
+# Backends whose first fit of a model traces or compiles its training step.
+TRACING_BACKENDS = ("tensorflow", "jax")
+
+
+def backend_traces() -> bool:
+    return keras.backend.backend() in TRACING_BACKENDS
+
+
+def plain_fit(hypermodel: Any) -> bool:
+    """The HyperModel trains the model it is given with ``model.fit`` (a
+    build function, or a HyperModel without its own ``fit()``)."""
+    return type(hypermodel).fit is keras_tuner.HyperModel.fit
+
+
+def reusable(model: Any, distribution_strategy: Any = None) -> bool:
+    """Can a model's traced training serve another execution?"""
+    if distribution_strategy is not None or not isinstance(model, keras.Model):
+        return False
+    if any(getattr(type(model), name) is not getattr(keras.Model, name) for name in TRAINING_METHODS):
+        return False
+    optimizer = getattr(model, "optimizer", None)
+    return optimizer is not None and type(optimizer).__module__.startswith("keras.")
+
+
+def _signature(variables) -> list[tuple]:
+    return [(v.name, tuple(v.shape), str(v.dtype), bool(v.trainable)) for v in variables]
+
+
+def _same_state(fresh: Any, kept: Any) -> bool:
+    return (
+        type(fresh) is type(kept)
+        and type(fresh.optimizer) is type(kept.optimizer)
+        and fresh.optimizer.built
+        and kept.optimizer.built
+        and _signature(fresh.variables) == _signature(kept.variables)
+        and _signature(fresh.optimizer.variables) == _signature(kept.optimizer.variables)
+    )
+
+
+def _copy_state(fresh: Any, kept: Any) -> None:
+    for target, source in zip(kept.variables, fresh.variables, strict=True):
+        target.assign(source.value)
+    for target, source in zip(kept.optimizer.variables, fresh.optimizer.variables, strict=True):
+        target.assign(source.value)
+    kept.reset_metrics()
+
+
+def _warm_kwargs(fit_kwargs: dict) -> dict:
+    """The execution's fit arguments for a fit of zero epochs (no callbacks:
+    the execution's own see only the real fit)."""
+    kwargs = {k: v for k, v in fit_kwargs.items() if k not in ("callbacks", "initial_epoch")}
+    return dict(kwargs, epochs=0, verbose=0)
+
+
+class ModelReuse:
+    """One configuration's traced model, handed to each of its executions.
+
+    ``model_for(fresh, args, kwargs)`` is called with the execution's freshly
+    built model and its fit arguments, and returns the model to fit:
+    the traced one holding ``fresh``'s initial state, or ``fresh`` itself."""
+
+    def __init__(self, enabled: bool, distribution_strategy: Any = None):
+        self.enabled = enabled and backend_traces()
+        self.distribution_strategy = distribution_strategy
+        self.kept: Any = None
+        self.reused = 0  # executions that fitted the kept model
+
+    def model_for(self, fresh: Any, args: tuple, kwargs: dict) -> Any:
+        if not self.enabled or not reusable(fresh, self.distribution_strategy):
+            self.kept = None
+            return fresh
+        kept, self.kept = self.kept, fresh
+        if kept is None:
+            return fresh
+        fresh.fit(*args, **_warm_kwargs(kwargs))
+        if not fresh.optimizer.built:  # TensorFlow builds it at the first step, as here
+            fresh.optimizer.build(fresh.trainable_variables)
+        if not _same_state(fresh, kept):
+            return fresh  # fitted as a new model; the next execution reuses it
+        _copy_state(fresh, kept)
+        self.kept = kept
+        self.reused += 1
+        return kept
