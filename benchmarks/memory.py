@@ -1,21 +1,30 @@
 """Memory over a long session: RSS growth across many tiny trials.
 
-Runs 40 tiny trials (a Dense model on synthetic data, 1 execution x 1 epoch
-each) two ways, each in a fresh process:
+Runs 40 tiny trials (a Dense model on synthetic data, 3 executions x 1
+epoch each: the plugin's default executions) four ways, each in a fresh
+process:
 
 1. Keras Tuner directly: one ``RandomSearch`` of 40 trials, RSS sampled
    after every trial;
 2. the plugin through pytest: 10 hptune tests of 4 trials each in one pytest
    session (the "many hptune tests in one process" case), the session's RSS
-   sampled after every test;
-3. the same with ``--hptune-workers=1``: each search trains in a worker
+   sampled after every test; executions 2..n of a configuration train the
+   model its first execution traced (``engine/reuse.py``);
+3. the same with ``--hptune-reuse=off``: a fresh model per execution, as
+   Keras Tuner builds them;
+4. the same with ``--hptune-workers=1``: each search trains in a worker
    process that exits with it; the session's RSS sampled after every test.
+
+TensorFlow keeps part of every traced training function alive after its
+model is gone (about 5.7 MiB per model here, in a plain loop of
+``clear_session``, build and fit, with ``gc.collect()``), so the growth
+follows the number of models traced: reuse traces one per trial.
 
 RSS is read from ``/proc/self/statm``. Prints the first and last sample, the
 growth in between and per trial, and each plugin way's growth as a fraction
 of Keras Tuner's.
 
-    .venv/bin/python benchmarks/memory.py [--trials 40]
+    .venv/bin/python benchmarks/memory.py [--trials 40] [--executions 3]
 """
 
 from __future__ import annotations
@@ -70,9 +79,9 @@ KERAS_TUNER = textwrap.dedent(
     import sys, tempfile
     import keras_tuner
     from bench_model import SampleRss, build, x, y
-    trials = int(sys.argv[1])
+    trials, executions = int(sys.argv[1]), int(sys.argv[2])
     tuner = keras_tuner.RandomSearch(build, objective="val_accuracy", max_trials=trials,
-                                     executions_per_trial=1, seed=1,
+                                     executions_per_trial=executions, seed=1,
                                      directory=tempfile.mkdtemp(), project_name="kt")
     tuner.search(x, y, validation_split=0.25, epochs=1, verbose=0, callbacks=[SampleRss()])
     """
@@ -93,7 +102,7 @@ PLUGIN_TESTS = textwrap.dedent(
             fh.write(f"{{rss_mib()}}\\n")
 
     @pytest.mark.parametrize("i", range({tests}))
-    @pytest.mark.hptune(max_trials={per_test}, executions_per_trial=1, epochs=1, seed=1)
+    @pytest.mark.hptune(max_trials={per_test}, executions_per_trial={executions}, epochs=1, seed=1)
     def test_search(hptune, i):
         hptune.search(build, x, y, validation_split=0.25, seed=i)
     """
@@ -113,7 +122,7 @@ def summary(samples: list[float], trials_between: int) -> dict:
     }
 
 
-def run(trials: int, tests: int) -> dict[str, dict]:
+def run(trials: int, tests: int, executions: int) -> dict[str, dict]:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         (tmp / "bench_model.py").write_text(MODEL)
@@ -121,14 +130,20 @@ def run(trials: int, tests: int) -> dict[str, dict]:
 
         env["HPTUNE_BENCH_RSS"] = str(tmp / "kt.txt")
         subprocess.run(
-            [sys.executable, "-c", KERAS_TUNER, str(trials)], check=True, env=env, cwd=tmp, capture_output=True
+            [sys.executable, "-c", KERAS_TUNER, str(trials), str(executions)],
+            check=True,
+            env=env,
+            cwd=tmp,
+            capture_output=True,
         )
-        kt = [float(v) for v in (tmp / "kt.txt").read_text().split()]
+        # One sample per fit: keep the last of each trial's.
+        kt = [float(v) for v in (tmp / "kt.txt").read_text().split()][executions - 1 :: executions]
         out = {"keras_tuner": summary(kt, len(kt) - 1)}
 
         per_test = trials // tests
-        (tmp / "test_memory.py").write_text(PLUGIN_TESTS.format(tests=tests, per_test=per_test))
-        for name, extra in [("plugin", []), ("plugin_workers", ["--hptune-workers=1"])]:
+        (tmp / "test_memory.py").write_text(PLUGIN_TESTS.format(tests=tests, per_test=per_test, executions=executions))
+        ways = [("plugin", []), ("plugin_fresh", ["--hptune-reuse=off"]), ("plugin_workers", ["--hptune-workers=1"])]
+        for name, extra in ways:
             env["HPTUNE_BENCH_RSS"] = str(tmp / f"{name}.txt")
             subprocess.run(
                 [
@@ -156,15 +171,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--tests", type=int, default=10, help="hptune tests the plugin's trials are spread over")
+    parser.add_argument("--executions", type=int, default=3, help="executions per trial, both ways")
     args = parser.parse_args()
-    results = run(args.trials, args.tests)
+    results = run(args.trials, args.tests, args.executions)
     kt = results["keras_tuner"]
-    print(f"{args.trials} tiny trials (1 execution x 1 epoch); RSS in MiB of the process that runs the session")
+    print(
+        f"{args.trials} tiny trials ({args.executions} executions x 1 epoch); "
+        "RSS in MiB of the process that runs the session"
+    )
     print(f"{'way':<46}{'samples':>8}{'first':>7}{'last':>7}{'growth':>8}{'/trial':>8}{'vs KT':>7}")
     names = {
         "keras_tuner": "1 Keras Tuner directly (one search)",
         "plugin": f"2 pytest-hptune ({args.tests} tests, one session)",
-        "plugin_workers": "3 the same, --hptune-workers=1",
+        "plugin_fresh": "3 the same, --hptune-reuse=off",
+        "plugin_workers": "4 the same, --hptune-workers=1",
     }
     for key, name in names.items():
         r = results[key]

@@ -97,6 +97,9 @@ class SearchResult:
     neighbours: list[dict[str, Any]] | None = None
     # executions_per_trial='auto': executions added to the best after the search
     topped_up: int = 0
+    # Fits in the test process that trained a configuration's already traced
+    # model (engine/reuse.py); None when workers trained the trials.
+    reused_fits: int | None = None
     # max_time: {"max_time": seconds, "ended_search": whether it stopped the search}
     time_budget: dict[str, Any] | None = None
     _best_hp: Any = field(default=None, repr=False)

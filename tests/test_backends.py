@@ -3,6 +3,7 @@ TensorFlow is already the backend of this process)."""
 
 import importlib.util
 import json
+from pathlib import Path
 
 import pytest
 from conftest import MODELS
@@ -27,6 +28,16 @@ def test_random(hptune):
 def test_hyperband(hptune):
     result = hptune.search(build, *data(), validation_split=0.25)
     assert result.best.budget == 3 and result.partial
+
+
+# engine/reuse.py: the same scores as fresh builds; PyTorch traces nothing
+# that a reused model would save, so reuse is off there.
+def test_reuse():
+    import reuse_check
+    fresh, _ = reuse_check.histories(False)
+    reused, count = reuse_check.histories(True)
+    assert reused == fresh
+    assert count == (2 if keras.backend.backend() == "jax" else 0)
 """
 
 
@@ -35,9 +46,13 @@ def test_other_backends_run_searches_end_to_end(pytester, monkeypatch, backend, 
     if importlib.util.find_spec(module) is None:
         pytest.skip(f"{module} is not installed (pip install -e '.[test]' installs it)")
     monkeypatch.setenv("KERAS_BACKEND", backend)
-    pytester.makepyfile(models=MODELS, test_backend=BACKEND_TESTS.replace("BACKEND", backend))
+    pytester.makepyfile(
+        models=MODELS,
+        reuse_check=(Path(__file__).parent / "reuse_check.py").read_text(),
+        test_backend=BACKEND_TESTS.replace("BACKEND", backend),
+    )
     result = pytester.runpytest_subprocess("--hptune-json=report.json", "-W", "error")
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
     tests = json.loads((pytester.path / "report.json").read_text())["tests"]
     assert [t["tuner"] for t in tests] == ["random", "hyperband"]
     assert all(t["passed"] for t in tests)

@@ -144,6 +144,7 @@ SAMPLES = {
     "epochs": ("2", "3"),
     "max-time": ("60", "10m"),
     "seed": ("7", "8"),
+    "reuse": ("off", "on"),
     "max-drop": ("0.1", "0.2"),
     "confidence": ("0.9", "0.99"),
     "dir": ("ini-dir", "cli-dir"),

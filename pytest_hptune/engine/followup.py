@@ -16,9 +16,9 @@ from ..result import SearchResult, rank, trial_order
 from ..settings import Settings
 from . import splits
 from .failures import SearchError, tuning_directory_errors
+from .reuse import ModelReuse, plain_fit
 from .scoring import execution_score
 from .seeding import execution_seed
-from .reuse import ModelReuse, plain_fit
 from .silence import quiet_keras
 from .storage import save_scores
 from .tuners import collect_garbage_now
@@ -54,6 +54,7 @@ def _train_configuration(tuner, hp, seeds, result: SearchResult, fit_args, fit_k
             args, run = splits.execution_data(tuner.hptune_settings, execution, seed, fit_args, run)
             history = tuner.hypermodel.fit(hp, reuse.model_for(model, args, run), *args, **run)
             scores.append(execution_score(history, tuner.oracle.objective))
+    tuner.hptune_reused += reuse.reused
     return scores
 
 

@@ -117,6 +117,7 @@ def run_search(
     if result.best is not None and result.stopped_reason is None:
         _follow_up(tuner, settings, result, fit_args, fit_kwargs)
     result.time_budget = tuner.hptune_budget.report()
+    result.reused_fits = None if workers is not None else getattr(tuner, "hptune_reused", None)
     return result
 
 

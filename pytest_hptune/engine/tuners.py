@@ -76,6 +76,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         self.hptune_budget = TimeBudget(settings.max_time)
         # Trials scored from what a run_trial of the user's returned (HptuneScoreKeeper).
         self.hptune_counted: set[str] = set()
+        self.hptune_reused = 0  # fits that trained an already traced model (reuse.py)
         # Hyperband: only full-budget trials are judged, so only they lead.
         self.hptune_full_budget = hyperband_max_epochs(settings) if settings.kind == "hyperband" else None
 
@@ -139,6 +140,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
             scores.append(execution_score(result, self.oracle.objective))
             results.append(result)
             execution += 1
+        self.hptune_reused += reuse.reused
         with tuning_directory_errors(self):
             checkpoint.write()
             save_scores(self, trial.trial_id, scores)

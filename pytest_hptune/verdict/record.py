@@ -45,6 +45,7 @@ def build_record(nodeid, settings, result, gates, error, duration, directory) ->
         "error": error,
         "stopped_reason": result.stopped_reason if result else None,
         "fits": sum(len(t["scores"]) for t in trials),
+        "reused_fits": result.reused_fits if result else None,
         "duration_s": round(duration, 3),
         "directory": directory,
         "search_space": result.search_space if result else [],

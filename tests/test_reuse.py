@@ -1,0 +1,129 @@
+"""Executions 2..n of a configuration fit the model its first execution
+traced (engine/reuse.py): the same scores as fresh builds, fewer traces,
+and a fresh build wherever reuse cannot be shown safe."""
+
+import json
+
+import keras
+import pytest
+import reuse_check
+from conftest import MODELS
+
+from pytest_hptune.engine.reuse import ModelReuse, plain_fit, reusable
+
+
+@pytest.fixture(scope="module")
+def fresh_histories():
+    histories, reused = reuse_check.histories(False)
+    assert reused == 0
+    return histories
+
+
+def test_reused_models_score_like_fresh_builds_to_the_last_digit(fresh_histories):
+    reused, count = reuse_check.histories(True)
+    assert count == 2
+    assert reused == fresh_histories
+    # The seeds matter: otherwise equality would prove nothing.
+    assert len({json.dumps(h) for h in fresh_histories}) == len(reuse_check.SEEDS)
+
+
+# On JAX and PyTorch: tests/test_backends.py runs reuse_check there.
+
+
+class OwnStep(keras.Model):
+    def train_step(self, *args, **kwargs):
+        return super().train_step(*args, **kwargs)
+
+
+class OwnAdam(keras.optimizers.Adam):
+    pass
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: reuse_check.build(model_class=OwnStep), id="own train_step"),
+        pytest.param(lambda: reuse_check.build(optimizer=OwnAdam(0.01)), id="optimizer of the user's"),
+    ],
+)
+def test_models_that_may_keep_state_elsewhere_are_built_fresh(make):
+    assert not reusable(make())
+    reuse = ModelReuse(True)
+    first = reuse.model_for(make(), (), {})
+    assert reuse.model_for(make(), (), {}) is not first and reuse.reused == 0
+
+
+def test_no_reuse_under_a_distribution_strategy_or_when_turned_off():
+    for reuse in (ModelReuse(True, distribution_strategy=object()), ModelReuse(False)):
+        first = reuse.model_for(reuse_check.build(), (), {})
+        assert reuse.model_for(reuse_check.build(), (), {}) is not first and reuse.reused == 0
+
+
+def test_a_callback_that_freezes_a_layer_ends_reuse_for_the_configuration(fresh_histories):
+    class Freeze(keras.callbacks.Callback):
+        def on_train_end(self, logs=None):  # after training: a fresh model trains as without it
+            self.model.layers[1].trainable = False
+
+    reused, count = reuse_check.histories(True, callbacks=lambda: [Freeze()])
+    assert count == 0
+    assert reused == fresh_histories
+
+
+def test_a_hypermodel_with_its_own_fit_is_not_reused():
+    import keras_tuner
+
+    class OwnFit(keras_tuner.HyperModel):
+        def fit(self, hp, model, *args, **kwargs):
+            return model.fit(*args, **kwargs)
+
+    assert plain_fit(keras_tuner.HyperModel())
+    assert not plain_fit(OwnFit())
+
+
+SEARCH = """
+import json, os
+import pytest
+from models import build_dense, data
+
+@pytest.mark.hptune(max_trials=1, executions_per_trial=3, epochs=1, confirm=2, max_std=1.0)
+def test_search(hptune):
+    hptune.search(build_dense, *data(), validation_split=0.25, batch_size=16)
+"""
+
+
+def test_a_search_scores_the_same_with_and_without_reuse(pytester):
+    pytester.makepyfile(models=MODELS, test_search=SEARCH)
+    reports = {}
+    for reuse in ("on", "off"):
+        result = pytester.runpytest(f"--hptune-reuse={reuse}", f"--hptune-json={reuse}.json")
+        result.assert_outcomes(passed=1)
+        (reports[reuse],) = json.loads((pytester.path / f"{reuse}.json").read_text())["tests"]
+    on, off = reports["on"], reports["off"]
+    assert [t["scores"] for t in on["trials"]] == [t["scores"] for t in off["trials"]]
+    assert [t["hyperparameters"] for t in on["trials"]] == [t["hyperparameters"] for t in off["trials"]]
+    assert on["confirmation"] == off["confirmation"]
+    # The trial's executions 2 and 3, and the confirmation's second fit.
+    assert (on["reused_fits"], off["reused_fits"]) == (3, 0)
+
+
+def test_a_bad_reuse_value_names_the_option_and_the_choices(pytester):
+    pytester.makepyfile(test_x="def test_x(): pass")
+    result = pytester.runpytest("--hptune-reuse=maybe")
+    assert result.ret != 0
+    assert "--hptune-reuse" in result.stderr.str() + result.stdout.str()
+    assert "on or off" in result.stderr.str() + result.stdout.str()
+
+
+def test_a_bad_reuse_in_a_marker_names_the_setting_and_the_fix(pytester):
+    pytester.makepyfile(
+        test_x="""
+        import pytest
+
+        @pytest.mark.hptune(reuse="yes")
+        def test_x(hptune):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*invalid reuse='yes' from hptune marker*True or False*"])
