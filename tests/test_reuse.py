@@ -127,3 +127,65 @@ def test_a_bad_reuse_in_a_marker_names_the_setting_and_the_fix(pytester):
     result = pytester.runpytest()
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*invalid reuse='yes' from hptune marker*True or False*"])
+
+
+def test_resume_and_baselines_ignore_reuse():
+    from pytest_hptune.engine import fingerprint
+    from pytest_hptune.verdict import compare
+
+    parts = {
+        reuse: fingerprint.compute("t.py::t", {"seed": 0, "reuse": reuse}, [], (), {}, {}) for reuse in (True, False)
+    }
+    assert parts[True] == parts[False]
+    # The check is not blind: another setting does change the fingerprint.
+    assert fingerprint.compute("t.py::t", {"seed": 1, "reuse": True}, [], (), {}, {}) != parts[True]
+    saved = {"settings": {"seed": 0, "reuse": True}}
+    assert compare.mismatches(saved, {"settings": {"seed": 0, "reuse": False}}, {}, {}) == []
+    assert compare.mismatches(saved, {"settings": {"seed": 1, "reuse": True}}, {}, {}) != []
+
+
+OWN_WAYS = """
+import keras_tuner
+import pytest
+from models import build_small, data
+
+SEEN = []
+
+
+class OwnFit(keras_tuner.HyperModel):
+    def build(self, hp):
+        return build_small(hp)
+
+    def fit(self, hp, model, *args, **kwargs):
+        SEEN.append(getattr(model, "seen", False))
+        model.seen = True
+        return model.fit(*args, **kwargs)
+
+
+CALLS = []
+
+
+class OwnBuildAndFit(keras_tuner.RandomSearch):
+    def _build_and_fit_model(self, trial, *args, **kwargs):
+        CALLS.append(trial.trial_id)
+        return super()._build_and_fit_model(trial, *args, **kwargs)
+
+
+@pytest.mark.hptune(max_trials=1, executions_per_trial=3, epochs=1)
+def test_own_fit(hptune):
+    result = hptune.search(OwnFit(), *data(), validation_split=0.25)
+    assert SEEN == [False, False, False] and len(result.best.scores) == 3
+
+
+@pytest.mark.hptune(max_trials=1, executions_per_trial=3, epochs=1, tuner=OwnBuildAndFit)
+def test_own_build_and_fit(hptune):
+    hptune.search(build_small, *data(), validation_split=0.25)
+    assert len(CALLS) == 3
+"""
+
+
+def test_a_hypermodel_fit_or_a_tuner_build_and_fit_of_the_users_gets_fresh_models(pytester):
+    pytester.makepyfile(models=MODELS, test_own=OWN_WAYS)
+    pytester.runpytest("--hptune-json=r.json").assert_outcomes(passed=2)
+    reports = json.loads((pytester.path / "r.json").read_text())["tests"]
+    assert [r["reused_fits"] for r in reports] == [0, 0]
