@@ -1,9 +1,11 @@
 """Memory over a long session: RSS growth across many tiny trials.
 
 Runs 40 tiny trials (a Dense model on synthetic data, 3 executions x 1
-epoch each: the plugin's default executions) four ways, each in a fresh
+epoch each: the plugin's default executions) five ways, each in a fresh
 process:
 
+0. no tuner: the same fits in a plain loop, a new model per fit with
+   ``clear_session()`` and ``gc.collect()``: what TensorFlow itself keeps;
 1. Keras Tuner directly: one ``RandomSearch`` of 40 trials, RSS sampled
    after every trial;
 2. the plugin through pytest: 10 hptune tests of 4 trials each in one pytest
@@ -16,9 +18,8 @@ process:
    process that exits with it; the session's RSS sampled after every test.
 
 TensorFlow keeps part of every traced training function alive after its
-model is gone (about 5.7 MiB per model here, in a plain loop of
-``clear_session``, build and fit, with ``gc.collect()``), so the growth
-follows the number of models traced: reuse traces one per trial.
+model is gone (way 0 measures it), so the growth follows the number of
+models traced: reuse traces one per trial.
 
 RSS is read from ``/proc/self/statm``. Prints the first and last sample, the
 growth in between and per trial, and each plugin way's growth as a fraction
@@ -71,6 +72,27 @@ MODEL = textwrap.dedent(
         def on_train_end(self, logs=None):
             with open(os.environ["HPTUNE_BENCH_RSS"], "a") as fh:
                 fh.write(f"{rss_mib()}\\n")
+    """
+)
+
+# No tuner at all: a new model per fit, the Keras session cleared and a full
+# collection before and after each, as Keras's clear_session() docs advise.
+PLAIN = textwrap.dedent(
+    """
+    import gc, sys
+    import keras, keras_tuner
+    from bench_model import rss_mib, build, x, y
+    trials, executions = int(sys.argv[1]), int(sys.argv[2])
+    samples = []
+    for trial in range(trials):
+        for execution in range(executions):
+            keras.backend.clear_session()
+            model = build(keras_tuner.HyperParameters())
+            model.fit(x, y, validation_split=0.25, epochs=1, verbose=0)
+            del model
+            gc.collect()
+        samples.append(rss_mib())
+    print(" ".join(map(str, samples)))
     """
 )
 
@@ -128,6 +150,17 @@ def run(trials: int, tests: int, executions: int) -> dict[str, dict]:
         (tmp / "bench_model.py").write_text(MODEL)
         env = dict(os.environ, PYTHONPATH=str(tmp), TF_CPP_MIN_LOG_LEVEL="2")
 
+        plain = subprocess.run(
+            [sys.executable, "-c", PLAIN, str(trials), str(executions)],
+            check=True,
+            env=env,
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+        ).stdout
+        samples = [float(v) for v in plain.split()]
+        plain_summary = summary(samples, len(samples) - 1)
+
         env["HPTUNE_BENCH_RSS"] = str(tmp / "kt.txt")
         subprocess.run(
             [sys.executable, "-c", KERAS_TUNER, str(trials), str(executions)],
@@ -138,7 +171,7 @@ def run(trials: int, tests: int, executions: int) -> dict[str, dict]:
         )
         # One sample per fit: keep the last of each trial's.
         kt = [float(v) for v in (tmp / "kt.txt").read_text().split()][executions - 1 :: executions]
-        out = {"keras_tuner": summary(kt, len(kt) - 1)}
+        out = {"keras_tuner": summary(kt, len(kt) - 1), "plain": plain_summary}
 
         per_test = trials // tests
         (tmp / "test_memory.py").write_text(PLUGIN_TESTS.format(tests=tests, per_test=per_test, executions=executions))
@@ -176,11 +209,12 @@ def main() -> None:
     results = run(args.trials, args.tests, args.executions)
     kt = results["keras_tuner"]
     print(
-        f"{args.trials} tiny trials ({args.executions} executions x 1 epoch); "
+        f"{args.trials} tiny trials ({args.executions} execution{'s' * (args.executions > 1)} x 1 epoch); "
         "RSS in MiB of the process that runs the session"
     )
     print(f"{'way':<46}{'samples':>8}{'first':>7}{'last':>7}{'growth':>8}{'/trial':>8}{'vs KT':>7}")
     names = {
+        "plain": "0 no tuner: a model per fit, gc.collect() each",
         "keras_tuner": "1 Keras Tuner directly (one search)",
         "plugin": f"2 pytest-hptune ({args.tests} tests, one session)",
         "plugin_fresh": "3 the same, --hptune-reuse=off",

@@ -85,7 +85,7 @@ import json, os
 import pytest
 from models import build_dense, data
 
-@pytest.mark.hptune(max_trials=1, executions_per_trial=3, epochs=1, confirm=2, max_std=1.0)
+@pytest.mark.hptune(max_trials=1, executions_per_trial=3, epochs=1, confirm=2, max_std=1.0, vary="split")
 def test_search(hptune):
     hptune.search(build_dense, *data(), validation_split=0.25, batch_size=16)
 """

@@ -53,6 +53,7 @@ def test_folds_are_the_executions_and_inactive_values_are_absent(project):
     assert entry["tuner_info"] == {"folds": 5, "oracle": "random"}
     assert len(entry["trials"]) == 4
     assert all(len(t["scores"]) == 5 for t in entry["trials"])
+    assert entry["reused_fits"] is None  # no Keras model to reuse
     for trial in entry["trials"]:
         hps = trial["hyperparameters"]
         expected = {"model", "C"} if hps["model"] == "logistic" else {"model", "max_depth"}

@@ -44,6 +44,9 @@ def test_workers_run_the_trials_with_the_same_results_as_one_process(project, mo
     # Random search hands out the same configurations whichever process asks,
     # and executions are seeded by (seed, trial, execution): same results.
     assert trials(distributed) == trials(local)
+    # This process cannot count the workers' fits; FastModel has its own
+    # fit(), so no model is reused in either.
+    assert distributed["reused_fits"] is None and local["reused_fits"] == 0
 
 
 def test_a_worker_killed_mid_trial_is_reported_and_the_others_finish_the_search(project, monkeypatch):

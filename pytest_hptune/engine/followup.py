@@ -52,9 +52,10 @@ def _train_configuration(tuner, hp, seeds, result: SearchResult, fit_args, fit_k
             callbacks = copy.deepcopy(list(kwargs.get("callbacks", [])))
             run = dict(kwargs, callbacks=[keras.callbacks.TerminateOnNaN(), *callbacks])
             args, run = splits.execution_data(tuner.hptune_settings, execution, seed, fit_args, run)
-            history = tuner.hypermodel.fit(hp, reuse.model_for(model, args, run), *args, **run)
+            trained = reuse.model_for(model, args, run)
+            tuner.hptune_reused += trained is not model
+            history = tuner.hypermodel.fit(hp, trained, *args, **run)
             scores.append(execution_score(history, tuner.oracle.objective))
-    tuner.hptune_reused += reuse.reused
     return scores
 
 

@@ -140,7 +140,6 @@ class HptuneTunerMixin(keras_tuner.Tuner):
             scores.append(execution_score(result, self.oracle.objective))
             results.append(result)
             execution += 1
-        self.hptune_reused += reuse.reused
         with tuning_directory_errors(self):
             checkpoint.write()
             save_scores(self, trial.trial_id, scores)
@@ -156,7 +155,9 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         ):
             return self._build_and_fit_model(trial, *args, **kwargs)
         hp = trial.hyperparameters
-        model = reuse.model_for(self._try_build(hp), args, kwargs)
+        fresh = self._try_build(hp)
+        model = reuse.model_for(fresh, args, kwargs)
+        self.hptune_reused += model is not fresh
         results = self.hypermodel.fit(hp, model, *args, **kwargs)
         atomic.write_text(compat.build_config_path(self, trial.trial_id), json.dumps(model.get_build_config()))
         compat.validate_fit_results(results, self.oracle.objective)
