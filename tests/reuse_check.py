@@ -34,18 +34,19 @@ def build(optimizer=None, model_class=keras.Model):
     return model
 
 
-def histories(reuse_on: bool, make=build, callbacks=lambda: []):
+def histories(reuse_on: bool, make=build, callbacks=lambda: [], seeds=SEEDS):
     """Each execution's full validation history, and how many executions
     fitted a reused model."""
     reuse = ModelReuse(reuse_on)
     x, y = data()
     kwargs = dict(validation_split=0.25, epochs=2, batch_size=16, verbose=0)
     out = []
-    for seed in SEEDS:
+    for seed in seeds:
         keras.backend.clear_session(free_memory=False)
         keras.utils.set_random_seed(seed)
         model = reuse.model_for(make(), (x, y), kwargs)
         history = model.fit(x, y, callbacks=callbacks(), **kwargs).history
+        reuse.after_fit()
         out.append([history["val_loss"], history["val_accuracy"], history["loss"]])
     return out, reuse.reused
 

@@ -9,7 +9,7 @@ import pytest
 import reuse_check
 from conftest import MODELS
 
-from pytest_hptune.engine.reuse import ModelReuse, plain_fit, reusable
+from pytest_hptune.engine.reuse import ModelReuse, in_memory, plain_fit, reusable
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +57,54 @@ def test_no_reuse_under_a_distribution_strategy_or_when_turned_off():
     for reuse in (ModelReuse(True, distribution_strategy=object()), ModelReuse(False)):
         first = reuse.model_for(reuse_check.build(), (), {})
         assert reuse.model_for(reuse_check.build(), (), {}) is not first and reuse.reused == 0
+
+
+def test_a_model_that_creates_its_variables_on_first_use_is_trained_fresh():
+    def lazy():  # no keras.Input: the variables appear in the first fit
+        model = keras.Sequential(
+            [keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1, activation="sigmoid")]
+        )
+        model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+        return model
+
+    fresh, _ = reuse_check.histories(False, make=lazy, seeds=(1, 2))
+    reused, count = reuse_check.histories(True, make=lazy, seeds=(1, 2))
+    assert count == 0
+    assert reused == fresh
+
+
+class UnseededNoise(keras.layers.Layer):
+    def call(self, inputs, training=False):
+        # keras.random without a seed: Keras's global seed generator.
+        return inputs + keras.random.normal(keras.ops.shape(inputs)) if training else inputs
+
+
+def test_a_model_that_draws_unseeded_random_numbers_is_trained_fresh():
+    def noisy():
+        inputs = keras.Input((6,))
+        hidden = UnseededNoise()(keras.layers.Dense(8, activation="relu")(inputs))
+        model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(hidden))
+        model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+        return model
+
+    fresh, _ = reuse_check.histories(False, make=noisy, seeds=(1, 2))
+    reused, count = reuse_check.histories(True, make=noisy, seeds=(1, 2))
+    assert count == 0
+    assert reused == fresh
+    assert len({json.dumps(h) for h in fresh}) == 2
+
+
+def test_only_arrays_in_memory_are_reused():
+    import numpy as np
+    import tensorflow as tf
+
+    x = np.zeros((4, 2))
+    assert in_memory(x) and in_memory({"a": x, "b": x}) and in_memory((x, x)) and in_memory(tf.zeros((4, 2)))
+    assert not in_memory(iter([x])) and not in_memory(tf.data.Dataset.from_tensor_slices(x))
+    assert not in_memory(keras.utils.PyDataset()) and not in_memory([0, 1])
+    reuse = ModelReuse(True)
+    first = reuse.model_for(reuse_check.build(), (tf.data.Dataset.from_tensor_slices(x),), {})
+    assert reuse.model_for(reuse_check.build(), (tf.data.Dataset.from_tensor_slices(x),), {}) is not first
 
 
 def test_a_callback_that_freezes_a_layer_ends_reuse_for_the_configuration(fresh_histories):

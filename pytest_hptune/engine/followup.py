@@ -26,10 +26,18 @@ from .tuners import collect_garbage_now
 errors = keras_tuner.errors
 
 
-def _train_configuration(tuner, hp, seeds, result: SearchResult, fit_args, fit_kwargs) -> list[float]:
+def _reuse(tuner) -> ModelReuse:
+    """One configuration's traced model for its follow-up fits (reuse.py)."""
+    return ModelReuse(tuner.hptune_settings.reuse and plain_fit(tuner.hypermodel), tuner.distribution_strategy)
+
+
+def _train_configuration(
+    tuner, hp, seeds, result: SearchResult, fit_args, fit_kwargs, reuse: ModelReuse | None = None
+) -> list[float]:
     """Scores of one configuration trained once per (execution, seed), the
     way a trial runs an execution (the HyperModel's fit(), its split of the
     data under vary=, best epoch of the objective, Hyperband's full budget).
+    ``reuse``: the configuration's traced model from earlier calls.
     Raises FailedTrialError on a NaN."""
     kwargs = dict(fit_kwargs)
     best = result.best
@@ -38,7 +46,7 @@ def _train_configuration(tuner, hp, seeds, result: SearchResult, fit_args, fit_k
         kwargs["epochs"] = best.budget
         kwargs.pop("initial_epoch", None)
     scores = []
-    reuse = ModelReuse(tuner.hptune_settings.reuse and plain_fit(tuner.hypermodel), tuner.distribution_strategy)
+    reuse = reuse or _reuse(tuner)
     with quiet_keras():
         for execution, seed in seeds:
             keras.backend.clear_session(free_memory=False)
@@ -55,6 +63,7 @@ def _train_configuration(tuner, hp, seeds, result: SearchResult, fit_args, fit_k
             trained = reuse.model_for(model, args, run)
             tuner.hptune_reused += trained is not model
             history = tuner.hypermodel.fit(hp, trained, *args, **run)
+            reuse.after_fit()
             scores.append(execution_score(history, tuner.oracle.objective))
     return scores
 
@@ -149,6 +158,7 @@ def top_up_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_k
     Not for Hyperband, whose trials continue earlier rounds' models."""
     added = 0
     oracle = tuner.oracle
+    reuses: dict[str, ModelReuse] = {}  # per trial: its traced model for its next fit
     while result.trials:
         best = result.trials[0]
         if len(best.scores) >= settings.max_executions or not adaptive.undecided(settings, best.scores):
@@ -158,7 +168,8 @@ def top_up_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_k
         hp = oracle.trials[best.trial_id].hyperparameters
         seed = execution_seed(settings.seed, best.trial_id, len(best.scores))
         try:
-            scores = _train_configuration(tuner, hp, [(len(best.scores), seed)], result, fit_args, fit_kwargs)
+            reuse = reuses.setdefault(best.trial_id, _reuse(tuner))
+            scores = _train_configuration(tuner, hp, [(len(best.scores), seed)], result, fit_args, fit_kwargs, reuse)
         except errors.FailedTrialError:
             break  # the verdict stands on the executions that trained
         added += 1

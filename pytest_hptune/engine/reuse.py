@@ -15,10 +15,10 @@ to the last digit, with dropout and batch normalisation
 on JAX by ``tests/test_backends.py``).
 
 Before the copy, the fresh model is fitted for zero epochs with the
-execution's own data and arguments. That builds its metrics and optimizer
-as its first real fit would, and consumes what that fit would have
-consumed first: JAX's first fit of a model draws a shuffle order from
-NumPy's global generator to build the metrics, which a traced model skips.
+execution's own data and arguments, and its optimizer is built. On JAX
+that fit builds the metrics as the first real fit would, drawing what that
+fit draws first: a shuffle order from NumPy's global generator, which a
+traced model skips. On TensorFlow it draws nothing.
 
 Reuse is used only where it can be shown safe; otherwise the execution fits
 its fresh model, as without reuse:
@@ -30,10 +30,20 @@ its fresh model, as without reuse:
   ``train_step``, ``test_step``, ``compute_loss`` or ``compute_metrics``
   may keep state outside its variables), a built-in Keras optimizer, no
   distribution strategy;
+* arrays in memory (NumPy, pandas, tensors): a fit of zero epochs would
+  take batches from a generator, a ``PyDataset`` or a ``tf.data`` dataset;
+* a model whose variables exist once it is built (``keras.Input``): one
+  that creates them on first use (a Sequential without ``Input``, most
+  subclassed models) is trained fresh;
 * the fresh and the kept model have the same variables (name, shape,
   dtype, trainable) and their optimizers the same variables, so a callback
   that froze a layer or swapped the optimizer ends reuse for that
-  configuration.
+  configuration;
+* no unseeded ``keras.random`` call (Keras's global seed generator): the
+  traced model would keep drawing from its first execution's generator.
+  Randomness that Keras cannot see (a raw ``tf.random`` op, a
+  ``tf.Variable`` of a layer's own) is not part of the model's state
+  either: such a model needs ``reuse=False``.
 """
 
 from __future__ import annotations
@@ -70,17 +80,54 @@ def reusable(model: Any, distribution_strategy: Any = None) -> bool:
     return optimizer is not None and type(optimizer).__module__.startswith("keras.")
 
 
+def in_memory(value: Any) -> bool:
+    """Arrays (or nested lists, tuples, dicts of them), not data that a fit
+    consumes as it reads it (generators, PyDataset, tf.data)."""
+    if value is None:
+        return True
+    if isinstance(value, dict):
+        return all(in_memory(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return bool(value) and all(in_memory(v) for v in value)
+    return hasattr(value, "shape") and hasattr(value, "__len__")
+
+
+_DATA = ("x", "y", "sample_weight", "validation_data")
+
+
+def _data_in_memory(args: tuple, kwargs: dict) -> bool:
+    return all(in_memory(v) for v in args[:3]) and all(in_memory(kwargs.get(name)) for name in _DATA)
+
+
+def global_seed_generator_used() -> bool:
+    """Has Keras's global seed generator been created since the session was
+    cleared, i.e. did the model draw unseeded random numbers? Read from
+    Keras's global state, which Keras keeps private: a Keras that moved it
+    counts as yes (no reuse)."""
+    try:
+        from keras.src.backend.common import global_state
+    except ImportError:
+        return True
+    return global_state.get_global_attribute("global_seed_generator") is not None
+
+
 def _signature(variables) -> list[tuple]:
     return [(v.name, tuple(v.shape), str(v.dtype), bool(v.trainable)) for v in variables]
 
 
-def _same_state(fresh: Any, kept: Any) -> bool:
+def _same_model(fresh: Any, kept: Any) -> bool:
     return (
-        type(fresh) is type(kept)
+        fresh.built
+        and type(fresh) is type(kept)
         and type(fresh.optimizer) is type(kept.optimizer)
-        and fresh.optimizer.built
-        and kept.optimizer.built
         and _signature(fresh.variables) == _signature(kept.variables)
+    )
+
+
+def _same_optimizer(fresh: Any, kept: Any) -> bool:
+    return (
+        fresh.optimizer.built
+        and kept.optimizer.built
         and _signature(fresh.optimizer.variables) == _signature(kept.optimizer.variables)
     )
 
@@ -114,18 +161,25 @@ class ModelReuse:
         self.reused = 0  # executions that fitted the kept model
 
     def model_for(self, fresh: Any, args: tuple, kwargs: dict) -> Any:
-        if not self.enabled or not reusable(fresh, self.distribution_strategy):
+        if not self.enabled or not reusable(fresh, self.distribution_strategy) or not _data_in_memory(args, kwargs):
             self.kept = None
             return fresh
         kept, self.kept = self.kept, fresh
-        if kept is None:
-            return fresh
+        if kept is None or not _same_model(fresh, kept):
+            return fresh  # untouched; the next execution may reuse it
         fresh.fit(*args, **_warm_kwargs(kwargs))
-        if not fresh.optimizer.built:  # TensorFlow builds it at the first step, as here
+        if not fresh.optimizer.built:  # TensorFlow builds it at the first step, on these variables
             fresh.optimizer.build(fresh.trainable_variables)
-        if not _same_state(fresh, kept):
-            return fresh  # fitted as a new model; the next execution reuses it
+        if not _same_optimizer(fresh, kept):
+            return fresh
         _copy_state(fresh, kept)
         self.kept = kept
         self.reused += 1
         return kept
+
+    def after_fit(self) -> None:
+        """After every fit: a model that drew unseeded random numbers ends
+        reuse for its configuration."""
+        if self.enabled and global_seed_generator_used():
+            self.enabled = False
+            self.kept = None

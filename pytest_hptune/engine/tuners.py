@@ -159,6 +159,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         model = reuse.model_for(fresh, args, kwargs)
         self.hptune_reused += model is not fresh
         results = self.hypermodel.fit(hp, model, *args, **kwargs)
+        reuse.after_fit()
         atomic.write_text(compat.build_config_path(self, trial.trial_id), json.dumps(model.get_build_config()))
         compat.validate_fit_results(results, self.oracle.objective)
         return results
