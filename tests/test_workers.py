@@ -177,3 +177,25 @@ def test_consecutive_failures_on_workers_end_the_search_instead_of_hanging(proje
     (entry,) = entries(project)
     messages = [t["message"] for t in entry["trials"]]
     assert messages[:2] == ["val_accuracy is nan"] * 2, messages
+
+
+BUDGET = """
+import pytest
+from models import FastModel, data
+
+@pytest.mark.hptune(max_trials=40, executions_per_trial=2, max_time=1)
+def test_budget(hptune):
+    hptune.search(FastModel(), *data())
+"""
+
+
+def test_the_chief_keeps_max_time_between_the_workers_trials(project, monkeypatch):
+    monkeypatch.setenv("HPTUNE_TEST_FIT_SLEEP", "0.3")
+    project.makepyfile(test_budget=BUDGET)
+    result = project.runpytest_subprocess("--hptune-workers=1", "--hptune-json=report.json")
+    result.assert_outcomes(passed=1)
+    (entry,) = entries(project)
+    assert entry["time_budget"] == {"max_time": 1.0, "ended_search": True}
+    # The worker's start-up alone spends the budget: the first trial runs,
+    # and no other starts.
+    assert len(entry["trials"]) == 1

@@ -20,7 +20,7 @@ class TimeBudget:
     def after_trial(self, oracle: Any) -> None:
         """After a trial ends: past the budget, no further trial starts. On a
         worker of --hptune-workers the oracle is the chief's (a client without
-        the trials): the budget is not enforced there (see the README)."""
+        the trials): the chief keeps the budget (distributed.Chief)."""
         trials = getattr(oracle, "trials", None)
         if trials is None or oracle.max_trials is None:
             return

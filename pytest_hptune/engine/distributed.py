@@ -160,6 +160,7 @@ class Chief:
     address: str = "127.0.0.1:0"
     workers: list[Worker] = field(default_factory=list)
     error: str | None = None  # an oracle failure while serving a worker
+    budget: Any = None  # max_time's TimeBudget (budget.py), kept between trials
 
     def start(self) -> int:
         import grpc
@@ -203,6 +204,7 @@ class Chief:
                     if worker.process.returncode != 0:
                         deaths.append(worker.describe_exit())
                         self._fail_trial_of(worker)
+                self._keep_budget()
                 # Over when the local workers have exited (or, with external
                 # workers only, when the oracle has said stop) and no trial
                 # is still running on an external worker.
@@ -220,6 +222,15 @@ class Chief:
         if deaths:
             return None  # the others finished the search; the trials say who died
         return None
+
+    def _keep_budget(self) -> None:
+        """max_time: once it is spent, the oracle hands out no new trial (the
+        workers then stop) and the running ones finish. As in one process,
+        the first trial always runs."""
+        if self.budget is None or self.budget.ended or not self.budget.spent() or not self.oracle.trials:
+            return
+        with oracle_lock(self.oracle):
+            self.budget.after_trial(self.oracle)
 
     def _fail_trial_of(self, worker: Worker) -> None:
         # Under the oracle's own lock, so that a trial the worker ended just

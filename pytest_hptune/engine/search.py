@@ -230,7 +230,7 @@ def _serve_workers(tuner, settings, workers: Workers, project_dir: Path, resume)
 
     tuner.oracle.verbose = 0
     tuner.save()
-    chief = distributed.Chief(tuner.oracle, workers.address)
+    chief = distributed.Chief(tuner.oracle, workers.address, budget=tuner.hptune_budget)
     try:
         chief.start()
     except (OSError, RuntimeError) as exc:
