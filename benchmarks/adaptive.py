@@ -20,12 +20,13 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import textwrap
 import time
 from pathlib import Path
+
+from bench import run_pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "example_project"
@@ -54,22 +55,11 @@ EXTRA = textwrap.dedent(
 def run(project: Path, name: str, options: list[str]) -> tuple[dict, float]:
     report = project / f"{name}.json"
     start = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-k",
-            "not classic_estimators",
-            f"--hptune-json={report}",
-            *options,
-        ],
-        cwd=project,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
-        capture_output=True,
+    run_pytest(
+        ["-k", "not classic_estimators", f"--hptune-json={report}", *options],
+        project,
+        dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
+        check=False,
     )
     wall = time.perf_counter() - start
     return {r["nodeid"].rsplit("::", 1)[1]: r for r in json.loads(report.read_text())["tests"]}, wall

@@ -39,6 +39,8 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from bench import run_pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Shared by both ways: the model, the data and the RSS sampler (a callback
@@ -178,23 +180,7 @@ def run(trials: int, tests: int, executions: int) -> dict[str, dict]:
         ways = [("plugin", []), ("plugin_fresh", ["--hptune-reuse=off"]), ("plugin_workers", ["--hptune-workers=1"])]
         for name, extra in ways:
             env["HPTUNE_BENCH_RSS"] = str(tmp / f"{name}.txt")
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pytest",
-                    "-q",
-                    "-p",
-                    "no:cacheprovider",
-                    f"--rootdir={tmp}",
-                    "test_memory.py",
-                    *extra,
-                ],
-                check=True,
-                env=env,
-                cwd=tmp,
-                capture_output=True,
-            )
+            run_pytest([f"--rootdir={tmp}", "test_memory.py", *extra], tmp, env)
             samples = [float(v) for v in (tmp / f"{name}.txt").read_text().split()]
             out[name] = summary(samples, per_test * (len(samples) - 1))
     return out

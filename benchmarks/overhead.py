@@ -41,6 +41,8 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from bench import run_pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "example_project"
 
@@ -166,14 +168,8 @@ def run_python(code: str, cfg: dict, tmp: Path) -> dict:
 def run_plugin(cfg: dict, tmp: Path, options: list[str]) -> dict:
     report, rss = tmp / "report.json", tmp / "rss.txt"
     env = dict(os.environ, PYTHONPATH=str(tmp), HPTUNE_BENCH_RSS=str(rss), HPTUNE_BENCH_MODEL=cfg["model"])
-    done = subprocess.run(
+    done = run_pytest(
         [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
             "test_bench.py",
             f"--hptune-trials={cfg['trials']}",
             f"--hptune-epochs={cfg['epochs']}",
@@ -181,10 +177,9 @@ def run_plugin(cfg: dict, tmp: Path, options: list[str]) -> dict:
             f"--rootdir={tmp}",
             *options,
         ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp,
+        tmp,
+        env,
+        check=False,
     )
     if done.returncode not in (0, 1):  # 1: a gate failed, which --verdict reports
         raise SystemExit(f"the plugin's run failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")

@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import textwrap
 import time
 from pathlib import Path
+
+from bench import run_pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "example_project"
@@ -39,14 +39,8 @@ def run(tmp: Path, args, workers: int) -> dict:
     report = tmp / f"report-{workers}.json"
     env = dict(os.environ, PYTHONPATH=str(EXAMPLE), TF_CPP_MIN_LOG_LEVEL="2")
     start = time.perf_counter()
-    subprocess.run(
+    run_pytest(
         [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
             f"--rootdir={tmp}",
             "test_bench.py",
             f"--hptune-trials={args.trials}",
@@ -55,10 +49,8 @@ def run(tmp: Path, args, workers: int) -> dict:
             f"--hptune-workers={workers}",
             f"--hptune-json={report}",
         ],
-        check=True,
-        capture_output=True,
-        env=env,
-        cwd=tmp,
+        tmp,
+        env,
     )
     wall = time.perf_counter() - start
     (entry,) = json.loads(report.read_text())["tests"]

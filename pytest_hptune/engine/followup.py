@@ -16,7 +16,8 @@ from ..result import SearchResult, rank, trial_order
 from ..settings import Settings
 from . import splits
 from .failures import SearchError, tuning_directory_errors
-from .reuse import ModelReuse, plain_fit
+from .reuse import ModelReuse
+from .reuse import for_tuner as reuse_for_tuner
 from .scoring import execution_score
 from .seeding import execution_seed
 from .silence import quiet_keras
@@ -24,11 +25,6 @@ from .storage import save_scores
 from .tuners import collect_garbage_now
 
 errors = keras_tuner.errors
-
-
-def _reuse(tuner) -> ModelReuse:
-    """One configuration's traced model for its follow-up fits (reuse.py)."""
-    return ModelReuse(tuner.hptune_settings.reuse and plain_fit(tuner.hypermodel), tuner.distribution_strategy)
 
 
 def _train_configuration(
@@ -46,7 +42,7 @@ def _train_configuration(
         kwargs["epochs"] = best.budget
         kwargs.pop("initial_epoch", None)
     scores = []
-    reuse = reuse or _reuse(tuner)
+    reuse = reuse or reuse_for_tuner(tuner)
     with quiet_keras():
         for execution, seed in seeds:
             keras.backend.clear_session(free_memory=False)
@@ -168,7 +164,7 @@ def top_up_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_k
         hp = oracle.trials[best.trial_id].hyperparameters
         seed = execution_seed(settings.seed, best.trial_id, len(best.scores))
         try:
-            reuse = reuses.setdefault(best.trial_id, _reuse(tuner))
+            reuse = reuses.setdefault(best.trial_id, reuse_for_tuner(tuner))
             scores = _train_configuration(tuner, hp, [(len(best.scores), seed)], result, fit_args, fit_kwargs, reuse)
         except errors.FailedTrialError:
             break  # the verdict stands on the executions that trained

@@ -147,6 +147,17 @@ def _warm_kwargs(fit_kwargs: dict) -> dict:
     return dict(kwargs, epochs=0, verbose=0)
 
 
+def for_tuner(tuner: Any, own_loop: bool = False) -> ModelReuse:
+    """A configuration's ModelReuse for a tuner of the plugin's: on when the
+    setting asks for it and the HyperModel trains with Keras's fit; with
+    ``own_loop`` (the trials' executions), also only when the tuner builds
+    and fits as Keras Tuner does (no ``_build_and_fit_model`` of its own)."""
+    enabled = tuner.hptune_settings.reuse and plain_fit(tuner.hypermodel)
+    if own_loop:
+        enabled = enabled and type(tuner)._build_and_fit_model is keras_tuner.Tuner._build_and_fit_model
+    return ModelReuse(enabled, tuner.distribution_strategy)
+
+
 class ModelReuse:
     """One configuration's traced model, handed to each of its executions.
 

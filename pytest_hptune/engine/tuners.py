@@ -27,7 +27,8 @@ from .hyperband import (
     hyperband_max_epochs,
 )
 from .progress import report_progress
-from .reuse import ModelReuse, plain_fit
+from .reuse import ModelReuse
+from .reuse import for_tuner as reuse_for_tuner
 from .scoring import BestEpochWeights, execution_score
 from .seeding import execution_seed, oracle_seed
 from .sklearn_tuner import HptuneSklearnTuner, sklearn_cv, sklearn_estimator_check, sklearn_scoring
@@ -118,7 +119,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         scores = self.hptune_scores[trial.trial_id] = []
         results = []
         execution = 0
-        reuse = ModelReuse(self.hptune_settings.reuse, self.distribution_strategy)
+        reuse = reuse_for_tuner(self, own_loop=True)
         while execution < self.executions_per_trial or self.hptune_more(trial, scores):
             kwargs = copy.copy(fit_kwargs)
             callbacks = self._deepcopy_callbacks(original_callbacks)
@@ -148,11 +149,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
     def hptune_build_and_fit(self, trial, reuse: ModelReuse, *args, **kwargs):
         """Keras Tuner's _build_and_fit_model, fitting the model that the
         trial's first execution traced where that is safe (reuse.py)."""
-        if (
-            not reuse.enabled
-            or not plain_fit(self.hypermodel)
-            or type(self)._build_and_fit_model is not keras_tuner.Tuner._build_and_fit_model
-        ):
+        if not reuse.enabled:
             return self._build_and_fit_model(trial, *args, **kwargs)
         hp = trial.hyperparameters
         fresh = self._try_build(hp)
