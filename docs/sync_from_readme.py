@@ -27,6 +27,10 @@ Usage (from the repository root, any Python 3.10+, nothing to install)::
 
     python docs/sync_from_readme.py          # rewrite the pages' blocks
     python docs/sync_from_readme.py --check  # exit 1 if a page is stale
+    python docs/sync_from_readme.py --detach # drop the block markers, keep the text
+
+``--detach`` is for the day the short README replaces the long one: the pages
+then become the source, and this script and tests/test_docs_sync.py go.
 
 Both list the ``##``/``###`` README sections no page takes, and fail on a
 block whose heading is gone.
@@ -143,7 +147,7 @@ def reindent_lists(lines: list[str]) -> list[str]:
         if fence is not None:
             marker, extra = fence
             out.append(" " * extra + line if line.strip() else line)
-            if re.fullmatch(re.escape(marker[0]) + "{%d,}" % len(marker), line.strip()):
+            if re.fullmatch(re.escape(marker[0]) + f"{{{len(marker)},}}", line.strip()):
                 fence = None
             continue
         if LIST_ITEM.match(line):
@@ -214,10 +218,23 @@ def sync(check: bool) -> int:
     return 1 if left or (check and stale) else 0
 
 
+def detach() -> int:
+    """Remove the block markers from every page, keeping the text between them."""
+    for page in sorted(DOCS.rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        new = BLOCK.sub(lambda block: block["body"].rstrip("\n"), text)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+            print(f"{page.relative_to(ROOT)}: detached", file=sys.stderr)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a page is stale")
-    return sync(parser.parse_args().check)
+    parser.add_argument("--detach", action="store_true", help="remove the block markers, keep the text")
+    args = parser.parse_args()
+    return detach() if args.detach else sync(args.check)
 
 
 if __name__ == "__main__":
