@@ -42,6 +42,7 @@ import argparse
 import re
 import sys
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,7 +201,7 @@ def sync(check: bool) -> int:
     for page, text in texts.items():
         numbers = iter(range(len(bodies)))
 
-        def fill(block: re.Match[str], page: Path = page, numbers=numbers) -> str:
+        def fill(block: re.Match[str], page: Path = page, numbers: Iterator[int] = numbers) -> str:
             head = block.group(0)[: block.start("body") - block.start()]
             return head + relink(bodies[page, next(numbers)], page, anchors) + "<!-- /README -->"
 
