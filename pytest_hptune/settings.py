@@ -1015,6 +1015,34 @@ NOT_FOR_CONSTRUCTED = {
 }
 
 
+# What a tuner the test constructed does without being told: settings that
+# say so ask for nothing else.
+_NOTHING_ASKED = {"confirm": 0, "max_neighbour_drop": None, "max_time": None}
+
+
+def _agrees(tuner: Any, key: str, value: Any) -> bool:
+    """Whether a setting says what the constructed tuner already does
+    (executions_per_trial=1 for a tuner built with one execution, its own
+    seed, its own class, ...): no conflict then."""
+    if key in _NOTHING_ASKED:
+        return value == _NOTHING_ASKED[key]
+    if key == "tuner":
+        return value is type(tuner) or (isinstance(value, str) and value == kind_of(tuner))
+    if key == "executions_per_trial":  # Keras Tuner keeps one score a trial: the mean of its executions
+        return value == 1 and getattr(tuner, "executions_per_trial", None) == 1
+    oracle = getattr(tuner, "oracle", None)
+    if key == "oracle":
+        return value is oracle
+    for owner in (tuner, oracle):
+        if owner is not None and key in vars(owner):
+            own = vars(owner)[key]
+            try:
+                return own is value or bool(own == value)
+            except Exception:  # an object whose == is no truth value (an array)
+                return False
+    return False
+
+
 def for_constructed_tuner(settings: Settings, tuner: Any, per_test: Iterable[str]) -> Settings:
     """The settings of a search on a tuner the test constructed and passed
     to hptune.search(): run as it is, with its oracle's objective and
@@ -1022,7 +1050,7 @@ def for_constructed_tuner(settings: Settings, tuner: Any, per_test: Iterable[str
     name = type(tuner).__qualname__
     where = f"the {name} passed to hptune.search()"
     for key in per_test:
-        if key in NOT_FOR_CONSTRUCTED:
+        if key in NOT_FOR_CONSTRUCTED and not _agrees(tuner, key, getattr(settings, key)):
             why = NOT_FOR_CONSTRUCTED[key] or f"pass it to {name}(...) when constructing it"
             raise SettingError(
                 f"{key}={getattr(settings, key)!r} (from {settings.sources[key]}) does not apply to {where}, "
@@ -1106,11 +1134,11 @@ def _check_vary(settings: Settings) -> None:
     """K-fold validation needs a fixed number of folds; Hyperband's
     continuation trials load weights trained on another execution's rows, so
     a fresh hold-out per execution would validate on training data."""
-    if settings.vary != "seed" and settings.tuner == "hyperband":
+    if settings.vary != "seed" and settings.kind == "hyperband":  # also a Hyperband subclass
         raise SettingError(
             f"vary={settings.vary!r} (from {settings.sources.get('vary')}) does not apply to "
-            "tuner='hyperband': its continuation trials start from weights trained on other rows, so "
-            "they would be validated on training data; use vary='seed' or another tuner"
+            f"{_given(settings, 'tuner')}, a Hyperband: its continuation trials start from weights trained on "
+            "other rows, so they would be validated on training data; use vary='seed' or another tuner"
         )
     if settings.vary == "folds" and (settings.adaptive or settings.first_executions < 2):
         raise SettingError(

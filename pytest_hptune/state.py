@@ -37,6 +37,7 @@ class SessionState:
     resume: bool = False
     workers: int = 0
     chief: str | None = None  # --hptune-chief: serve (also) external workers
+    worker_timeout: float | None = None  # --hptune-worker-timeout: None, the default (distributed.silence_limit)
     records: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # shown in the summary
     written: list[str] = field(default_factory=list)  # report files written
@@ -84,6 +85,7 @@ class SessionState:
             resume=bool(values["resume"]),
             workers=values["workers"] or 0,
             chief=values["chief"],
+            worker_timeout=values["worker-timeout"],
         )
 
     def baseline_data(self) -> dict:
