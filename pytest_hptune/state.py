@@ -13,8 +13,11 @@ import pytest
 
 from . import options
 from .options import BY_NAME, BY_SETTING, Reader
-from .reports import baseline_file as baseline
 from .settings import Layer, SettingError
+
+# The baseline file's default name (reports.baseline_file.DEFAULT_PATH),
+# here so that the reports load only when a search has something to report.
+BASELINE_PATH = "hptune-baseline.json"
 
 DEFERRED_SKIPS = pytest.StashKey[list]()  # on an item: why a passed test is reported skipped
 PENDING_RECORDS = pytest.StashKey[list]()  # on an item: records not yet reported
@@ -90,6 +93,8 @@ class SessionState:
 
     def baseline_data(self) -> dict:
         """The --hptune-compare file, loaded once; raises BaselineError."""
+        from .reports import baseline_file as baseline
+
         if self._baseline is None:
             path = self.compare_baseline
             assert path is not None  # asked only with --hptune-compare (Hptune._baseline)
@@ -115,7 +120,7 @@ def _baseline_path(read: Reader, row: options.Option) -> Path | None:
     if not read.given(row):
         return None
     path = read.value(row)
-    return path if path is not None else read.config.rootpath / baseline.DEFAULT_PATH
+    return path if path is not None else read.config.rootpath / BASELINE_PATH
 
 
 # Options whose output needs an optional extra: (module, extra).
