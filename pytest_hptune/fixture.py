@@ -22,6 +22,7 @@ from .settings import (
     Settings,
     check_score_gates,
     check_search_keywords,
+    count_folds,
     for_constructed_tuner,
     is_tuner_instance,
     make_layer,
@@ -151,7 +152,7 @@ class Hptune:
         overrides = {k: fit_kwargs.pop(k) for k in list(fit_kwargs) if k in SPECS}
         constructed = is_tuner_instance(hypermodel)
         try:
-            settings = self._search_settings(hypermodel, overrides, fit_kwargs)
+            settings = count_folds(self._search_settings(hypermodel, overrides, fit_kwargs), fit_args, fit_kwargs)
             problem = None
         except SettingError as exc:
             problem = str(exc)

@@ -1226,6 +1226,28 @@ def _sklearn_defaults(values: dict, sources: dict, per_test: set) -> None:
     sources["executions_per_trial"] = sources.get("cv", "tuner='sklearn' (folds)")
 
 
+def count_folds(settings: Settings, fit_args: tuple, fit_kwargs: Mapping[str, Any]) -> Settings:
+    """tuner='sklearn' with a splitter that counts its folds only from the
+    data (LeaveOneGroupOut: from the groups): counted from hptune.search()'s
+    (X, y, sample_weight, groups), as SklearnTuner.search() takes them, so
+    that executions_per_trial is the number of folds, never None."""
+    if settings.tuner != "sklearn" or settings.executions_per_trial is not None:
+        return settings
+    named = dict(zip(("X", "y", "sample_weight", "groups"), fit_args))
+    named.update(fit_kwargs)
+    try:
+        folds = settings.cv.get_n_splits(named.get("X"), named.get("y"), named.get("groups"))
+    except Exception:  # the splitter's own check of its arguments
+        folds = None
+    if isinstance(folds, bool) or not isinstance(folds, int) or folds < 1:
+        raise SettingError(
+            f"cv={settings.cv!r} (from {settings.sources.get('cv')}) cannot count its folds from the data given "
+            "to hptune.search() (its get_n_splits(X, y, groups) gave "
+            f"{folds!r}): pass what it needs (groups=...) or give cv=N folds"
+        )
+    return replace(settings, executions_per_trial=folds)
+
+
 def _n_splits(splitter: Any) -> int | None:
     try:
         n = splitter.get_n_splits()
