@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import keras
 import keras_tuner
 
 from ..result import COMPLETED, SearchResult
@@ -101,7 +102,9 @@ def run_search(
     trials; otherwise it starts fresh and the result says why."""
     check_supported()
     if is_tuner_instance(hypermodel):
-        return _run_constructed(hypermodel, settings, fit_args, fit_kwargs)
+        result = _run_constructed(hypermodel, settings, fit_args, fit_kwargs)
+        result.backend = keras.backend.backend()
+        return result
     check_hypermodel(hypermodel, settings)
     keywords.check(hypermodel, settings, fit_kwargs)
     splits.check(settings, fit_args, fit_kwargs)
@@ -121,6 +124,7 @@ def run_search(
         _follow_up(tuner, settings, result, fit_args, fit_kwargs)
     result.time_budget = tuner.hptune_budget.report()
     result.reused_fits = None if workers is not None else getattr(tuner, "hptune_reused", None)
+    result.backend = keras.backend.backend()
     return result
 
 
