@@ -13,7 +13,8 @@ reported, polling every 20 s at the end, and waits forever for a worker that
 died mid-trial. The loop here serves the same protocol, notices dead workers
 at once and fails their trial with the reason, so the search finishes.
 
-Imported only by the runner (it needs grpc, which Keras Tuner brings).
+Imported only by ``engine/search.py`` when a search has workers (it needs grpc, which
+Keras Tuner brings).
 """
 
 from __future__ import annotations
