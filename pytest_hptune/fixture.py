@@ -22,6 +22,7 @@ from .settings import (
     Settings,
     check_score_gates,
     check_search_keywords,
+    count_folds,
     for_constructed_tuner,
     is_tuner_instance,
     make_layer,
@@ -151,7 +152,7 @@ class Hptune:
         overrides = {k: fit_kwargs.pop(k) for k in list(fit_kwargs) if k in SPECS}
         constructed = is_tuner_instance(hypermodel)
         try:
-            settings = self._search_settings(hypermodel, overrides, fit_kwargs)
+            settings = count_folds(self._search_settings(hypermodel, overrides, fit_kwargs), fit_args, fit_kwargs)
             problem = None
         except SettingError as exc:
             problem = str(exc)
@@ -223,6 +224,7 @@ class Hptune:
             self._worker_command(directory),
             str(self._request.config.rootpath),
             self._state.chief or "127.0.0.1:0",
+            self._state.worker_timeout,
         )
 
     def _conclude(self, record: dict, result) -> None:
@@ -303,6 +305,7 @@ class Hptune:
         ]
         if config.inipath:
             command += ["-c", str(config.inipath)]
+        command += _chief_options(config)
         for setting, value in self._state.cli_layer.values.items():
             command.append(f"{option_name(setting)}={value}")
         return command
@@ -326,3 +329,25 @@ class Hptune:
         self._searches += 1
         engine.run_worker(hypermodel, settings, directory, project, fit_args, fit_kwargs)
         pytest.skip(f"hptune worker {worker_id}: ran trials for the chief")
+
+
+def _chief_options(config: pytest.Config) -> list[str]:
+    """The chief's own pytest options that decide what code a worker runs:
+    its plugins (-p), ini overrides (-o), warning filters (-W) and import
+    mode, as pytest resolved them from the command line, PYTEST_ADDOPTS and
+    the ini file's addopts (which the worker's command replaces: -n 2 from
+    CI, say, must not reach a worker)."""
+    option = config.option
+    out: list[str] = []
+    for plugin in getattr(option, "plugins", None) or ():
+        if plugin.split(":")[-1].split(".")[0] not in ("xdist", "cacheprovider"):
+            out += ["-p", plugin]
+    for override in getattr(option, "override_ini", None) or ():
+        if override.split("=", 1)[0].strip() != "addopts":
+            out += ["-o", override]
+    for warning in getattr(option, "pythonwarnings", None) or ():
+        out += ["-W", warning]
+    importmode = getattr(option, "importmode", None)
+    if importmode:
+        out.append(f"--import-mode={importmode}")
+    return out

@@ -113,6 +113,14 @@ def parse_chief(text: str, where: str) -> str:
     return f"{host}:{int(port)}"
 
 
+def parse_worker_timeout(text: str, where: str) -> float:
+    from .settings import _seconds
+
+    value = _seconds("worker-timeout", text, where)
+    assert value is not None  # text is never None here
+    return value
+
+
 REPORT_ERRORS = ("fail", "warn")
 
 
@@ -224,6 +232,16 @@ OPTIONS: tuple[Option, ...] = (
         "HOST:PORT",
         parse_chief,
         default="127.0.0.1 on a free port",
+    ),
+    Option(
+        "worker-timeout",
+        "hptune_worker_timeout",
+        "with --hptune-workers or --hptune-chief: the longest the chief waits without hearing from any worker "
+        "(none connecting, or every one silent) before it stops the search and fails the test, with each "
+        "worker's last output (600, '90s', '10m')",
+        "SECONDS",
+        parse_worker_timeout,
+        default="600 s, or twice max_time when that is longer",
     ),
     Option(
         "save-baseline",

@@ -10,7 +10,12 @@ dropping only the known start-up notices and passing every other byte on.
 
 This is hand-written because no library filters a C library's writes to a
 file descriptor; it is installed only when the plugin set
-``TF_CPP_MIN_LOG_LEVEL`` (a user who set it keeps TensorFlow's own output).
+``TF_CPP_MIN_LOG_LEVEL`` (a user who set it keeps TensorFlow's own output),
+and removed at the end of the session if TensorFlow was never imported.
+
+The filter is a small child process reading a pipe, line by line, so that
+what a crash during the import writes (a fatal error, an abort message)
+still reaches stderr when this process dies mid-import.
 """
 
 from __future__ import annotations
@@ -19,8 +24,8 @@ import contextlib
 import importlib.abc
 import importlib.machinery
 import os
+import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from types import ModuleType
 
@@ -43,26 +48,46 @@ def keep(line: bytes, noise: Sequence[bytes] = NOISE) -> bool:
     return not any(marker in line for marker in noise)
 
 
+# The child process: copies its stdin to its stdout, less the noise, line
+# by line, until every writer has closed the pipe (or died).
+_FILTER = """
+import sys
+noise = {noise!r}
+out = sys.stdout.buffer
+for line in sys.stdin.buffer:
+    if not any(marker in line for marker in noise):
+        out.write(line)
+        out.flush()
+"""
+
+
 @contextlib.contextmanager
 def filtered_fd(fd: int = 2, noise: Sequence[bytes] = NOISE) -> Iterator[None]:
-    """Send what is written to ``fd`` inside the block to a temporary file,
-    then write back every line that is not noise (in order)."""
+    """Send what is written to ``fd`` inside the block through a filter
+    process that passes on every line that is not noise, in order, as it
+    comes: a crash inside the block loses none of its message."""
     try:
         saved = os.dup(fd)
     except OSError:  # no such descriptor: nothing to filter
         yield
         return
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), fd)
-        try:
-            yield
-        finally:
-            os.dup2(saved, fd)
-            os.close(saved)
-            sink.seek(0)
-            kept = b"".join(line for line in sink if keep(line, noise))
-            if kept:
-                os.write(fd, kept)
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _FILTER.format(noise=tuple(noise))], stdin=subprocess.PIPE, stdout=saved
+        )
+    except OSError:  # cannot start the filter: leave the output as it is
+        os.close(saved)
+        yield
+        return
+    assert child.stdin is not None  # stdin=PIPE
+    os.dup2(child.stdin.fileno(), fd)
+    try:
+        yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        child.stdin.close()  # the filter sees the end, writes what is left and exits
+        child.wait()
 
 
 class _QuietLoader(importlib.abc.Loader):

@@ -100,6 +100,9 @@ class SearchResult:
     # Fits in the test process that trained a configuration's already traced
     # model (engine/reuse.py); None when workers trained the trials.
     reused_fits: int | None = None
+    # Keras's backend as Keras itself resolved it (KERAS_BACKEND, else its
+    # keras.json): the baseline's "backend".
+    backend: str | None = None
     # max_time: {"max_time": seconds, "ended_search": whether it stopped the search}
     time_budget: dict[str, Any] | None = None
     _best_hp: Any = field(default=None, repr=False)

@@ -1,7 +1,7 @@
 """Sensitivity of the best configuration: its one-step neighbours in the
 search space, the relative drop of each, and the share of trials near the
 best. Pure logic on the search-space records (``SearchResult.search_space``);
-the runner trains the neighbours. Hand-written: the neighbourhood follows
+``engine/followup.py`` trains the neighbours. Hand-written: the neighbourhood follows
 Keras Tuner's own notion of a step (a multiplicative step for log sampling),
 which no library knows.
 """

@@ -1015,6 +1015,34 @@ NOT_FOR_CONSTRUCTED = {
 }
 
 
+# What a tuner the test constructed does without being told: settings that
+# say so ask for nothing else.
+_NOTHING_ASKED = {"confirm": 0, "max_neighbour_drop": None, "max_time": None}
+
+
+def _agrees(tuner: Any, key: str, value: Any) -> bool:
+    """Whether a setting says what the constructed tuner already does
+    (executions_per_trial=1 for a tuner built with one execution, its own
+    seed, its own class, ...): no conflict then."""
+    if key in _NOTHING_ASKED:
+        return value == _NOTHING_ASKED[key]
+    if key == "tuner":
+        return value is type(tuner) or (isinstance(value, str) and value == kind_of(tuner))
+    if key == "executions_per_trial":  # Keras Tuner keeps one score a trial: the mean of its executions
+        return value == 1 and getattr(tuner, "executions_per_trial", None) == 1
+    oracle = getattr(tuner, "oracle", None)
+    if key == "oracle":
+        return value is oracle
+    for owner in (tuner, oracle):
+        if owner is not None and key in vars(owner):
+            own = vars(owner)[key]
+            try:
+                return own is value or bool(own == value)
+            except Exception:  # an object whose == is no truth value (an array)
+                return False
+    return False
+
+
 def for_constructed_tuner(settings: Settings, tuner: Any, per_test: Iterable[str]) -> Settings:
     """The settings of a search on a tuner the test constructed and passed
     to hptune.search(): run as it is, with its oracle's objective and
@@ -1022,7 +1050,7 @@ def for_constructed_tuner(settings: Settings, tuner: Any, per_test: Iterable[str
     name = type(tuner).__qualname__
     where = f"the {name} passed to hptune.search()"
     for key in per_test:
-        if key in NOT_FOR_CONSTRUCTED:
+        if key in NOT_FOR_CONSTRUCTED and not _agrees(tuner, key, getattr(settings, key)):
             why = NOT_FOR_CONSTRUCTED[key] or f"pass it to {name}(...) when constructing it"
             raise SettingError(
                 f"{key}={getattr(settings, key)!r} (from {settings.sources[key]}) does not apply to {where}, "
@@ -1106,11 +1134,11 @@ def _check_vary(settings: Settings) -> None:
     """K-fold validation needs a fixed number of folds; Hyperband's
     continuation trials load weights trained on another execution's rows, so
     a fresh hold-out per execution would validate on training data."""
-    if settings.vary != "seed" and settings.tuner == "hyperband":
+    if settings.vary != "seed" and settings.kind == "hyperband":  # also a Hyperband subclass
         raise SettingError(
             f"vary={settings.vary!r} (from {settings.sources.get('vary')}) does not apply to "
-            "tuner='hyperband': its continuation trials start from weights trained on other rows, so "
-            "they would be validated on training data; use vary='seed' or another tuner"
+            f"{_given(settings, 'tuner')}, a Hyperband: its continuation trials start from weights trained on "
+            "other rows, so they would be validated on training data; use vary='seed' or another tuner"
         )
     if settings.vary == "folds" and (settings.adaptive or settings.first_executions < 2):
         raise SettingError(
@@ -1196,6 +1224,28 @@ def _sklearn_defaults(values: dict, sources: dict, per_test: set) -> None:
     folds = cv if isinstance(cv, int) else _n_splits(cv)
     values["executions_per_trial"] = folds
     sources["executions_per_trial"] = sources.get("cv", "tuner='sklearn' (folds)")
+
+
+def count_folds(settings: Settings, fit_args: tuple, fit_kwargs: Mapping[str, Any]) -> Settings:
+    """tuner='sklearn' with a splitter that counts its folds only from the
+    data (LeaveOneGroupOut: from the groups): counted from hptune.search()'s
+    (X, y, sample_weight, groups), as SklearnTuner.search() takes them, so
+    that executions_per_trial is the number of folds, never None."""
+    if settings.tuner != "sklearn" or settings.executions_per_trial is not None:
+        return settings
+    named = dict(zip(("X", "y", "sample_weight", "groups"), fit_args))
+    named.update(fit_kwargs)
+    try:
+        folds = settings.cv.get_n_splits(named.get("X"), named.get("y"), named.get("groups"))
+    except Exception:  # the splitter's own check of its arguments
+        folds = None
+    if isinstance(folds, bool) or not isinstance(folds, int) or folds < 1:
+        raise SettingError(
+            f"cv={settings.cv!r} (from {settings.sources.get('cv')}) cannot count its folds from the data given "
+            "to hptune.search() (its get_n_splits(X, y, groups) gave "
+            f"{folds!r}): pass what it needs (groups=...) or give cv=N folds"
+        )
+    return replace(settings, executions_per_trial=folds)
 
 
 def _n_splits(splitter: Any) -> int | None:

@@ -13,8 +13,11 @@ import pytest
 
 from . import options
 from .options import BY_NAME, BY_SETTING, Reader
-from .reports import baseline_file as baseline
 from .settings import Layer, SettingError
+
+# The baseline file's default name (reports.baseline_file.DEFAULT_PATH),
+# here so that the reports load only when a search has something to report.
+BASELINE_PATH = "hptune-baseline.json"
 
 DEFERRED_SKIPS = pytest.StashKey[list]()  # on an item: why a passed test is reported skipped
 PENDING_RECORDS = pytest.StashKey[list]()  # on an item: records not yet reported
@@ -37,6 +40,7 @@ class SessionState:
     resume: bool = False
     workers: int = 0
     chief: str | None = None  # --hptune-chief: serve (also) external workers
+    worker_timeout: float | None = None  # --hptune-worker-timeout: None, the default (distributed.silence_limit)
     records: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # shown in the summary
     written: list[str] = field(default_factory=list)  # report files written
@@ -84,10 +88,13 @@ class SessionState:
             resume=bool(values["resume"]),
             workers=values["workers"] or 0,
             chief=values["chief"],
+            worker_timeout=values["worker-timeout"],
         )
 
     def baseline_data(self) -> dict:
         """The --hptune-compare file, loaded once; raises BaselineError."""
+        from .reports import baseline_file as baseline
+
         if self._baseline is None:
             path = self.compare_baseline
             assert path is not None  # asked only with --hptune-compare (Hptune._baseline)
@@ -113,7 +120,7 @@ def _baseline_path(read: Reader, row: options.Option) -> Path | None:
     if not read.given(row):
         return None
     path = read.value(row)
-    return path if path is not None else read.config.rootpath / baseline.DEFAULT_PATH
+    return path if path is not None else read.config.rootpath / BASELINE_PATH
 
 
 # Options whose output needs an optional extra: (module, extra).

@@ -358,3 +358,21 @@ def test_a_missing_entry_skips_only_after_the_rest_of_the_test_ran(project):
     result = project.runpytest("--hptune-compare=b.json", "-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["SKIPPED [[]1[]] test_later.py:*: hptune: no entry 'test_later.py::test_passes' in *"])
+
+
+def test_the_baseline_keeps_the_backend_keras_resolved_from_its_own_config(project, monkeypatch, tmp_path):
+    # No KERAS_BACKEND: Keras reads its keras.json (under KERAS_HOME), and
+    # the baseline says what Keras ran on, not the variable's default.
+    home = tmp_path / "keras-home"
+    home.mkdir()
+    (home / "keras.json").write_text(json.dumps({"backend": "jax", "floatx": "float32", "epsilon": 1e-07}))
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(home))
+    project.makepyfile(test_tuned=TEST.format(shift=0.0))
+    result = project.runpytest_subprocess("--hptune-save-baseline", "--hptune-json=report.json")
+    result.assert_outcomes(passed=1)
+    saved = json.loads((project.path / "hptune-baseline.json").read_text())
+    assert saved["versions"]["backend"] == "jax"
+    (record,) = json.loads((project.path / "report.json").read_text())["tests"]
+    assert record["backend"] == "jax"
+    assert baseline.versions(None).get("backend") is None  # unknown: no claim, no mismatch note

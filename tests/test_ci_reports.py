@@ -154,3 +154,21 @@ def test_progress_per_trial_with_v_and_none_with_q(project, monkeypatch):
     result = project.runpytest()
     assert "hptune: trial" not in result.stdout.str()
     result.stdout.fnmatch_lines(["test_progress.py .*"])
+
+
+def test_a_picture_that_cannot_be_drawn_closes_its_figure(monkeypatch):
+    pytest.importorskip("matplotlib")
+    from pytest_hptune.reports import plot
+
+    plt = plot._pyplot()
+    plt.close("all")
+
+    def broken(*args):
+        raise ValueError("cannot draw")
+
+    monkeypatch.setattr(plot, "_draw_scores", broken)
+    trial = {"trial_id": "0", "scores": [0.5], "mean": 0.5, "std": 0.0, "status": "COMPLETED"}
+    record = {"trials": [trial], "gates": [], "objective": {"name": "val_accuracy", "direction": "max"}}
+    with pytest.raises(ValueError, match="cannot draw"):
+        plot.render_png(record)
+    assert plt.get_fignums() == []

@@ -44,15 +44,22 @@ def test_interval_gates_and_worst_execution_end_to_end(project):
         @pytest.mark.hptune(max_trials=2, executions_per_trial=1, min_lower_bound=0.1)
         def test_one_execution(hptune):
             hptune.search(FastModel(), *data())
+
+        @pytest.mark.hptune(max_trials=2, executions_per_trial=1, max_std=0.0)
+        def test_one_execution_spread(hptune):
+            hptune.search(FastModel(), *data())
         """
     )
     result = project.runpytest("--hptune-json=report.json")
-    result.assert_outcomes(passed=1, failed=2)
+    result.assert_outcomes(passed=1, failed=3)
     result.stdout.fnmatch_lines(
         [
             "*min_lower_bound: best trial * 90% interval's lower bound 0.* < 0.9990 FAILED",
             "*min_lower_bound: best trial * 95% interval's lower bound undefined (an interval needs 2 or more executions), threshold 0.1000 FAILED",
         ]
+    )
+    result.stdout.fnmatch_lines(
+        ["*max_std: * undefined (a std needs 2 or more executions, the best trial has 1; *FAILED"]
     )
     passed = json.loads((project.path / "report.json").read_text())["tests"][0]
     assert {g["name"] for g in passed["gates"]} == {"min_lower_bound", "max_upper_bound", "min_worst", "max_worst"}

@@ -50,6 +50,24 @@ class OwnLoop(keras_tuner.Tuner):
         return {"val_accuracy": float((predicted == y[split:]).mean())}
 
 
+class ByName(keras_tuner.Tuner):
+    '''The shape of the keras-io guide's custom-loop tuner: run_trial takes
+    the training data by name and nothing else, batches it by a tuned size,
+    trains epoch by epoch itself and returns the loss it tracked.'''
+
+    def run_trial(self, trial, train_ds):
+        hp = trial.hyperparameters
+        x, y = train_ds
+        batch_size = hp.Choice("batch_size", [16, 32])
+        model = self.hypermodel.build(hp)
+        for _epoch in range(2):
+            losses = [
+                float(model.train_on_batch(x[i : i + batch_size], y[i : i + batch_size], return_dict=True)["loss"])
+                for i in range(0, len(x), batch_size)
+            ]
+        return {"epoch_loss": sum(losses) / len(losses)}
+
+
 class BatchSized(keras_tuner.Tuner):
     '''Tunes a fit argument, then trains through Keras Tuner's loop.'''
 
@@ -170,6 +188,40 @@ def test_a_tuner_with_its_own_training_loop(project):
     assert [len(t["scores"]) for t in entry["trials"]] == [1, 1]
 
 
+def test_a_run_trial_taking_named_data_gets_only_what_search_was_given(project):
+    # Plain Keras Tuner passes run_trial only search()'s arguments: the
+    # plugin adds no verbose= (nor epochs=) that its signature does not take.
+    result, entries = run(
+        project,
+        """
+        import keras_tuner
+        import pytest
+        from custom_tuners import ByName
+        from models import build_small, data
+
+        LOSS = keras_tuner.Objective("epoch_loss", "min")
+
+        @pytest.mark.hptune(tuner=ByName, objective=LOSS, max_trials=2, epochs=3, max_score=10.0)
+        def test_by_name(hptune):
+            result = hptune.search(build_small, train_ds=data())
+            assert not result.failed and len(result.trials) == 2
+
+        def test_constructed(hptune, tmp_path):
+            tuner = ByName(
+                oracle=keras_tuner.oracles.RandomSearchOracle(objective=LOSS, max_trials=2, seed=3),
+                hypermodel=build_small,
+                directory=str(tmp_path),
+                project_name="by_name",
+            )
+            tuner.search(train_ds=data())  # as the guide runs it, without the plugin
+            result = hptune.search(tuner, train_ds=data(), max_score=10.0)
+            assert not result.failed
+        """,
+    )
+    result.assert_outcomes(passed=2)
+    assert all(t["status"] == "COMPLETED" for e in entries for t in e["trials"])
+
+
 def test_a_run_trial_through_the_plugins_loop_keeps_every_execution(project):
     result, entries = run(
         project,
@@ -271,6 +323,43 @@ def test_a_constructed_tuner_is_searched_as_it_is(project):
     assert capped["settings"]["max_trials"] == 1
     result.stdout.fnmatch_lines(
         ["*executions_per_trial=2 (from hptune marker on *) does not apply to the RandomSearch passed to*"]
+    )
+
+
+def test_a_setting_that_agrees_with_a_constructed_tuner_is_no_conflict(project):
+    result, entries = run(
+        project,
+        """
+        import keras_tuner
+        import pytest
+        from models import FastModel, data
+
+        def constructed(path, executions=1):
+            return keras_tuner.RandomSearch(
+                FastModel(), objective="val_accuracy", max_trials=2, seed=5, executions_per_trial=executions,
+                directory=str(path), project_name="mine",
+            )
+
+        @pytest.mark.hptune(executions_per_trial=1, seed=5, tuner="random", confirm=0)
+        def test_agrees(hptune, tmp_path):
+            assert len(hptune.search(constructed(tmp_path), *data()).trials) == 2
+
+        @pytest.mark.hptune(executions_per_trial=1)
+        def test_tuner_runs_two(hptune, tmp_path):
+            hptune.search(constructed(tmp_path, executions=2), *data())
+
+        @pytest.mark.hptune(seed=6)
+        def test_other_seed(hptune, tmp_path):
+            hptune.search(constructed(tmp_path), *data())
+        """,
+    )
+    result.assert_outcomes(passed=1, failed=2)
+    assert entries[0]["settings"]["executions_per_trial"] == 1
+    result.stdout.fnmatch_lines_random(
+        [
+            "*executions_per_trial=1 (from hptune marker on *) does not apply to the RandomSearch passed to*",
+            "*seed=6 (from hptune marker on *) does not apply to the RandomSearch passed to*",
+        ]
     )
 
 

@@ -4,6 +4,7 @@ Tuner's private modules; nothing outside the engine imports the engine except
 the fixture (which runs it) and the public ``strategies`` re-export."""
 
 import ast
+import json
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,28 @@ def test_a_missing_keras_tuner_internal_fails_each_search_with_one_line(project,
     )
     result.stdout.fnmatch_lines([line, line])
     assert "AttributeError" not in result.stdout.str()
+
+
+def test_a_session_without_hptune_tests_loads_no_fixture_verdict_or_report_machinery(pytester):
+    # pytest's start-up with the plugin: only options, settings, session
+    # state and the report hook's collector load (benchmarks/startup.py).
+    pytester.makeconftest(
+        """
+        import json
+        import sys
+
+        def pytest_unconfigure(config):
+            loaded = sorted(m for m in sys.modules if m.startswith("pytest_hptune"))
+            with open("loaded.json", "w") as fh:
+                json.dump(loaded, fh)
+        """
+    )
+    pytester.makepyfile(test_plain="def test_plain():\n    assert True")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    loaded = set(json.loads((pytester.path / "loaded.json").read_text()))
+    assert "pytest_hptune.plugin" in loaded
+    parts = [m.split(".") for m in loaded]
+    heavy = {".".join(p) for p in parts if p[1:2] and p[1] in ("fixture", "verdict", "stats", "engine", "result")}
+    heavy |= {".".join(p) for p in parts if p[1:2] == ["reports"] and p[2:3] and p[2] not in ("session", "outcome")}
+    assert heavy == set()

@@ -41,3 +41,38 @@ def test_the_first_tensorflow_import_is_filtered():
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, env=env, check=True)
     assert b"oneDNN" not in done.stderr and b"InitializeLog" not in done.stderr
+
+
+def test_a_crash_inside_the_filter_keeps_its_message():
+    # The process dies while fd 2 is filtered: what it wrote before still
+    # reaches stderr, less the noise.
+    script = textwrap.dedent(
+        """
+        import os
+        from pytest_hptune.quiet import filtered_fd
+        with filtered_fd():
+            os.write(2, b"I0000 port.cc:153] oneDNN custom operations are on.\\n")
+            os.write(2, b"Fatal: the import crashed\\n")
+            os.abort()
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=60)
+    assert done.returncode != 0
+    assert b"Fatal: the import crashed\n" in done.stderr and b"oneDNN" not in done.stderr
+
+
+def test_the_filter_is_removed_after_a_session_that_never_imports_tensorflow(tmp_path):
+    (tmp_path / "test_plain.py").write_text("def test_plain():\n    assert True\n")
+    script = textwrap.dedent(
+        f"""
+        import sys
+        import pytest
+        from pytest_hptune.quiet import QuietTensorFlowFinder
+        code = pytest.main(["-q", "-p", "no:cacheprovider", {str(tmp_path)!r}])
+        left = [f for f in sys.meta_path if isinstance(f, QuietTensorFlowFinder)]
+        print("EXIT", int(code), "TENSORFLOW", "tensorflow" in sys.modules, "LEFT", len(left))
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, env=env, cwd=tmp_path, timeout=120)
+    assert b"EXIT 0 TENSORFLOW False LEFT 0" in done.stdout, done.stdout + done.stderr

@@ -29,7 +29,7 @@ def run(project, marker, body="hptune.search(build, *iris())", *args):
     project.makepyfile(
         test_sk=f"""
         import pytest
-        from sklearn.model_selection import StratifiedKFold
+        from sklearn.model_selection import LeaveOneGroupOut, StratifiedKFold
         from estimators import build, iris
 
         @pytest.mark.hptune({marker})
@@ -158,3 +158,29 @@ def test_a_keras_model_from_the_build_function_is_a_clear_error(project):
     )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*with tuner='sklearn' the build function must return a scikit-learn estimator*"])
+
+
+def test_a_splitter_that_counts_its_folds_from_the_groups_counts_them_from_search(project):
+    # LeaveOneGroupOut cannot count its folds without the groups: they come
+    # with hptune.search(), as with SklearnTuner.search().
+    result, (entry,) = run(
+        project,
+        "tuner='sklearn', max_trials=2, cv=LeaveOneGroupOut()",
+        "x, y = iris(); hptune.search(build, x, y, groups=[i % 3 for i in range(len(y))])",
+    )
+    result.assert_outcomes(passed=1)
+    assert entry["settings"]["executions_per_trial"] == 3
+    assert all(len(t["scores"]) == 3 for t in entry["trials"])
+    assert "None" not in result.stdout.str()
+
+
+def test_a_splitter_that_cannot_count_its_folds_is_a_setting_error():
+    from sklearn.model_selection import LeaveOneGroupOut
+
+    from pytest_hptune.settings import SettingError, count_folds, make_layer, resolve
+
+    settings = resolve([make_layer("m", {"tuner": "sklearn", "cv": LeaveOneGroupOut()})])
+    assert settings.executions_per_trial is None  # known only with the data
+    assert count_folds(settings, ([[0], [1]], [0, 1]), {"groups": [0, 1]}).executions_per_trial == 2
+    with pytest.raises(SettingError, match=r"cv=LeaveOneGroupOut\(\) \(from m\) cannot count its folds .*groups="):
+        count_folds(settings, ([[0], [1]], [0, 1]), {})

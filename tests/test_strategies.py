@@ -71,3 +71,35 @@ def test_train_briefly_builds_the_configuration(heavy_modules):
     )
     assert [layer.units for layer in model.layers if hasattr(layer, "units")] == [16, 8, 1]
     assert len(history.history["loss"]) == 1
+
+
+def test_the_space_is_populated_once_however_many_examples(heavy_modules):
+    from pytest_hptune import strategies
+
+    calls = []
+
+    def counted(hp):
+        calls.append(1)
+        return build(hp)
+
+    drawn = strategies.hyperparameters(counted)
+    populating = len(calls)  # once per branch, to find the space
+
+    @settings(max_examples=10, deadline=None)
+    @given(drawn)
+    def check(v):
+        strategies.build(counted, v)
+
+    check()
+    examples = len(calls) - populating
+    assert 1 <= examples <= 10 + 1  # one build per example (Hypothesis may replay one): no repopulation
+
+
+def test_the_strategies_without_hypothesis_say_which_extra_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "hypothesis", None)  # an import of it raises ImportError
+    for name in ("pytest_hptune.strategies", "pytest_hptune.engine.strategies"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    with pytest.raises(ImportError, match=r"pip install 'pytest-hptune\[hypothesis\]'"):
+        import pytest_hptune.strategies  # noqa: F401

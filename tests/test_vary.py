@@ -125,3 +125,15 @@ def test_the_split_is_reproducible_and_paired_for_the_same_seed():
 def test_vary_split_or_folds_does_not_apply_to_hyperband():
     with pytest.raises(SettingError, match="does not apply to tuner='hyperband'"):
         resolve([make_layer("test", {"vary": "split", "tuner": "hyperband"})])
+
+
+@pytest.mark.parametrize("vary", ["split", "folds"])
+def test_vary_split_or_folds_does_not_apply_to_a_hyperband_subclass(vary):
+    import keras_tuner
+
+    class MyHyperband(keras_tuner.Hyperband):
+        pass
+
+    layer = {"vary": vary, "tuner": MyHyperband, "executions_per_trial": 2}
+    with pytest.raises(SettingError, match="does not apply to tuner=.*MyHyperband .*, a Hyperband: its continuation"):
+        resolve([make_layer("test", layer)])

@@ -80,3 +80,13 @@ def test_a_neighbour_within_rounding_reads_the_same():
     assert describe_neighbour(entry).endswith("0.9000 (the same)")
     entry["drop"] = -0.012
     assert describe_neighbour(entry).endswith("(1.2% better)")
+
+
+def test_a_std_of_one_execution_is_undefined_and_fails_max_std_with_the_reason():
+    judged = _gates([0.9], max_std=0.0, min_score=0.5)
+    assert judged["max_std"].value is None and not judged["max_std"].passed
+    assert "a std needs 2 or more executions, the best trial has 1" in judged["max_std"].note
+    assert "a std needs 2 or more executions" in gates.describe(judged["max_std"].to_dict())
+    assert judged["min_score"].passed  # the mean of one execution is still judged
+    two = _gates([0.9, 0.9], max_std=0.0)["max_std"]  # two identical scores: a std of 0.0, known
+    assert two.value == 0.0 and two.passed

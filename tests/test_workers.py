@@ -199,3 +199,151 @@ def test_the_chief_keeps_max_time_between_the_workers_trials(project, monkeypatc
     # The worker's start-up alone spends the budget: the first trial runs,
     # and no other starts.
     assert len(entry["trials"]) == 1
+
+
+def test_a_hung_worker_fails_the_search_at_the_deadline_with_its_last_output(project, monkeypatch):
+    # The worker hangs (in its start-up, or its first fit: it takes longer
+    # than 2 s to start); the chief hears nothing for 2 s.
+    monkeypatch.setenv("HPTUNE_TEST_FIT_SLEEP", "600")
+    project.makepyfile(test_parallel=TEST)
+    result = project.runpytest_subprocess(
+        "--hptune-workers=1", "--hptune-worker-timeout=2", "--hptune-json=report.json", timeout=240
+    )
+    result.assert_outcomes(failed=1)
+    assert result.duration < 200  # not the 600 s the worker sleeps
+    (entry,) = entries(project)
+    assert "(--hptune-worker-timeout); 0 trials completed" in entry["stopped_reason"]
+    assert "worker worker0 was still running, silent; its last output: " in entry["stopped_reason"]
+    assert [w["exit_code"] for w in entry["tuner_info"]["workers"]] == [-9]  # ended by the chief
+    assert all(t["status"] == "FAILED" for t in entry["trials"])
+    result.stdout.fnmatch_lines(
+        ["*no worker * 2 s (--hptune-worker-timeout); *worker worker0 was still running, silent*"]
+    )
+
+
+def test_a_worker_silent_in_its_trial_fails_that_trial_and_the_search(tmp_path):
+    # Chief.serve itself, with a worker process that took a trial, printed a
+    # line and then hangs: after the deadline its trial fails, the search
+    # stops with what is known and the worker is ended.
+    import subprocess
+    import sys
+    import time
+
+    import keras_tuner
+
+    from pytest_hptune.engine import distributed
+
+    oracle = keras_tuner.oracles.RandomSearchOracle(objective="val_accuracy", max_trials=5, seed=1)
+    oracle._set_project_dir(str(tmp_path), "p")
+    oracle.hyperparameters.Int("units", 1, 8)
+    chief = distributed.Chief(oracle, silence=0.5)
+    chief.start()
+    log = tmp_path / "worker0.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "import time; print('epoch 1/5', flush=True); time.sleep(600)"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    chief.workers.append(distributed.Worker("worker0", process, log))
+    trial = oracle.create_trial("worker0")
+    while "epoch" not in log.read_text():
+        time.sleep(0.05)
+    started = time.monotonic()
+    reason = chief.serve()
+    assert time.monotonic() - started < 30
+    assert reason.startswith("no worker reported for 0.5 s (--hptune-worker-timeout); 0 trials completed")
+    assert f"running ones failed: trial {trial.trial_id} on worker0" in reason
+    assert reason.endswith("worker worker0 was still running, silent; its last output: epoch 1/5")
+    assert oracle.trials[trial.trial_id].status == "FAILED"
+    assert "worker0 reported nothing for 0.5 s" in oracle.trials[trial.trial_id].message
+    assert process.poll() is not None  # ended by the chief
+
+
+def test_a_chief_that_no_worker_joins_stops_at_the_deadline(project):
+    project.makepyfile(test_parallel=TEST)
+    result = project.runpytest_subprocess(
+        "--hptune-chief=127.0.0.1:0", "--hptune-worker-timeout=1", "--hptune-json=report.json", timeout=240
+    )
+    result.assert_outcomes(failed=1)
+    (entry,) = entries(project)
+    assert entry["stopped_reason"].startswith("no worker asked for a trial within 1 s (--hptune-worker-timeout)")
+    assert entry["trials"] == []
+
+
+def test_the_deadline_defaults_to_ten_minutes_or_twice_max_time():
+    from pytest_hptune.engine.distributed import silence_limit
+
+    assert silence_limit(None, None) == 600
+    assert silence_limit(None, 60) == 600
+    assert silence_limit(None, 400) == 800
+    assert silence_limit(5, 400) == 5
+
+
+def test_a_chief_that_cannot_listen_stops_its_server(monkeypatch):
+    import grpc
+    import keras_tuner
+
+    from pytest_hptune.engine import distributed
+
+    made = []
+
+    class Recorded:
+        def __init__(self, server):
+            self.server, self.stopped = server, False
+            made.append(self)
+
+        def __getattr__(self, name):
+            return getattr(self.server, name)
+
+        def add_insecure_port(self, address):
+            raise RuntimeError(f"Failed to bind to address {address}")
+
+        def stop(self, grace):
+            self.stopped = True
+            return self.server.stop(grace)
+
+    real = grpc.server
+    monkeypatch.setattr(grpc, "server", lambda *a, **k: Recorded(real(*a, **k)))
+    oracle = keras_tuner.oracles.RandomSearchOracle(objective="val_accuracy", max_trials=1)
+    with pytest.raises(RuntimeError, match="Failed to bind"):
+        distributed.Chief(oracle, "127.0.0.1:1").start()
+    assert [r.stopped for r in made] == [True]
+
+
+def test_local_workers_keep_the_chiefs_pytest_options(project, monkeypatch):
+    # A plugin from PYTEST_ADDOPTS, an ini override and the import mode: the
+    # worker fails before its search (and the chief's) without them.
+    project.makepyfile(
+        chiefplug="""
+        import pytest
+
+        @pytest.fixture
+        def from_plugin():
+            return 42
+        """,
+        test_parallel="""
+        import pytest
+        from models import FastModel, data
+
+        @pytest.mark.hptune(max_trials=2, executions_per_trial=1)
+        def test_parallel(hptune, from_plugin, request):
+            assert from_plugin == 42
+            assert request.config.getini("console_output_style") == "classic"
+            assert request.config.option.importmode == "append"
+            hptune.search(FastModel(), *data())
+        """,
+    )
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p chiefplug")
+    result = project.runpytest_subprocess(
+        "--hptune-workers=1",
+        "-o",
+        "console_output_style=classic",
+        "--import-mode=append",
+        "--hptune-json=report.json",
+        "--hptune-worker-timeout=120",
+        timeout=240,
+    )
+    result.assert_outcomes(passed=1)
+    (entry,) = entries(project)
+    assert [w["exit_code"] for w in entry["tuner_info"]["workers"]] == [0]

@@ -27,13 +27,30 @@ def own_method(cls: type, name: str) -> bool:
     return method is not None and not module.startswith(("keras_tuner", "pytest_hptune"))
 
 
-def takes_any_keyword(function: Any) -> bool:
-    """Whether a function takes ``**kwargs`` (or cannot be inspected)."""
+def takes_keyword(function: Any, name: str) -> bool:
+    """Whether ``function(..., name=...)`` is a valid call: it names the
+    keyword or takes ``**kwargs`` (or cannot be inspected)."""
     try:
-        parameters = inspect.signature(function).parameters.values()
+        parameters = inspect.signature(function).parameters
     except (TypeError, ValueError):
         return True
-    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+    named = parameters.get(name)
+    if named is not None and named.kind in (named.POSITIONAL_OR_KEYWORD, named.KEYWORD_ONLY):
+        return True
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+
+
+def users_run_trial(cls: type) -> Any | None:
+    """The ``run_trial`` of the user's own nearest in the class's MRO (the
+    plugin wraps a Tuner subclass of the user's in classes of its own), or
+    None when only Keras Tuner's and the plugin's run."""
+    for klass in cls.__mro__:
+        method = vars(klass).get("run_trial")
+        if method is not None:
+            module = getattr(klass, "__module__", "") or ""
+            if not module.startswith(("keras_tuner", "pytest_hptune")):
+                return method
+    return None
 
 
 def returned_scores(results: Any, objective) -> list[float]:

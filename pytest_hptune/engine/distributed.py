@@ -13,7 +13,8 @@ reported, polling every 20 s at the end, and waits forever for a worker that
 died mid-trial. The loop here serves the same protocol, notices dead workers
 at once and fails their trial with the reason, so the search finishes.
 
-Imported only by the runner (it needs grpc, which Keras Tuner brings).
+Imported only by ``engine/search.py`` when a search has workers (it needs grpc, which
+Keras Tuner brings).
 """
 
 from __future__ import annotations
@@ -35,6 +36,16 @@ ORACLE_IP = "KERASTUNER_ORACLE_IP"
 ORACLE_PORT = "KERASTUNER_ORACLE_PORT"
 POLL_S = 0.1
 CHIEF_PID = "HPTUNE_CHIEF_PID"
+# --hptune-worker-timeout's default: the longest silence from every worker
+# the chief waits out (a trial reports after each epoch), or twice max_time.
+SILENCE_S = 600.0
+
+
+def silence_limit(worker_timeout: float | None, max_time: float | None) -> float:
+    """How long the chief waits without hearing from any worker."""
+    if worker_timeout is not None:
+        return worker_timeout
+    return max(SILENCE_S, 2 * max_time) if max_time else SILENCE_S
 
 
 @contextlib.contextmanager
@@ -86,6 +97,7 @@ def _servicer_class():
         method = getattr(servicer, name)
 
         def guarded(self, request, context):
+            self.chief.last_heard = time.monotonic()
             try:
                 return method(self, request, context)
             except Exception as exc:
@@ -143,6 +155,10 @@ class Worker:
         tail = _last_lines(self.log)
         return f"worker {self.tuner_id} {how}" + (f"; its last output: {tail}" if tail else "")
 
+    def describe_silent(self) -> str:
+        tail = _last_lines(self.log)
+        return f"worker {self.tuner_id} was still running, silent; its last output: {tail or '(none)'}"
+
 
 def _last_lines(path: Path, n: int = 3) -> str:
     try:
@@ -161,6 +177,8 @@ class Chief:
     workers: list[Worker] = field(default_factory=list)
     error: str | None = None  # an oracle failure while serving a worker
     budget: Any = None  # max_time's TimeBudget (budget.py), kept between trials
+    silence: float = SILENCE_S  # stop after this long without a call from any worker (silence_limit)
+    last_heard: float = 0.0  # time.monotonic() of the last call from a worker
 
     def start(self) -> int:
         import grpc
@@ -168,11 +186,15 @@ class Chief:
         self.servicer = _servicer_class()(self.oracle, self)
         # One thread, as in Keras Tuner: the oracle is not re-entrant.
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
-        compat.add_servicer_to_server(self.servicer, self.server)
-        self.port = self.server.add_insecure_port(self.address)
-        if not self.port:
-            raise OSError(f"cannot listen on {self.address}")
-        self.server.start()
+        try:
+            compat.add_servicer_to_server(self.servicer, self.server)
+            self.port = self.server.add_insecure_port(self.address)
+            if not self.port:
+                raise OSError(f"cannot listen on {self.address}")
+            self.server.start()
+        except BaseException:
+            self.server.stop(grace=None)
+            raise
         return self.port
 
     def spawn(self, count: int, command: list[str], cwd: str, log_dir: Path) -> None:
@@ -183,8 +205,9 @@ class Chief:
             tuner_id = f"worker{i}"
             env = dict(os.environ, **{TUNER_ID: tuner_id, ORACLE_IP: host, ORACLE_PORT: str(self.port)})
             env[CHIEF_PID] = str(os.getpid())
-            # The worker's command line is complete: options meant for the
-            # chief's session (-n 2 from CI, say) must not reach it.
+            # The worker's command line is complete: it carries the chief's
+            # -p, -o, -W and --import-mode (fixture._chief_options), from
+            # PYTEST_ADDOPTS too; the rest (-n 2 from CI, say) must not reach it.
             env.pop("PYTEST_ADDOPTS", None)
             log = log_dir / f"{tuner_id}.log"
             with open(log, "wb") as out:
@@ -194,9 +217,12 @@ class Chief:
     def serve(self) -> str | None:
         """Until the search is over. Returns why it ended early, if it did."""
         deaths = []
+        self.last_heard = time.monotonic()
         try:
             while True:
                 time.sleep(POLL_S)
+                if time.monotonic() - self.last_heard > self.silence:
+                    return self._silent()
                 for worker in self.workers:
                     if worker.process.poll() is None or worker.reported:
                         continue
@@ -222,6 +248,26 @@ class Chief:
         if deaths:
             return None  # the others finished the search; the trials say who died
         return None
+
+    def _silent(self) -> str:
+        """No worker called for ``silence`` seconds: fail the trials still
+        running and say what is known, with every worker's last output (the
+        caller's ``stop`` then ends the local workers)."""
+        limit = f"{self.silence:g} s"
+        with oracle_lock(self.oracle):
+            ongoing = dict(self.oracle.ongoing_trials)
+            for tuner_id, trial in ongoing.items():
+                trial.status = "FAILED"
+                trial.message = f"worker {tuner_id} reported nothing for {limit} during this trial"
+                with contextlib.suppress(RuntimeError):  # too many consecutive failures: over anyway
+                    self.oracle.end_trial(trial)
+        done = sum(t.status == "COMPLETED" for t in self.oracle.trials.values())
+        heard = "no worker asked for a trial within" if not self.oracle.trials else "no worker reported for"
+        known = f"{heard} {limit} (--hptune-worker-timeout); {done} trials completed"
+        if ongoing:
+            known += ", running ones failed: " + ", ".join(f"trial {t.trial_id} on {w}" for w, t in ongoing.items())
+        states = [w.describe_exit() if w.process.poll() is not None else w.describe_silent() for w in self.workers]
+        return "; ".join([known, *states])
 
     def _keep_budget(self) -> None:
         """max_time: once it is spent, the oracle hands out no new trial (the

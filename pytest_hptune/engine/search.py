@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import keras
 import keras_tuner
 
 from ..result import COMPLETED, SearchResult
@@ -14,7 +15,7 @@ from . import compat, fingerprint, keywords, splits
 from . import objective as objectives
 from .budget import TimeBudget
 from .collect import collect
-from .custom import takes_any_keyword
+from .custom import takes_keyword, users_run_trial
 from .failures import (
     PluginFatal,
     SearchError,
@@ -44,14 +45,16 @@ def check_supported() -> None:
 
 
 def _fit_kwargs(settings: Settings, fit_kwargs: dict, tuner) -> dict:
-    """What tuner.search() gets: the epochs setting, and verbose=0 unless
-    the tuner's run_trial takes no such keyword (SklearnTuner's, a user's)."""
+    """What tuner.search() gets: the epochs setting, and verbose=0, each
+    unless a run_trial of the user's takes no such keyword (as plain Keras
+    Tuner, which passes run_trial only what search() was given)."""
     fit_kwargs = dict(fit_kwargs)
     if isinstance(tuner, keras_tuner.SklearnTuner):
         return fit_kwargs
-    if settings.epochs is not None:
+    run_trial = users_run_trial(type(tuner))
+    if settings.epochs is not None and (run_trial is None or takes_keyword(run_trial, "epochs")):
         fit_kwargs["epochs"] = settings.epochs
-    if takes_any_keyword(type(tuner).run_trial):
+    if run_trial is None or takes_keyword(run_trial, "verbose"):
         fit_kwargs.setdefault("verbose", 0)
     return fit_kwargs
 
@@ -76,6 +79,7 @@ class Workers:
     command: list
     cwd: str
     address: str = "127.0.0.1:0"
+    timeout: float | None = None  # --hptune-worker-timeout (None: distributed.silence_limit's default)
 
 
 def run_search(
@@ -98,7 +102,9 @@ def run_search(
     trials; otherwise it starts fresh and the result says why."""
     check_supported()
     if is_tuner_instance(hypermodel):
-        return _run_constructed(hypermodel, settings, fit_args, fit_kwargs)
+        result = _run_constructed(hypermodel, settings, fit_args, fit_kwargs)
+        result.backend = keras.backend.backend()
+        return result
     check_hypermodel(hypermodel, settings)
     keywords.check(hypermodel, settings, fit_kwargs)
     splits.check(settings, fit_args, fit_kwargs)
@@ -118,6 +124,7 @@ def run_search(
         _follow_up(tuner, settings, result, fit_args, fit_kwargs)
     result.time_budget = tuner.hptune_budget.report()
     result.reused_fits = None if workers is not None else getattr(tuner, "hptune_reused", None)
+    result.backend = keras.backend.backend()
     return result
 
 
@@ -230,7 +237,8 @@ def _serve_workers(tuner, settings, workers: Workers, project_dir: Path, resume)
 
     tuner.oracle.verbose = 0
     tuner.save()
-    chief = distributed.Chief(tuner.oracle, workers.address, budget=tuner.hptune_budget)
+    silence = distributed.silence_limit(workers.timeout, settings.max_time)
+    chief = distributed.Chief(tuner.oracle, workers.address, budget=tuner.hptune_budget, silence=silence)
     try:
         chief.start()
     except (OSError, RuntimeError) as exc:

@@ -21,17 +21,33 @@ Imports Keras Tuner (and so Keras) when called, not when imported.
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any
 
 from hypothesis import strategies as st
 
+# Each hypermodel's populated space, built once (populating runs the build
+# function once per branch): every example's build() reuses it.
+_SPACES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
 
 def space(hypermodel) -> Any:
     """The populated ``keras_tuner.HyperParameters`` of a build function or
-    HyperModel, every Choice and Boolean branch visited."""
-    from .space import populated_space  # Keras and Keras Tuner: only when called
+    HyperModel, every Choice and Boolean branch visited; populated once per
+    hypermodel (a copy each call: the caller may change it)."""
+    try:
+        populated = _SPACES.get(hypermodel)
+    except TypeError:  # not weakly referenceable: not kept
+        populated = None
+    if populated is None:
+        from .space import populated_space  # Keras and Keras Tuner: only when called
 
-    return populated_space(hypermodel, explore_branches=True)
+        populated = populated_space(hypermodel, explore_branches=True)
+        try:
+            _SPACES[hypermodel] = populated
+        except TypeError:
+            pass
+    return populated.copy()
 
 
 def _grid(low, high, step, log: bool, integer: bool) -> list:
@@ -79,14 +95,14 @@ def _active(hp, values: dict) -> bool:
 def hyperparameters(hypermodel) -> st.SearchStrategy[dict[str, Any]]:
     """A strategy of hyperparameter values (dicts of the active ones) from
     the space of ``hypermodel`` (a build function or a HyperModel)."""
-    hps = space(hypermodel)
+    strategies = [(hp, _strategy(hp)) for hp in space(hypermodel).space]  # parents before their children
 
     @st.composite
     def values(draw) -> dict[str, Any]:
         drawn: dict[str, Any] = {}
-        for hp in hps.space:  # parents come before their conditional children
+        for hp, strategy in strategies:
             if _active(hp, drawn):
-                drawn[hp.name] = draw(_strategy(hp))
+                drawn[hp.name] = draw(strategy)
         return drawn
 
     return values()
@@ -96,8 +112,7 @@ def build(hypermodel, values: dict[str, Any]):
     """Build one configuration (what a trial builds)."""
     import keras_tuner
 
-    hps = space(hypermodel)
-    hp = hps.copy()
+    hp = space(hypermodel)
     hp.values = dict(values)
     model = (hypermodel.build if isinstance(hypermodel, keras_tuner.HyperModel) else hypermodel)(hp)
     return model

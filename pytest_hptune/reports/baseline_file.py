@@ -197,7 +197,8 @@ def save(path: Path, keyed_records: list[tuple[str, dict]], versions: dict[str, 
 def save_records(path: Path, records: list[dict]) -> int:
     """Save every search of the session, keyed by test id and search number."""
     keyed = [(key(r["nodeid"], r.get("search", 0)), r) for r in records]
-    return save(path, keyed, versions())
+    backends = {r.get("backend") for r in records} - {None}
+    return save(path, keyed, versions(backends.pop() if len(backends) == 1 else None))
 
 
 class BaselineReport(FileReport):

@@ -115,12 +115,14 @@ def render_png(record: dict) -> bytes:
     base = (record.get("comparison") or {}).get("baseline")
     labels = [t["trial_id"] for t in trials] + (["baseline"] if base else [])
     fig, ax = plt.subplots(figsize=(max(4.0, 0.7 * len(labels) + 2), 3.6), dpi=100)
-    _draw_scores(ax, record, trials, base)
-    _draw_frame(ax, record, labels)
-    fig.tight_layout()
-    out = io.BytesIO()
-    fig.savefig(out, format="png")
-    plt.close(fig)
+    try:
+        _draw_scores(ax, record, trials, base)
+        _draw_frame(ax, record, labels)
+        fig.tight_layout()
+        out = io.BytesIO()
+        fig.savefig(out, format="png")
+    finally:
+        plt.close(fig)  # also when drawing raises: pyplot keeps every open figure
     return out.getvalue()
 
 

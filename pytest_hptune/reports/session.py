@@ -6,30 +6,53 @@ never share state."""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from ..state import PENDING_RECORDS, SessionState
-from . import baseline_file, html, json_file, markdown, plot
 from .outcome import ReportOutcome, exception_text
-from .terminal import format_summary
 
 
 def is_xdist_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+class Deferred:
+    """A built-in report, loaded when it has something to write (its path
+    is set; for the job summary, a search ran): its module brings the
+    verdict and report machinery, which a run without an hptune test never
+    needs. Registered in its place, so the hook order is the same."""
+
+    def __init__(self, module: str, cls: str, *args: Any, writes: Callable[[list[dict]], bool]):
+        self.module, self.cls, self.args, self.writes = module, cls, args, writes
+
+    def load(self) -> Any:
+        return getattr(importlib.import_module(f"{__package__}.{self.module}"), self.cls)(*self.args)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_hptune_write_reports(self, records: list[dict]) -> Any:
+        if not self.writes(records):
+            return []
+        return self.load().pytest_hptune_write_reports(records=records)
+
+
 def builtin_reports(state: SessionState) -> list[tuple[str, Any]]:
     """(plugin name, plugin) of each built-in report, in the order of their
     lines in the terminal summary. A report without a path writes nothing."""
+
+    def file(module: str, cls: str, path: Any) -> Deferred:
+        return Deferred(module, cls, path, writes=lambda records: path is not None)
+
     return [
-        ("hptune-json", json_file.JsonReport(state.json_path)),
-        ("hptune-markdown", markdown.MarkdownReport(state.markdown_path)),
-        ("hptune-baseline", baseline_file.BaselineReport(state.save_baseline)),
-        ("hptune-plot", plot.PlotReport(state.plot_dir)),
-        ("hptune-html", html.HtmlReport(state.html_path)),
-        ("hptune-step-summary", markdown.StepSummary()),
+        ("hptune-json", file("json_file", "JsonReport", state.json_path)),
+        ("hptune-markdown", file("markdown", "MarkdownReport", state.markdown_path)),
+        ("hptune-baseline", file("baseline_file", "BaselineReport", state.save_baseline)),
+        ("hptune-plot", file("plot", "PlotReport", state.plot_dir)),
+        ("hptune-html", file("html", "HtmlReport", state.html_path)),
+        ("hptune-step-summary", Deferred("markdown", "StepSummary", writes=bool)),  # when a search ran
     ]
 
 
@@ -112,6 +135,8 @@ class Reporter:
         state = self.state
         if is_xdist_worker(self.config) or not (state.records or state.problems):
             return
+        from .terminal import format_summary
+
         try:
             terminalreporter.section("hptune")
             width = self.config.get_terminal_writer().fullwidth

@@ -29,7 +29,6 @@ Mann-Whitney U statistic. SciPy is imported only when a comparison runs.
 from __future__ import annotations
 
 import math
-import os
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -226,11 +225,13 @@ def key(nodeid: str, index: int) -> str:
     return nodeid if index == 0 else f"{nodeid}#search{index + 1}"
 
 
-def versions() -> dict[str, str]:
-    """Library versions, read from package metadata (imports nothing heavy)."""
+def versions(backend: str | None = None) -> dict[str, str]:
+    """Library versions, read from package metadata (imports nothing heavy),
+    and Keras's backend as the engine found it (a record's "backend";
+    left out when unknown)."""
     from importlib import metadata
 
-    found = {"backend": os.environ.get("KERAS_BACKEND", "tensorflow")}
+    found = {"backend": backend} if backend else {}
     for name in ("keras", "keras-tuner", "tensorflow", "tensorflow-cpu", "jax", "scikit-learn"):
         try:
             found[name] = metadata.version(name)
@@ -321,6 +322,6 @@ def against(baseline: Baseline, record: dict, settings) -> dict:
         key=name,
         path=str(path),
         baseline={k: saved[k] for k in ("scores", "mean", "std", "hyperparameters", "best_trial_id")},
-        notes=notes + mismatches(saved, record, versions(), baseline.data.get("versions") or {}),
+        notes=notes + mismatches(saved, record, versions(record.get("backend")), baseline.data.get("versions") or {}),
     )
     return comparison

@@ -15,7 +15,7 @@ from ..settings import GATE_NAMES, Settings
 class GateResult:
     name: str
     threshold: float
-    value: float | None  # None: undefined (an interval of one execution)
+    value: float | None  # None: undefined (an interval or a std of one execution)
     passed: bool
     note: str | None = None  # why the value is undefined, when it is not the interval
 
@@ -69,10 +69,19 @@ def evaluate(
                 "estimated; run more executions or validate on more samples",
             )
     worst = min(best.scores) if direction == "max" else max(best.scores)
+    spread = best.std if len(best.scores) >= 2 else None
+    if spread is None:
+        # One score has no spread: its std of 0.0 would pass any max_std.
+        notes.setdefault(
+            "max_std",
+            f"a std needs 2 or more executions, the best trial has {len(best.scores)}; "
+            "run executions_per_trial >= 2 (or confirm >= 2)",
+        )
     observed = {
         "min_score": best.mean,
         "max_score": best.mean,
-        "max_std": best.std,
+        # Undefined with one execution (None): the gate fails and says why.
+        "max_std": spread,
         # Undefined with one execution (None): the gate fails and says why.
         "min_lower_bound": bounds[0] if bounds else None,
         "max_upper_bound": bounds[1] if bounds else None,

@@ -46,6 +46,7 @@ def build_record(nodeid, settings, result, gates, error, duration, directory) ->
         "stopped_reason": result.stopped_reason if result else None,
         "fits": sum(len(t["scores"]) for t in trials),
         "reused_fits": result.reused_fits if result else None,
+        "backend": result.backend if result else None,
         "duration_s": round(duration, 3),
         "directory": directory,
         "search_space": result.search_space if result else [],
