@@ -11,6 +11,7 @@ from .. import adaptive
 from ..result import SearchResult, TrialResult
 from ..settings import Settings
 from . import advice, compare, gates
+from .code_errors import code_errors
 from .record import build_record, robustness
 
 
@@ -45,6 +46,14 @@ def judge(
         verdicts = gates.evaluate(settings, judged, values, notes, result.objective.direction)
     record = build_record(nodeid, settings, result, verdicts, error, duration, directory)
     record["search"] = index
+    if result is not None:
+        raised = code_errors(result.failed)
+        record["code_errors"] = {
+            "trials": [t.trial_id for t in raised],
+            "allowed": settings.max_failed_trials,
+        }
+        if len(raised) > settings.max_failed_trials:
+            record["passed"] = False
     if judged:
         assert result is not None  # judged_trial finds no trial without a result
         folds = (result.tuner_info or {}).get("folds")
