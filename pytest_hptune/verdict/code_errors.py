@@ -38,7 +38,7 @@ def is_code_error(message: str | None) -> bool:
     if line is None or exception_type(line) == "FailedTrialError":
         return False
     # A full disk is the search's stopped reason (engine/failures.py), not a bug.
-    return not re.search(r"No space left on device|Errno (28|122)\b|Disk quota exceeded", line)
+    return not re.search(r"No space left on device|[Ee]rrno( =)? (28|122)\b|Disk quota exceeded", line)
 
 
 def code_errors(failed) -> list:
