@@ -1,6 +1,7 @@
 """--hptune-resume: a killed search continues from its completed trials."""
 
 import json
+import shutil
 
 import pytest
 
@@ -167,3 +168,29 @@ def test_an_unreadable_scores_file_of_a_reused_trial_starts_fresh(project, monke
     assert "trial_1" in entry["resume"]["reason"]
     # Started fresh: every trial trained again, the same verdict and scores.
     assert scores(entry) == scores(first)
+
+
+@pytest.mark.parametrize("lost", ["trial_1", "trial_0"])
+def test_a_lost_trial_directory_of_a_completed_trial_starts_fresh_and_says_why(project, monkeypatch, lost):
+    """A partially restored CI cache: a completed trial's directory is gone."""
+    project.makepyfile(test_killable=TEST)
+    resume = ["--hptune-resume", "--hptune-dir=tuning"]
+    result, first, _ = run(project, *resume, kill_at=5, monkeypatch=monkeypatch)
+    (trial_dir,) = [p for p in (project.path / "tuning").rglob(lost) if p.is_dir()]
+    shutil.rmtree(trial_dir)
+    reason = f"the earlier run's files are incomplete: trial {lost[-1]} of the earlier run is missing"
+    entries = []
+    for _ in range(2):  # and on every rerun after
+        result, entry, _ = run(project, *resume, monkeypatch=monkeypatch)
+        result.assert_outcomes(passed=1)
+        assert "KeyError" not in result.stdout.str()
+        assert len(entry["trials"]) == 4 and all(t["status"] == "COMPLETED" for t in entry["trials"])
+        entries.append(entry)
+        if len(entries) == 1:
+            result.stdout.fnmatch_lines(["*started fresh: the earlier run's files are incomplete*"])
+    # The first rerun started fresh, saying why (JSON and summary) ...
+    assert entries[0]["resume"]["resumed"] is False
+    assert entries[0]["resume"]["reason"].startswith(reason)
+    # ... which repaired it: the second resumes from its trials.
+    assert entries[1]["resume"]["resumed"] is True
+    assert scores(entries[1]) == scores(entries[0])

@@ -157,10 +157,12 @@ def _prepared_tuner(hypermodel, settings, directory, project_name, fit_args, fit
         tuner = build_tuner(hypermodel, settings, directory, project_name, fit_kwargs)
     if resume is not None and resume["resumed"]:
         objectives.settle_from_trials(tuner)
-        unreadable = _unreadable_scores(tuner)
-        if unreadable:
+        lost = _lost_trials(tuner)
+        unreadable = None if lost else _unreadable_scores(tuner)
+        if lost or unreadable:
             # A reused trial without its scores would change the verdict.
-            resume.update(resumed=False, reason=f"the earlier run's scores are unusable: {unreadable}")
+            why = f"the earlier run's files are incomplete: {lost}" if lost else None
+            resume.update(resumed=False, reason=why or f"the earlier run's scores are unusable: {unreadable}")
             tuner = build_tuner(hypermodel, settings, directory, project_name, fit_kwargs)
     if resume is not None:
         if resume["resumed"]:
@@ -168,6 +170,18 @@ def _prepared_tuner(hypermodel, settings, directory, project_name, fit_args, fit
         if parts is not None:
             fingerprint.write(project_dir, parts, settings.as_dict())
     return tuner, resume
+
+
+def _lost_trials(tuner) -> str | None:
+    """Ended trials the oracle lists whose directory is gone (a partially
+    restored CI cache): Keras Tuner would fail every later trial on them
+    with a KeyError."""
+    oracle = tuner.oracle
+    lost = sorted({str(t) for t in oracle.end_order} - set(oracle.trials))
+    if not lost:
+        return None
+    where = ", ".join(tuner.get_trial_dir(t) for t in lost)
+    return f"trial {', '.join(lost)} of the earlier run is missing (no trial.json in {where})"
 
 
 def _unreadable_scores(tuner) -> str | None:
