@@ -194,3 +194,25 @@ def test_a_lost_trial_directory_of_a_completed_trial_starts_fresh_and_says_why(p
     # ... which repaired it: the second resumes from its trials.
     assert entries[1]["resume"]["resumed"] is True
     assert scores(entries[1]) == scores(entries[0])
+
+
+@pytest.mark.parametrize(
+    "edit, why",
+    [
+        (lambda saved: [str(s) for s in saved], "holds something other than numbers"),
+        (lambda saved: [True for s in saved], "holds something other than numbers"),
+        (lambda saved: [s - 0.25 for s in saved], "does not match trial.json: the scores' mean is"),
+    ],
+    ids=["strings", "booleans", "another mean"],
+)
+def test_a_scores_file_that_contradicts_keras_tuners_trial_starts_fresh(project, monkeypatch, edit, why):
+    project.makepyfile(test_killable=TEST)
+    resume = ["--hptune-resume", "--hptune-dir=tuning"]
+    result, first, _ = run(project, *resume, monkeypatch=monkeypatch)
+    (scores_file,) = [p for p in (project.path / "tuning").rglob("hptune-scores.json") if p.parent.name == "trial_2"]
+    scores_file.write_text(json.dumps(edit(json.loads(scores_file.read_text()))))
+    result, entry, _ = run(project, *resume, monkeypatch=monkeypatch)
+    result.assert_outcomes(passed=1)
+    assert entry["resume"]["resumed"] is False
+    assert "the earlier run's scores are unusable" in entry["resume"]["reason"] and why in entry["resume"]["reason"]
+    assert scores(entry) == scores(first)  # trained again: not the edited scores

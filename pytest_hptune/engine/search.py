@@ -190,7 +190,7 @@ def _unreadable_scores(tuner) -> str | None:
         if trial.status != COMPLETED:
             continue
         try:
-            read_scores(tuner, trial_id)
+            read_scores(tuner, trial_id, trial.score)
         except ValueError as exc:
             return str(exc)
     return None
