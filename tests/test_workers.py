@@ -63,6 +63,10 @@ def test_a_worker_killed_mid_trial_is_reported_and_the_others_finish_the_search(
     assert failed["message"].startswith("worker worker1 was killed by signal 9")
     assert len(entry["trials"]) == 4 and entry["stopped_reason"] is None
     assert [w["exit_code"] for w in entry["tuner_info"]["workers"]] == [0, -9]
+    # The lost trial may have held the best configuration: the verdict says so.
+    (lost,) = [a for a in entry["advice"] if a["kind"] == "lost_trials"]
+    assert lost["trials"] == [failed["trial_id"]] and "may have been the best" in lost["text"]
+    result.stdout.fnmatch_lines([f"*advice: never scored, so not judged: trial {failed['trial_id']} *"])
 
 
 def test_a_search_whose_workers_all_die_fails_with_the_reason(project, monkeypatch):

@@ -161,6 +161,7 @@ class Chief:
     workers: list[Worker] = field(default_factory=list)
     error: str | None = None  # an oracle failure while serving a worker
     budget: Any = None  # max_time's TimeBudget (budget.py), kept between trials
+    lost: list[str] = field(default_factory=list)  # trials failed because their worker died
 
     def start(self) -> int:
         import grpc
@@ -242,6 +243,7 @@ class Chief:
             trial.status = "FAILED"
             trial.message = f"{worker.describe_exit()} during this trial"
             self.oracle.end_trial(trial)
+            self.lost.append(trial.trial_id)
 
     def stop(self) -> None:
         for worker in self.workers:

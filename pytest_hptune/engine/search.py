@@ -263,6 +263,7 @@ def _serve_workers(tuner, settings, workers: Workers, project_dir: Path, resume)
     result.tuner_info = dict(
         result.tuner_info,
         workers=[{"id": w.tuner_id, "exit_code": w.process.returncode} for w in chief.workers],
+        lost_trials=list(chief.lost),
         chief=f"{workers.address.rsplit(':', 1)[0]}:{chief.port}",
     )
     return result

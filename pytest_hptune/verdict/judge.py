@@ -26,6 +26,25 @@ def judged_trial(result: SearchResult | None) -> TrialResult | None:
     return best
 
 
+def lost_trials(result: SearchResult | None) -> dict | None:
+    """--hptune-workers: trials never scored because their worker died. Any
+    of them may have held the best configuration, so the verdict on the
+    others comes with this warning (an advice item, in the summary and the
+    JSON), rather than a silent pass."""
+    lost = set((result.tuner_info or {}).get("lost_trials") or ()) if result else set()
+    trials = [t for t in result.failed if t.trial_id in lost] if result else []
+    if not trials:
+        return None
+    what = "; ".join(f"trial {t.trial_id} {t.hyperparameters} ({t.message})" for t in trials)
+    judged = f"the verdict judges the {len(result.trials)} trial(s) that completed" if result else ""
+    return {
+        "kind": "lost_trials",
+        "text": f"never scored, so not judged: {what}; any of them may have been the best: {judged}; "
+        "rerun the test to score them",
+        "trials": sorted(lost),
+    }
+
+
 def judge(
     nodeid: str,
     index: int,
@@ -68,6 +87,9 @@ def judge(
                 "undecided": adaptive.undecided(settings, judged.scores),
                 "topped_up": result.topped_up,
             }
+    lost = lost_trials(result)
+    if lost:
+        record.setdefault("advice", []).append(lost)
     if baseline is not None and record["best_trial_id"] is not None:
         record["comparison"] = compare.against(baseline, record, settings)
         if record["comparison"]["status"] in ("regressed", "broken"):
