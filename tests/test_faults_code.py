@@ -84,6 +84,14 @@ def test_an_error_in_one_configuration_fails_the_test_after_the_search(project, 
     assert record["code_errors"] == {"trials": [trials[units]["trial_id"]], "allowed": 0}
 
 
+def test_an_error_in_the_first_build_fails_the_test_at_once_with_its_traceback(project):
+    # Keras Tuner builds the default configuration to read the search space.
+    result = run(project, bad_build=4)
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "ValueError: build bug for units=4" in out and "INTERNALERROR" not in out, out
+
+
 @pytest.mark.parametrize("how", ["marker", "command line", "ini"])
 def test_max_failed_trials_tolerates_a_budget_of_them(project, how):
     args = ()
