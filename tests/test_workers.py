@@ -203,3 +203,19 @@ def test_the_chief_keeps_max_time_between_the_workers_trials(project, monkeypatc
     # The worker's start-up alone spends the budget: the first trial runs,
     # and no other starts.
     assert len(entry["trials"]) == 1
+
+
+def test_only_trials_lost_with_their_worker_carry_the_warning():
+    from pytest_hptune.result import Objective, SearchResult, TrialResult
+    from pytest_hptune.verdict.judge import lost_trials
+
+    done = TrialResult("0", {"units": 4}, (0.8, 0.9), "COMPLETED")
+    killed = TrialResult("1", {"units": 8}, (), "FAILED", "worker worker1 was killed by signal 9 during this trial")
+    skipped = TrialResult("2", {"units": 16}, (), "FAILED", "FailedTrialError: skip")
+    result = SearchResult(Objective("val_accuracy", "max"), [done], [killed, skipped], None)
+    assert lost_trials(result) is None  # no worker was lost
+    result.tuner_info = {"lost_trials": ["1"]}
+    warning = lost_trials(result)
+    assert warning["kind"] == "lost_trials" and warning["trials"] == ["1"]
+    assert "trial 1 {'units': 8} (worker worker1 was killed by signal 9 during this trial)" in warning["text"]
+    assert "judges the 1 trial(s) that completed" in warning["text"] and "trial 2" not in warning["text"]

@@ -31,17 +31,18 @@ def lost_trials(result: SearchResult | None) -> dict | None:
     of them may have held the best configuration, so the verdict on the
     others comes with this warning (an advice item, in the summary and the
     JSON), rather than a silent pass."""
-    lost = set((result.tuner_info or {}).get("lost_trials") or ()) if result else set()
-    trials = [t for t in result.failed if t.trial_id in lost] if result else []
+    if result is None:
+        return None
+    lost = set((result.tuner_info or {}).get("lost_trials") or ())
+    trials = [t for t in result.failed if t.trial_id in lost]
     if not trials:
         return None
     what = "; ".join(f"trial {t.trial_id} {t.hyperparameters} ({t.message})" for t in trials)
-    judged = f"the verdict judges the {len(result.trials)} trial(s) that completed" if result else ""
     return {
         "kind": "lost_trials",
-        "text": f"never scored, so not judged: {what}; any of them may have been the best: {judged}; "
-        "rerun the test to score them",
-        "trials": sorted(lost),
+        "text": f"never scored, so not judged: {what}; any of them may have been the best: the verdict "
+        f"judges the {len(result.trials)} trial(s) that completed; rerun the test to score them",
+        "trials": [t.trial_id for t in trials],
     }
 
 
