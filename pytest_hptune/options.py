@@ -180,6 +180,7 @@ OPTIONS: tuple[Option, ...] = (
     _setting("max_time", "SECONDS"),
     _setting("seed", "N"),
     _setting("reuse", "on|off"),
+    _setting("max_failed_trials", "N"),
     _setting("max_drop", "X"),
     _setting("confidence", "C"),
     _path("dir", "directory for tuning directories", "inside pytest's temporary directory, never the working tree"),

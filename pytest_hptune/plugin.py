@@ -68,6 +68,24 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     quiet.uninstall()  # TensorFlow was never imported: no finder left behind
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session):
+    # Outermost: from here on a SIGTERM cannot escape as a raw traceback.
+    signals.start_reporting(session)
+    try:
+        return (yield)
+    finally:
+        signals.end_as_interrupted(session.config)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    # A SIGTERM whose interrupt the code it landed in swallowed (a weakref
+    # callback, an except BaseException): stop after this test all the same.
+    if signals.received(item.config) and not item.session.shouldstop:
+        item.session.shouldstop = "interrupted by SIGTERM"
+
+
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     from . import hookspecs
 

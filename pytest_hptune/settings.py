@@ -518,6 +518,15 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
             _parse_truth,
         ),
         "max_consecutive_failed_trials": Spec(3, _count, "stop the search after this many failed trials in a row"),
+        "max_failed_trials": Spec(
+            0,
+            _seed,
+            "trials whose build, fit or callback raised an error of the user's code (not Keras Tuner's "
+            "FailedTrialError, a NaN loss or a misnamed objective) that a search tolerates; one more fails "
+            "the test, after the search, with the error's traceback and configuration",
+            "max-failed-trials",
+            _parse_int,
+        ),
         "num_initial_points": Spec(None, _optional_count, "bayesian: random trials before the Gaussian process"),
         "alpha": Spec(None, _positive, "bayesian: GP noise level"),
         "beta": Spec(None, _positive, "bayesian: exploration factor of the acquisition"),
@@ -624,7 +633,7 @@ GATE_NAMES = (
 )
 # Settings that judge trials without changing them (resume ignores them,
 # baselines do not report them as differences).
-VERDICT_SETTINGS = GATE_NAMES + ("max_drop", "confidence", "near_best", "detect_drop")
+VERDICT_SETTINGS = GATE_NAMES + ("max_drop", "confidence", "near_best", "detect_drop", "max_failed_trials")
 # Settings that change how fast a search runs, never its scores (reuse.py):
 # resume and baselines ignore them too.
 SPEED_SETTINGS = ("reuse",)
@@ -710,6 +719,7 @@ class Settings:
     seed: int = SPECS["seed"].default
     reuse: bool = SPECS["reuse"].default
     max_consecutive_failed_trials: int = SPECS["max_consecutive_failed_trials"].default
+    max_failed_trials: int = SPECS["max_failed_trials"].default
     num_initial_points: int | None = SPECS["num_initial_points"].default
     alpha: float | None = SPECS["alpha"].default
     beta: float | None = SPECS["beta"].default

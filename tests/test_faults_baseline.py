@@ -21,7 +21,7 @@ RECORD = {
             "hyperparameters": {"u": 4},
             "scores": [0.9, 0.8],
             "mean": 0.85,
-            "std": 0.07,
+            "std": 0.07071067811865474,
             "status": "COMPLETED",
         },
     ],
@@ -92,6 +92,12 @@ def test_concurrent_saves_lose_no_entry(tmp_path):
         (_entry(settings=None), {}, "'settings' (an object)"),
         (_entry(objective={"name": "val_loss"}), {}, "'objective'"),
         (_entry(), {"versions": "x"}, '"versions" is not an object'),
+        (_entry(scores=[1e308, -1e308], mean=0.0, std=1e308), {}, "has a score of 1e+308"),
+        (_entry(trials=[{"scores": [0.5, -1e101]}]), {}, "has a score of -1e+101"),
+        (_entry(std=-1), {}, "has 'std' -1, below 0"),
+        (_entry(mean=0.1), {}, "has 'mean' 0.1, but its 'scores' [0.9, 0.8] have mean 0.85"),
+        (_entry(std=0.5), {}, "has 'std' 0.5, but its 'scores' [0.9, 0.8] have std 0.0707"),
+        (_entry(scores=[0.9, "0.8"]), {}, "'scores' (a non-empty list of finite numbers)"),
     ],
 )
 def test_every_entry_is_checked_on_load_naming_the_test_and_the_field(tmp_path, entry, top, field):
@@ -111,3 +117,36 @@ def test_a_missing_file_is_not_a_broken_one(tmp_path):
     with pytest.raises(baseline_file.BaselineError) as info:
         baseline_file.load(tmp_path / "dir.json")
     assert not isinstance(info.value, baseline_file.BaselineMissing)
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        ({"scores": [1e308, -1e308], "mean": 0.0, "std": 1e308}, "has a score of 1e+308"),
+        ({"mean": 0.1}, "has 'mean' 0.1, but its 'scores'"),
+        ({"std": -1}, "has 'std' -1, below 0"),
+    ],
+    ids=["overflowing", "contradicting mean", "negative std"],
+)
+def test_an_unusable_baseline_keeps_the_record_in_every_report(project, change, reason):
+    project.makepyfile(
+        test_kept="""
+        from models import FastModel, data
+
+        def test_t(hptune):
+            hptune.search(FastModel(), *data(), max_trials=2, executions_per_trial=2)
+        """
+    )
+    _write(project.path / "b.json", {"test_kept.py::test_t": _entry(**change)})
+    result = project.runpytest(
+        "--hptune-compare=b.json", "--hptune-json=report.json", "--hptune-markdown=report.md", "--junitxml=junit.xml"
+    )
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert reason in out and "the entry 'test_kept.py::test_t'" in out, out
+    assert "OverflowError" not in out and "INTERNALERROR" not in out
+    (record,) = json.loads((project.path / "report.json").read_text())["tests"]
+    assert record["nodeid"] == "test_kept.py::test_t" and len(record["trials"]) == 2
+    assert record["comparison"]["status"] == "broken" and reason in record["comparison"]["reason"]
+    assert "test_kept.py::test_t" in (project.path / "report.md").read_text()
+    assert 'name="hptune.trials" value="2/2 completed"' in (project.path / "junit.xml").read_text()

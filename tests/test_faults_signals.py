@@ -2,6 +2,7 @@
 does, in the process that reports only; workers keep dying on it."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -145,3 +146,148 @@ def test_an_interrupt_inside_a_test_keeps_its_finished_searches(project):
     (record,) = json.loads((project.path / "report.json").read_text())["tests"]
     assert record["nodeid"].endswith("test_two_searches") and len(record["trials"][0]["scores"]) == 2
     result.stdout.fnmatch_lines(["*== hptune ==*"])
+
+
+ONE_SEARCH = """
+from models import FastModel, data
+
+def test_a(hptune):
+    hptune.search(FastModel(), *data(), max_trials=2, executions_per_trial=2)
+"""
+
+# Pauses the report whose file name ends with $HPTUNE_TEST_PAUSE_AT in the
+# middle of its write (after marking the moment), for a SIGTERM to land there.
+PAUSING_WRITES = """
+import os
+import time
+from pathlib import Path
+
+import pytest_hptune.atomic as atomic
+import pytest_hptune.reports.plot as plot
+
+_write = atomic.write_bytes
+
+
+def pausing_write(path, data):
+    pause = os.environ.get("HPTUNE_TEST_PAUSE_AT")
+    if pause and str(path).endswith(pause) and not Path("pausing").exists():
+        Path("pausing").write_text(str(path))
+        time.sleep(4)
+    _write(path, data)
+
+
+atomic.write_bytes = plot.write_bytes = pausing_write
+"""
+
+EVERY_REPORT = (
+    "--hptune-json=report.json",
+    "--hptune-markdown=report.md",
+    "--hptune-save-baseline=baseline.json",
+    "--hptune-plot=plots",
+    "--hptune-html=report.html",
+)
+
+
+def assert_every_report_written(path):
+    assert json.loads((path / "report.json").read_text())["tests"][0]["nodeid"] == "test_one.py::test_a"
+    assert "test_one.py::test_a" in (path / "report.md").read_text()
+    assert "test_one.py::test_a" in (path / "baseline.json").read_text()
+    assert list((path / "plots").glob("*.png"))
+    assert "test_one.py::test_a" in (path / "report.html").read_text()
+
+
+def sigterm_at(pytester, marker, *args, env=None, timeout=120.0):
+    """pytest in a subprocess; SIGTERM as soon as ``marker`` exists. Returns (rc, output, seconds after the signal)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", *args],
+        cwd=pytester.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **(env or {})},
+    )
+    deadline = time.monotonic() + timeout
+    while not (pytester.path / marker).exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"{marker} never appeared:\n{process.communicate()[0].decode()}")
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    sent = time.monotonic()
+    out, _ = process.communicate(timeout=60)
+    return process.returncode, out.decode(), time.monotonic() - sent
+
+
+@pytest.mark.parametrize("report", ["report.json", "report.md", "baseline.json", ".png", "report.html"])
+def test_sigterm_during_each_report_write_keeps_every_report_and_exits_2(project, report):
+    pytest.importorskip("matplotlib")
+    project.makeconftest(PAUSING_WRITES)
+    project.makepyfile(test_one=ONE_SEARCH)
+    rc, out, _ = sigterm_at(project, "pausing", *EVERY_REPORT, env={"HPTUNE_TEST_PAUSE_AT": report})
+    assert rc == pytest.ExitCode.INTERRUPTED, out
+    assert report in (project.path / "pausing").read_text()
+    # The write it landed in finished, and every other report was written.
+    assert_every_report_written(project.path)
+    assert "= hptune =" in out and "the run was interrupted (SIGTERM or Ctrl-C): exit code 2" in out, out
+    assert "Traceback" not in out and "KeyboardInterrupt" not in out, out
+
+
+SLOW_UPLOAD = """
+import time
+from pathlib import Path
+
+import pytest
+
+
+def pytest_hptune_write_reports(config, records):
+    Path("uploading").write_text("")
+    time.sleep(120)  # an upload that hangs
+"""
+
+
+def test_sigterm_in_a_slow_report_hook_of_the_user_cuts_it_short_and_keeps_the_others(project):
+    pytest.importorskip("matplotlib")
+    project.makeconftest(SLOW_UPLOAD)
+    project.makepyfile(test_one=ONE_SEARCH)
+    rc, out, seconds = sigterm_at(project, "uploading", *EVERY_REPORT)
+    assert rc == pytest.ExitCode.INTERRUPTED, out
+    assert seconds < 60, out  # not the upload's 120 s
+    assert_every_report_written(project.path)
+    assert "the report of " in out and "was interrupted (Ctrl-C or SIGTERM): exit code 2" in out, out
+    assert "= hptune =" in out and "Traceback" not in out, out
+
+
+SWALLOWED = """
+import time
+from pathlib import Path
+
+from models import FastModel, data
+
+
+class Swallows(FastModel):
+    def fit(self, hp, model, *args, **kwargs):
+        if not Path("swallowing").exists():
+            Path("swallowing").write_text("")
+            try:
+                time.sleep(60)
+            except BaseException:  # a library that swallows the interrupt
+                pass
+        return super().fit(hp, model, *args, **kwargs)
+
+
+def test_a(hptune):
+    hptune.search(Swallows(), *data(), max_trials=2, executions_per_trial=1)
+
+
+def test_b():
+    Path("second-ran").write_text("")
+"""
+
+
+def test_a_swallowed_sigterm_still_stops_the_run_with_exit_code_2(project):
+    project.makepyfile(test_swallow=SWALLOWED)
+    rc, out, _ = sigterm_at(project, "swallowing", "--hptune-json=report.json")
+    assert rc == pytest.ExitCode.INTERRUPTED, out
+    assert not (project.path / "second-ran").exists(), out
+    assert json.loads((project.path / "report.json").read_text())["tests"][0]["nodeid"] == "test_swallow.py::test_a"
+    assert "= hptune =" in out and "INTERNALERROR" not in out, out

@@ -1,6 +1,7 @@
 """--hptune-resume: a killed search continues from its completed trials."""
 
 import json
+import shutil
 
 import pytest
 
@@ -167,3 +168,51 @@ def test_an_unreadable_scores_file_of_a_reused_trial_starts_fresh(project, monke
     assert "trial_1" in entry["resume"]["reason"]
     # Started fresh: every trial trained again, the same verdict and scores.
     assert scores(entry) == scores(first)
+
+
+@pytest.mark.parametrize("lost", ["trial_1", "trial_0"])
+def test_a_lost_trial_directory_of_a_completed_trial_starts_fresh_and_says_why(project, monkeypatch, lost):
+    """A partially restored CI cache: a completed trial's directory is gone."""
+    project.makepyfile(test_killable=TEST)
+    resume = ["--hptune-resume", "--hptune-dir=tuning"]
+    result, first, _ = run(project, *resume, kill_at=5, monkeypatch=monkeypatch)
+    (trial_dir,) = [p for p in (project.path / "tuning").rglob(lost) if p.is_dir()]
+    shutil.rmtree(trial_dir)
+    reason = f"the earlier run's files are incomplete: trial {lost[-1]} of the earlier run is missing"
+    entries = []
+    for _ in range(2):  # and on every rerun after
+        result, entry, _ = run(project, *resume, monkeypatch=monkeypatch)
+        result.assert_outcomes(passed=1)
+        assert "KeyError" not in result.stdout.str()
+        assert len(entry["trials"]) == 4 and all(t["status"] == "COMPLETED" for t in entry["trials"])
+        entries.append(entry)
+        if len(entries) == 1:
+            result.stdout.fnmatch_lines(["*started fresh: the earlier run's files are incomplete*"])
+    # The first rerun started fresh, saying why (JSON and summary) ...
+    assert entries[0]["resume"]["resumed"] is False
+    assert entries[0]["resume"]["reason"].startswith(reason)
+    # ... which repaired it: the second resumes from its trials.
+    assert entries[1]["resume"]["resumed"] is True
+    assert scores(entries[1]) == scores(entries[0])
+
+
+@pytest.mark.parametrize(
+    "edit, why",
+    [
+        (lambda saved: [str(s) for s in saved], "holds something other than numbers"),
+        (lambda saved: [True for s in saved], "holds something other than numbers"),
+        (lambda saved: [s - 0.25 for s in saved], "does not match trial.json: the scores' mean is"),
+    ],
+    ids=["strings", "booleans", "another mean"],
+)
+def test_a_scores_file_that_contradicts_keras_tuners_trial_starts_fresh(project, monkeypatch, edit, why):
+    project.makepyfile(test_killable=TEST)
+    resume = ["--hptune-resume", "--hptune-dir=tuning"]
+    result, first, _ = run(project, *resume, monkeypatch=monkeypatch)
+    (scores_file,) = [p for p in (project.path / "tuning").rglob("hptune-scores.json") if p.parent.name == "trial_2"]
+    scores_file.write_text(json.dumps(edit(json.loads(scores_file.read_text()))))
+    result, entry, _ = run(project, *resume, monkeypatch=monkeypatch)
+    result.assert_outcomes(passed=1)
+    assert entry["resume"]["resumed"] is False
+    assert "the earlier run's scores are unusable" in entry["resume"]["reason"] and why in entry["resume"]["reason"]
+    assert scores(entry) == scores(first)  # trained again: not the edited scores

@@ -145,6 +145,7 @@ SAMPLES = {
     "max-time": ("60", "10m"),
     "seed": ("7", "8"),
     "reuse": ("off", "on"),
+    "max-failed-trials": ("1", "2"),
     "max-drop": ("0.1", "0.2"),
     "confidence": ("0.9", "0.99"),
     "dir": ("ini-dir", "cli-dir"),

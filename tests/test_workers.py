@@ -63,6 +63,10 @@ def test_a_worker_killed_mid_trial_is_reported_and_the_others_finish_the_search(
     assert failed["message"].startswith("worker worker1 was killed by signal 9")
     assert len(entry["trials"]) == 4 and entry["stopped_reason"] is None
     assert [w["exit_code"] for w in entry["tuner_info"]["workers"]] == [0, -9]
+    # The lost trial may have held the best configuration: the verdict says so.
+    (lost,) = [a for a in entry["advice"] if a["kind"] == "lost_trials"]
+    assert lost["trials"] == [failed["trial_id"]] and "may have been the best" in lost["text"]
+    result.stdout.fnmatch_lines([f"*advice: never scored, so not judged: trial {failed['trial_id']} *"])
 
 
 def test_a_search_whose_workers_all_die_fails_with_the_reason(project, monkeypatch):
@@ -347,3 +351,19 @@ def test_local_workers_keep_the_chiefs_pytest_options(project, monkeypatch):
     result.assert_outcomes(passed=1)
     (entry,) = entries(project)
     assert [w["exit_code"] for w in entry["tuner_info"]["workers"]] == [0]
+
+
+def test_only_trials_lost_with_their_worker_carry_the_warning():
+    from pytest_hptune.result import Objective, SearchResult, TrialResult
+    from pytest_hptune.verdict.judge import lost_trials
+
+    done = TrialResult("0", {"units": 4}, (0.8, 0.9), "COMPLETED")
+    killed = TrialResult("1", {"units": 8}, (), "FAILED", "worker worker1 was killed by signal 9 during this trial")
+    skipped = TrialResult("2", {"units": 16}, (), "FAILED", "FailedTrialError: skip")
+    result = SearchResult(Objective("val_accuracy", "max"), [done], [killed, skipped], None)
+    assert lost_trials(result) is None  # no worker was lost
+    result.tuner_info = {"lost_trials": ["1"]}
+    warning = lost_trials(result)
+    assert warning["kind"] == "lost_trials" and warning["trials"] == ["1"]
+    assert "trial 1 {'units': 8} (worker worker1 was killed by signal 9 during this trial)" in warning["text"]
+    assert "judges the 1 trial(s) that completed" in warning["text"] and "trial 2" not in warning["text"]

@@ -179,6 +179,7 @@ class Chief:
     budget: Any = None  # max_time's TimeBudget (budget.py), kept between trials
     silence: float = SILENCE_S  # stop after this long without a call from any worker (silence_limit)
     last_heard: float = 0.0  # time.monotonic() of the last call from a worker
+    lost: list[str] = field(default_factory=list)  # trials failed because their worker died
 
     def start(self) -> int:
         import grpc
@@ -288,6 +289,7 @@ class Chief:
             trial.status = "FAILED"
             trial.message = f"{worker.describe_exit()} during this trial"
             self.oracle.end_trial(trial)
+            self.lost.append(trial.trial_id)
 
     def stop(self) -> None:
         for worker in self.workers:

@@ -164,10 +164,12 @@ def _prepared_tuner(hypermodel, settings, directory, project_name, fit_args, fit
         tuner = build_tuner(hypermodel, settings, directory, project_name, fit_kwargs)
     if resume is not None and resume["resumed"]:
         objectives.settle_from_trials(tuner)
-        unreadable = _unreadable_scores(tuner)
-        if unreadable:
+        lost = _lost_trials(tuner)
+        unreadable = None if lost else _unreadable_scores(tuner)
+        if lost or unreadable:
             # A reused trial without its scores would change the verdict.
-            resume.update(resumed=False, reason=f"the earlier run's scores are unusable: {unreadable}")
+            why = f"the earlier run's files are incomplete: {lost}" if lost else None
+            resume.update(resumed=False, reason=why or f"the earlier run's scores are unusable: {unreadable}")
             tuner = build_tuner(hypermodel, settings, directory, project_name, fit_kwargs)
     if resume is not None:
         if resume["resumed"]:
@@ -177,13 +179,25 @@ def _prepared_tuner(hypermodel, settings, directory, project_name, fit_args, fit
     return tuner, resume
 
 
+def _lost_trials(tuner) -> str | None:
+    """Ended trials the oracle lists whose directory is gone (a partially
+    restored CI cache): Keras Tuner would fail every later trial on them
+    with a KeyError."""
+    oracle = tuner.oracle
+    lost = sorted({str(t) for t in oracle.end_order} - set(oracle.trials))
+    if not lost:
+        return None
+    where = ", ".join(tuner.get_trial_dir(t) for t in lost)
+    return f"trial {', '.join(lost)} of the earlier run is missing (no trial.json in {where})"
+
+
 def _unreadable_scores(tuner) -> str | None:
     """Why a completed trial of a resumed search has no usable scores file."""
     for trial_id, trial in sorted(tuner.oracle.trials.items()):
         if trial.status != COMPLETED:
             continue
         try:
-            read_scores(tuner, trial_id)
+            read_scores(tuner, trial_id, trial.score)
         except ValueError as exc:
             return str(exc)
     return None
@@ -257,6 +271,7 @@ def _serve_workers(tuner, settings, workers: Workers, project_dir: Path, resume)
     result.tuner_info = dict(
         result.tuner_info,
         workers=[{"id": w.tuner_id, "exit_code": w.process.returncode} for w in chief.workers],
+        lost_trials=list(chief.lost),
         chief=f"{workers.address.rsplit(':', 1)[0]}:{chief.port}",
     )
     return result

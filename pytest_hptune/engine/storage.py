@@ -39,8 +39,10 @@ def load_message(tuner, trial) -> str | None:
         return None
 
 
-def read_scores(tuner, trial_id: str) -> tuple[float, ...]:
-    """A trial's saved scores; raises ValueError saying why they cannot be used."""
+def read_scores(tuner, trial_id: str, oracle_score: float | None = None) -> tuple[float, ...]:
+    """A trial's saved scores; raises ValueError saying why they cannot be
+    used. With ``oracle_score`` (Keras Tuner's score in the trial's
+    trial.json, the mean of the executions' scores), their mean must match it."""
     path = Path(tuner.get_trial_dir(trial_id)) / SCORES_FILE
     try:
         saved = json.loads(path.read_text())
@@ -48,12 +50,18 @@ def read_scores(tuner, trial_id: str) -> tuple[float, ...]:
         raise ValueError(f"{path} cannot be read ({type(exc).__name__}: {exc})") from None
     if not isinstance(saved, list) or not saved:
         raise ValueError(f"{path} holds no scores")
-    try:
-        scores = tuple(float(s) for s in saved)
-    except (TypeError, ValueError):
-        raise ValueError(f"{path} holds something other than numbers") from None
+    # Numbers only, as the baseline loader takes them: not "0.9", not true.
+    if not all(isinstance(s, (int, float)) and not isinstance(s, bool) for s in saved):
+        raise ValueError(f"{path} holds something other than numbers")
+    scores = tuple(float(s) for s in saved)
     if not all(math.isfinite(s) for s in scores):
         raise ValueError(f"{path} holds a score that is not finite")
+    if oracle_score is not None and math.isfinite(oracle_score):
+        mean = math.fsum(scores) / len(scores)
+        if not math.isclose(mean, oracle_score, rel_tol=1e-6, abs_tol=1e-9):
+            raise ValueError(
+                f"{path} does not match trial.json: the scores' mean is {mean!r}, Keras Tuner saved {oracle_score!r}"
+            )
     return scores
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .. import stats
 from ..atomic import write_text
 from ..verdict.compare import key, versions
 from ..verdict.record import best_trial
@@ -147,6 +148,36 @@ def _first_problem(data: dict) -> str | None:
         trials = saved.get("trials", [])
         if not isinstance(trials, list) or not all(isinstance(t, dict) and _scores(t.get("scores")) for t in trials):
             return f"the entry {name!r} has no usable 'trials' (a list of objects with scores)"
+        problem = _inconsistency(saved)
+        if problem:
+            return f"the entry {name!r} {problem}"
+    return None
+
+
+# Scores beyond this would overflow the comparison's sums of squares (a
+# score of 1e308 is finite, its square is not); no metric comes near it.
+MAX_ABS_SCORE = 1e100
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
+
+
+def _inconsistency(saved: dict) -> str | None:
+    """Values that are numbers but cannot be right: out of range, a
+    negative std, a mean or std that contradicts the scores they summarise
+    (the comparison would print one and compute with the other)."""
+    everything = list(saved["scores"]) + [v for t in saved.get("trials", []) for v in t["scores"]]
+    for value in everything + [saved["mean"], saved["std"]]:
+        if abs(value) > MAX_ABS_SCORE:
+            return f"has a score of {value!r} (in 'scores', 'mean', 'std' or 'trials'), beyond +-{MAX_ABS_SCORE:g}"
+    if saved["std"] < 0:
+        return f"has 'std' {saved['std']!r}, below 0"
+    scores = saved["scores"]
+    for field, value in (("mean", stats.mean(scores)), ("std", stats.std(scores))):
+        assert value is not None  # scores is a non-empty list
+        if not _close(saved[field], value):
+            return f"has '{field}' {saved[field]!r}, but its 'scores' {scores!r} have {field} {value!r}"
     return None
 
 

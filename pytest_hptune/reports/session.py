@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from .. import signals
 from ..state import PENDING_RECORDS, SessionState
 from .outcome import ReportOutcome, exception_text
 
@@ -67,8 +68,9 @@ def register(config: pytest.Config, state: SessionState) -> None:
 def call_each_report(config: pytest.Config, records: list[dict]) -> list[Any]:
     """``pytest_hptune_write_reports`` of each plugin in pluggy's order, one
     at a time so that one that raises never hides the others (nor their
-    outcomes): its exception becomes a problem outcome. Returns each one's
-    result but None."""
+    outcomes): its exception becomes a problem outcome, and so does an
+    interrupt (Ctrl-C, or a SIGTERM that cut a report of the user's short:
+    the plugin's own reports still run). Returns each one's result but None."""
     hook = config.hook.pytest_hptune_write_reports
     impls = [impl for impl in hook.get_hookimpls() if not (impl.wrapper or impl.hookwrapper)]
     results: list[Any] = []
@@ -76,7 +78,12 @@ def call_each_report(config: pytest.Config, records: list[dict]) -> list[Any]:
         others = [other.plugin for other in impls if other is not impl]
         only = config.pluginmanager.subset_hook_caller(hook.name, others)
         try:
-            results += only(config=config, records=records)
+            with signals.cancellable(config, interruptible=not impl.plugin_name.startswith("hptune-")):
+                results += only(config=config, records=records)
+        except KeyboardInterrupt:
+            text = f"the report of {impl.plugin_name} was interrupted (Ctrl-C or SIGTERM): exit code 2"
+            results.append(ReportOutcome(text, problem=True))
+            signals.note_interrupt(config)
         except Exception as exc:  # a report never becomes an INTERNALERROR
             text = f"the report of {impl.plugin_name} failed: {exception_text(exc)}"
             results.append(ReportOutcome(text, problem=True))
@@ -110,6 +117,9 @@ class Reporter:
             for outcome in result if isinstance(result, (list, tuple)) else [result]:
                 self._note(outcome)
         self._fail_on_problems(session)
+        if signals.received(self.config) and session.exitstatus != pytest.ExitCode.INTERRUPTED:
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
+            self.state.problems.append("the run was interrupted (SIGTERM or Ctrl-C): exit code 2")
 
     def _fail_on_problems(self, session: pytest.Session) -> None:
         """A report that could not be written fails a run that passed: CI

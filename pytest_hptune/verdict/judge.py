@@ -11,6 +11,7 @@ from .. import adaptive
 from ..result import SearchResult, TrialResult
 from ..settings import Settings
 from . import advice, compare, gates
+from .code_errors import code_errors
 from .record import build_record, robustness
 
 
@@ -23,6 +24,26 @@ def judged_trial(result: SearchResult | None) -> TrialResult | None:
         # The gates judge the confirmation runs, not the lucky tuned scores.
         return TrialResult(best.trial_id, best.hyperparameters, tuple(result.confirmation), best.status)
     return best
+
+
+def lost_trials(result: SearchResult | None) -> dict | None:
+    """--hptune-workers: trials never scored because their worker died. Any
+    of them may have held the best configuration, so the verdict on the
+    others comes with this warning (an advice item, in the summary and the
+    JSON), rather than a silent pass."""
+    if result is None:
+        return None
+    lost = set((result.tuner_info or {}).get("lost_trials") or ())
+    trials = [t for t in result.failed if t.trial_id in lost]
+    if not trials:
+        return None
+    what = "; ".join(f"trial {t.trial_id} {t.hyperparameters} ({t.message})" for t in trials)
+    return {
+        "kind": "lost_trials",
+        "text": f"never scored, so not judged: {what}; any of them may have been the best: the verdict "
+        f"judges the {len(result.trials)} trial(s) that completed; rerun the test to score them",
+        "trials": [t.trial_id for t in trials],
+    }
 
 
 def judge(
@@ -45,6 +66,14 @@ def judge(
         verdicts = gates.evaluate(settings, judged, values, notes, result.objective.direction)
     record = build_record(nodeid, settings, result, verdicts, error, duration, directory)
     record["search"] = index
+    if result is not None:
+        raised = code_errors(result.failed)
+        record["code_errors"] = {
+            "trials": [t.trial_id for t in raised],
+            "allowed": settings.max_failed_trials,
+        }
+        if len(raised) > settings.max_failed_trials:
+            record["passed"] = False
     if judged:
         assert result is not None  # judged_trial finds no trial without a result
         folds = (result.tuner_info or {}).get("folds")
@@ -59,6 +88,9 @@ def judge(
                 "undecided": adaptive.undecided(settings, judged.scores),
                 "topped_up": result.topped_up,
             }
+    lost = lost_trials(result)
+    if lost:
+        record.setdefault("advice", []).append(lost)
     if baseline is not None and record["best_trial_id"] is not None:
         record["comparison"] = compare.against(baseline, record, settings)
         if record["comparison"]["status"] in ("regressed", "broken"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .code_errors import code_errors
 from .compare import describe as describe_comparison
 from .gates import describe as describe_gate
 from .record import direction_suffix
@@ -62,7 +63,26 @@ def failure_message(record: dict, result) -> str | None:
         lines += _regressed(head, comparison, result.best)
     if any(not g["passed"] for g in record["gates"]):
         lines += _failed_gates(head, record, result.best)
+    lines += _raised(head, record, result)
     return "\n".join(lines) or None
+
+
+def _raised(head: str, record: dict, result) -> list[str]:
+    """Trials whose build, fit or callback raised, beyond max_failed_trials:
+    each with its configuration and its own traceback."""
+    raised = code_errors(result.failed)
+    allowed = (record.get("code_errors") or {}).get("allowed", 0)
+    if len(raised) <= allowed:
+        return []
+    lines = [
+        f"{head}: {len(raised)} trial(s) failed on an error raised by the model code, "
+        f"more than max_failed_trials={allowed} tolerates (raise keras_tuner.errors.FailedTrialError "
+        "to skip a configuration on purpose):"
+    ]
+    for trial in raised:
+        lines.append(f"--- trial {trial.trial_id} {trial.status} {trial.hyperparameters}:")
+        lines.append(trial.message.rstrip())
+    return lines
 
 
 def _nothing_completed(head: str, result) -> str:
