@@ -137,7 +137,9 @@ def _run(args):
 
 def run(draws: int, jobs: int, search_cells=None, gate_cells=None) -> dict:
     work = [("search", c, draws, i) for i, c in enumerate(search_cells if search_cells is not None else grid())]
-    work += [("gate", c, draws * 5, 10_000 + i) for i, c in enumerate(gate_cells if gate_cells is not None else gate_grid())]
+    work += [
+        ("gate", c, draws * 5, 10_000 + i) for i, c in enumerate(gate_cells if gate_cells is not None else gate_grid())
+    ]
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
             results = list(pool.map(_run, work))

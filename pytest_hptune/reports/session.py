@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ..state import PENDING_RECORDS, SessionState
+from ..verdict.compare import family_line
 from . import baseline_file, html, json_file, markdown, plot
 from .outcome import ReportOutcome, exception_text
 from .terminal import format_summary
@@ -118,6 +119,9 @@ class Reporter:
             verbose = self.config.get_verbosity() > 0
             for text, markup in format_summary(state.records, width, verbose):
                 terminalreporter.write_line(text, **markup)
+            family = family_line(state.records)
+            if family:
+                terminalreporter.write_line(family)
             for line in state.written:
                 terminalreporter.write_line(line)
             for problem in state.problems:

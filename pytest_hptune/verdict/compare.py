@@ -1,29 +1,35 @@
-"""The regression check against a saved baseline (``--hptune-compare``).
+"""The search-level regression check against a saved baseline
+(``--hptune-compare``): is the best the new search found worse than the best
+the baseline's search found, by more than ``max_drop``?
 
 What moves between a baseline run and a rerun of an unchanged model with
 other seeds (any refactor that consumes randomness in another order is a
-reseed) is more than the best trial's execution noise: the search drew other
-configurations and kept the best of them. So the check is a one-sided
-Welch-type t-test of "the new best trial's mean is worse than the
-baseline's by more than ``max_drop``" whose standard error counts both:
+reseed) is more than the best trial's execution noise: the search drew
+other configurations and kept the best of them. So the difference of the
+two best means is judged against its null distribution simulated from the
+two searches' own trials (:mod:`.searchnull`: execution noise and the spread
+between configurations estimated from the trials, each side's own budget of
+K trials x n executions, the best of each taken); not against a model with
+a fixed number of degrees of freedom. ``regressed`` is p <= alpha (alpha =
+1 - ``confidence``, divided by the session's comparisons under
+``--hptune-family=bonferroni``); the printed interval is the two-sided one at
+1 - 2 alpha (90 % at 0.95) for the shift of the candidate's searches, whose
+upper end is the test's one-sided bound: REGRESSED exactly when it lies
+below ``-max_drop``. ``mdd`` is the drop caught with 80 % power;
+``p_improvement`` the probability that a new search of the candidate beats
+a new search of the baseline, with its interval.
 
-* each side's best-trial execution noise, s^2 / n, and
-* the search's own variance: the spread of the baseline's trial means
-  beyond their execution noise (the new search's when the entry kept only
-  its best trial), added to each side; not when both best trials have the
-  same configuration (then the draws did not decide the best),
-
-with Welch-Satterthwaite degrees of freedom. ``regressed`` is p < 1 -
-``confidence``; the printed interval is the two-sided interval at
-1 - 2 (1 - ``confidence``) (90 % at 0.95), whose upper end is the test's
-one-sided bound: REGRESSED exactly when it lies below ``-max_drop``.
+Under executions_per_trial="auto" every trial is compared on its first
+min_executions executions (later ones ran because of the scores).
 
 A comparison it cannot make is ``status: "missing"`` with
 ``cannot_compare: true`` and a reason (skipped; failed under
-``--hptune-compare-strict``): a side with one execution (no spread to tell a
-drop from noise), non-finite scores, or a baseline entry for another
-objective or direction. The report also gives P(new > baseline) from the
-Mann-Whitney U statistic. SciPy is imported only when a comparison runs.
+``--hptune-compare-strict``): a side with one execution, one trial a side of
+different configurations (the spread between configurations cannot be
+estimated), scores that never vary within a trial (quantised: no execution
+noise to estimate), non-finite scores, a baseline entry without its trials,
+or one for another objective or direction. SciPy and NumPy are imported only
+when a comparison runs.
 """
 
 from __future__ import annotations
@@ -36,7 +42,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import stats
 from ..settings import SPEED_SETTINGS, VERDICT_SETTINGS
 from .record import best_trial
 
@@ -232,6 +237,29 @@ def _improvement(null, cand, base, df_t, ss_w, df_w, n, alpha):
         return float((null + d > 0).mean())
 
     return share(shift), [share(shift - q * se), share(shift + q * se)]
+
+
+def family_line(records: Sequence[dict]) -> str | None:
+    """The session's line about its comparisons taken together: how many,
+    and the family-wise false-alarm rate they allow (Bonferroni's bound: the
+    sum of the rates each comparison holds)."""
+    made = [r["comparison"] for r in records if (r.get("comparison") or {}).get("status") in ("ok", "regressed")]
+    if not made:
+        return None
+    alpha = 1.0 - made[0]["confidence"]
+    family = made[0].get("family")
+    count = f"{len(made)} comparison{'s' if len(made) > 1 else ''} with the baseline"
+    if family:
+        return (
+            f"{count}, Bonferroni over {family['comparisons']} (each at {family['alpha']:.3g}): "
+            f"family-wise false-alarm rate at most {alpha:.0%}"
+        )
+    if len(made) == 1:
+        return f"{count}: false-alarm rate at most {alpha:.0%}"
+    return (
+        f"{count}, each at {alpha:.0%}: family-wise false-alarm rate up to {min(1.0, len(made) * alpha):.0%} "
+        f"(--hptune-family=bonferroni holds it at {alpha:.0%})"
+    )
 
 
 def mismatches(saved: dict, record: dict, versions: dict, saved_versions: dict) -> list[str]:

@@ -52,7 +52,8 @@ def judge(
         assert result is not None  # judged_trial finds no trial without a result
         folds = (result.tuner_info or {}).get("folds")
         samples = advice.validation_samples(settings, fit_data[0], fit_data[1], folds)
-        record["advice"] = advice.compute(settings, judged.scores, samples, baseline is not None)
+        means = [t.mean for t in result.trials if t.mean is not None] if not result.confirmation else []
+        record["advice"] = advice.compute(settings, judged.scores, samples, baseline is not None, means)
         if not result.confirmation and len(result.trials) >= 2:
             # The best of several trials is a maximum: biased upward.
             record["selection"] = {
