@@ -159,6 +159,7 @@ SAMPLES = {
     "save-baseline": ("ini-base.json", "cli-base.json"),
     "compare": ("ini-base.json", "cli-base.json"),
     "compare-strict": ("yes", None),
+    "family": ("bonferroni", "none"),
 }
 STATE_FIELDS = {
     "dir": "directory",
@@ -173,6 +174,7 @@ STATE_FIELDS = {
     "save-baseline": "save_baseline",
     "compare": "compare_baseline",
     "compare-strict": "compare_strict",
+    "family": "family",
 }
 
 
