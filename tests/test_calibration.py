@@ -141,8 +141,12 @@ def test_tuned(hptune, i):
 def test_the_family_splits_the_rate_over_the_collected_comparisons(project):
     project.makepyfile(test_model=FAMILY)
     project.runpytest("--hptune-save-baseline").assert_outcomes(passed=2)
-    result = project.runpytest("--hptune-compare", "--hptune-family=bonferroni", "--hptune-json=r.json")
+    result = project.runpytest(
+        "--hptune-compare", "--hptune-family=bonferroni", "--hptune-json=r.json", "--hptune-markdown=r.md"
+    )
     result.assert_outcomes(passed=2)
+    # Beside each test: the level its verdict needed.
+    assert (project.path / "r.md").read_text().count("no regression (Bonferroni over 2: p &lt;= 0.025 needed)") == 2
     result.stdout.fnmatch_lines(["2 comparisons with the baseline, Bonferroni over 2 (each at 0.025): family-wise*5%"])
     records = json.loads((project.path / "r.json").read_text())["tests"]
     assert [r["comparison"]["family"]["alpha"] for r in records] == [pytest.approx(0.025)] * 2
