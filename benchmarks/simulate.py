@@ -19,6 +19,7 @@ lower bound (``stats.interval`` at ``gates.interval_level``) reaches it.
 Nominal: (1 - confidence) / 2.
 
     python benchmarks/simulate.py --draws 20000 --jobs 16 --out summary.json
+    python benchmarks/simulate.py --draws 20000 --cell 1x2,1x2,0.01,0 --cell 5x3,5x3,0.01,0.01,needle
 """
 
 from __future__ import annotations
@@ -130,6 +131,18 @@ def gate_grid() -> list[dict]:
     return [{"k": k, "n": n} for k in (1, 2, 3, 5, 10) for n in (2, 3, 4)]
 
 
+def parse_cell(text: str) -> dict:
+    """'KBxNB,KCxNC,SIGMA,TAU[,needle|auto]' -> a comparison cell."""
+    parts = text.split(",")
+    (kb, nb), (kc, nc) = (map(int, side.split("x")) for side in parts[:2])
+    cell = {"kb": kb, "nb": nb, "kc": kc, "nc": nc, "sigma": float(parts[2]), "tau": float(parts[3])}
+    if "needle" in parts[4:]:
+        cell["needle"] = True
+    if "auto" in parts[4:]:
+        cell.update(auto=True, max_executions=10)
+    return cell
+
+
 def _run(args):
     kind, cell, draws, seed = args
     return (search_cell if kind == "search" else gate_cell)(cell, draws, seed)
@@ -160,9 +173,15 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=20_000)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--cell",
+        action="append",
+        type=parse_cell,
+        help="only this comparison cell (no gate cells), e.g. 1x2,1x2,0.01,0 or 5x3,5x3,0.01,0.01,needle; repeatable",
+    )
     args = parser.parse_args()
     start = time.perf_counter()
-    summary = run(args.draws, args.jobs)
+    summary = run(args.draws, args.jobs, args.cell, [] if args.cell else None)
     summary["seconds"] = round(time.perf_counter() - start, 1)
     for c in summary["search"]:
         power = " ".join(f"{d}sd {c['power'][d]:.2f}" for d in c["power"])
