@@ -106,7 +106,7 @@ def test_the_minimum_detectable_drop_is_caught_80_percent_of_the_time():
             compare.compare([0.0, 0.0], [0.0, 0.0], "max", 0.0, 0.95, trials=search(mdd), baseline_trials=search())[
                 "regressed"
             ]
-            for _ in range(300)
+            for _ in range(600)
         ]
     )
     assert 0.6 <= caught <= 0.95
