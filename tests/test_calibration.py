@@ -158,3 +158,17 @@ def test_the_family_splits_the_rate_over_the_collected_comparisons(project):
     result = project.runpytest("--hptune-compare", "--hptune-family=holm")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*invalid family='holm'*expected 'none'*'bonferroni'*"])
+
+
+def test_the_power_advice_of_a_comparison_says_when_no_number_of_executions_is_enough():
+    from pytest_hptune.verdict import advice
+
+    settings = resolve([make_layer("test", {"detect_drop": 0.01})])
+    scores = [0.950, 0.955, 0.945]
+    wide = advice.compute(settings, scores, None, True, [0.95, 0.90, 0.85])
+    assert [a["kind"] for a in wide] == ["power"]
+    assert "no number of executions detects it 80% of the time" in wide[0]["text"]
+    assert "spread between configurations" in wide[0]["text"]
+    noisy = [0.94, 0.96, 0.95]  # execution std 0.01, configurations alike: more executions do it
+    narrow = advice.compute(settings, noisy, None, True, [0.950, 0.949, 0.951])
+    assert "executions per trial detect it about 80% of the time" in narrow[0]["text"]
