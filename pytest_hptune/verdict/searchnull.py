@@ -17,9 +17,11 @@ the two searches' own trials, vectorised over many comparisons at once
   spread around their own side's mean (a shift of the whole candidate, the
   regression being tested, does not widen it), pooled over both sides,
   drawn as SS_t / chi2(df_t); tau^2 is what exceeds sigma^2 / n (>= 0);
-* configurations: resampled from the observed standardised trial means
-  (so a needle, one configuration far above the rest, is resampled as a
-  needle), scaled to tau;
+* configurations: resampled from the observed ones, each as its mean's
+  deviation from the mean of the other trials on its side (so a needle, one
+  configuration far above the rest, keeps its full height; these
+  deviations vary K / (K - 1) times a trial mean, on the safe side), in
+  units of the spread's estimate, times tau;
 * each side's search: its own K draws, each with noise sigma / sqrt(n),
   its best taken: the difference of the bests under the null, for the
   candidate's K and n and the baseline's own (unequal budgets are adjusted
@@ -35,14 +37,13 @@ from __future__ import annotations
 import numpy as np
 
 DRAWS = 1999  # B: (B + 1) alpha is an integer at alpha = 0.05, 0.01, 0.025, 0.1
-SMOOTH = 0.0
 POWER = 0.8  # the minimum detectable drop is at this power
 
 
 def _side_spread(means: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(S, K) trial means -> (sum of squared deviations from the side's
-    mean (S,), standardised deviations (S, K) with variance ~1 per trial);
-    nothing from a side of one trial."""
+    mean (S,), each trial's deviation from the mean of the side's other
+    trials (S, K)); no deviations from a side of one trial."""
     k = means.shape[1]
     dev = means - means.mean(axis=1, keepdims=True)
     ss = (dev**2).sum(axis=1)
@@ -61,7 +62,6 @@ def null_draws(
     rng: np.random.Generator,
     draws: int = DRAWS,
     no_search_spread: bool = False,
-    smooth: float = SMOOTH,
 ) -> np.ndarray:
     """(S, draws) differences of best means (candidate - baseline) under the
     null, for S comparisons at once. ``base_means`` (S, Kb) and
@@ -94,9 +94,6 @@ def null_draws(
     rows = np.arange(s)[:, None, None]
     pick_b = shapes[rows, rng.integers(0, j, (s, draws, kb))]
     pick_c = shapes[rows, rng.integers(0, j, (s, draws, kc))]
-    if smooth:
-        pick_b = np.sqrt(1 - smooth**2) * pick_b + smooth * rng.standard_normal(pick_b.shape)
-        pick_c = np.sqrt(1 - smooth**2) * pick_c + smooth * rng.standard_normal(pick_c.shape)
     best_b = (tau * pick_b + noise_b * rng.standard_normal((s, draws, kb))).max(axis=2)
     best_c = (tau * pick_c + noise_c * rng.standard_normal((s, draws, kc))).max(axis=2)
     return best_c - best_b
