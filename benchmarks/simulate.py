@@ -86,6 +86,30 @@ def search_cell(cell: dict, draws: int, seed: int) -> dict:
     }
 
 
+def per_baseline(cell: dict, baselines: int, candidates: int, seed: int) -> dict:
+    """One saved baseline is itself a draw: the false-alarm rate of each of
+    ``baselines`` saved baselines over ``candidates`` unchanged reruns."""
+    kb, nb, kc, nc, sigma, tau = (cell[k] for k in ("kb", "nb", "kc", "nc", "sigma", "tau"))
+    rng = np.random.default_rng(seed)
+    rates = []
+    for _ in range(baselines):
+        mb, ssb = _side(rng, 1, kb, nb, sigma, tau, cell.get("needle", False))
+        mc, ssc = _side(rng, candidates, kc, nc, sigma, tau, cell.get("needle", False))
+        mb, ssb = np.repeat(mb, candidates, axis=0), np.repeat(ssb, candidates)
+        null = searchnull.null_draws(mb, nb, mc, nc, ssb + ssc, kb * (nb - 1) + kc * (nc - 1), rng)
+        rates.append(float((searchnull.p_values(mc.max(axis=1) - mb.max(axis=1), null) <= ALPHA).mean()))
+    r = np.array(rates)
+    return {
+        **cell,
+        "baselines": baselines,
+        "candidates": candidates,
+        "mean": float(r.mean()),
+        "p90": float(np.quantile(r, 0.9)),
+        "over_25": float((r > 0.25).mean()),
+        "max": float(r.max()),
+    }
+
+
 def gate_cell(cell: dict, draws: int, seed: int) -> dict:
     """K configurations at the threshold: how often the best passes
     min_lower_bound, at the plain and at the selection-adjusted level."""
@@ -179,7 +203,19 @@ def main() -> None:
         type=parse_cell,
         help="only this comparison cell (no gate cells), e.g. 1x2,1x2,0.01,0 or 5x3,5x3,0.01,0.01,needle; repeatable",
     )
+    parser.add_argument(
+        "--per-baseline",
+        type=parse_cell,
+        help="instead: the false-alarm rate of each of 200 saved baselines over 200 reruns, for this cell",
+    )
     args = parser.parse_args()
+    if args.per_baseline:
+        r = per_baseline(args.per_baseline, 200, 200, seed=1)
+        print(
+            f"{_label(r)}: false alarms per saved baseline: mean {r['mean']:.4f}, 90th percentile "
+            f"{r['p90']:.4f}, max {r['max']:.4f}; baselines over 25 %: {r['over_25']:.1%}"
+        )
+        return
     start = time.perf_counter()
     summary = run(args.draws, args.jobs, args.cell, [] if args.cell else None)
     summary["seconds"] = round(time.perf_counter() - start, 1)
