@@ -107,6 +107,23 @@ def _side(name: str, best: Sequence[float], trials: Sequence[Sequence[float]] | 
     return cut, n, max(range(len(cut)), key=means.__getitem__)
 
 
+def _refuse(old: list[list[float]], new: list[list[float]], same_configuration: bool) -> float:
+    """The within-trial sum of squares, or CannotCompare where the
+    search-level test is undefined."""
+    ss_w = sum((v - statistics.fmean(t)) ** 2 for t in old + new for v in t)
+    if not ss_w > 0:
+        raise CannotCompare(
+            "cannot compare: every execution of each trial scored the same on both sides (quantised "
+            "scores): the execution noise cannot be estimated; run more executions or validate on more samples"
+        )
+    if len(old) == 1 and len(new) == 1 and not same_configuration:
+        raise CannotCompare(
+            "cannot compare: one trial on each side, different configurations: how far configurations "
+            "differ (the search's own spread) cannot be estimated from one trial a side; use max_trials >= 2"
+        )
+    return ss_w
+
+
 def _seed(*groups) -> int:
     """The Monte Carlo draws' seed, from the data: the same scores always give
     the same verdict."""
@@ -154,18 +171,8 @@ def compare(
     if sign < 0:  # the best by the oriented means
         best_b = max(range(len(old)), key=lambda i: statistics.fmean(old[i]))
         best_c = max(range(len(new)), key=lambda i: statistics.fmean(new[i]))
-    ss_w = sum((v - statistics.fmean(t)) ** 2 for t in old + new for v in t)
-    if not ss_w > 0:
-        raise CannotCompare(
-            "cannot compare: every execution of each trial scored the same on both sides (quantised "
-            "scores): the execution noise cannot be estimated; run more executions or validate on more samples"
-        )
+    ss_w = _refuse(old, new, same_configuration)
     single = len(old) == 1 and len(new) == 1
-    if single and not same_configuration:
-        raise CannotCompare(
-            "cannot compare: one trial on each side, different configurations: how far configurations "
-            "differ (the search's own spread) cannot be estimated from one trial a side; use max_trials >= 2"
-        )
     df_w = sum(len(t) - 1 for t in old + new)
     base_means = np.array([[statistics.fmean(t) for t in old]])
     cand_means = np.array([[statistics.fmean(t) for t in new]])
@@ -177,7 +184,7 @@ def compare(
     low = difference - float(searchnull.upper(null, alpha)[0])
     high = difference - float(searchnull.critical(null, alpha)[0])
     df_t = len(old) + len(new) - 2
-    improvement = _improvement(null[0], cand_means[0], base_means[0], df_t, ss_w, df_w, (n_b, n_c), alpha)
+    improvement = _improvement(null[0], cand_means[0], base_means[0], alpha)
     notes = []
     if (len(old), n_b) != (len(new), n_c):
         notes.append(
@@ -218,7 +225,7 @@ def _spread(base: Any, cand: Any, sigma2: float, n: tuple[int, int]) -> float | 
     return math.sqrt(max(ss_t / df_t - sigma2 * share, 0.0))
 
 
-def _improvement(null, cand, base, df_t, ss_w, df_w, n, alpha):
+def _improvement(null: Any, cand: Any, base: Any, alpha: float) -> tuple[float | None, list[float] | None]:
     """The search-level probability of improvement: P(a new search of the
     candidate beats a new search of the baseline), the null's searches with
     the candidate shifted by the estimated shift of its trials' location,
@@ -226,6 +233,7 @@ def _improvement(null, cand, base, df_t, ss_w, df_w, n, alpha):
     through. None with one trial a side."""
     from scipy import stats as sps
 
+    df_t = len(base) + len(cand) - 2
     if df_t == 0:
         return None, None
     shift = float(cand.mean() - base.mean())
@@ -239,6 +247,10 @@ def _improvement(null, cand, base, df_t, ss_w, df_w, n, alpha):
     return share(shift), [share(shift - q * se), share(shift + q * se)]
 
 
+def _percent(rate: float) -> str:
+    return f"{rate * 100:.3g}%"
+
+
 def family_line(records: Sequence[dict]) -> str | None:
     """The session's line about its comparisons taken together: how many,
     and the family-wise false-alarm rate they allow (Bonferroni's bound: the
@@ -246,19 +258,20 @@ def family_line(records: Sequence[dict]) -> str | None:
     made = [r["comparison"] for r in records if (r.get("comparison") or {}).get("status") in ("ok", "regressed")]
     if not made:
         return None
-    alpha = 1.0 - made[0]["confidence"]
+    bound = min(1.0, sum(c.get("alpha", 1.0 - c["confidence"]) for c in made))
     family = made[0].get("family")
     count = f"{len(made)} comparison{'s' if len(made) > 1 else ''} with the baseline"
     if family:
         return (
             f"{count}, Bonferroni over {family['comparisons']} (each at {family['alpha']:.3g}): "
-            f"family-wise false-alarm rate at most {alpha:.0%}"
+            f"family-wise false-alarm rate at most {_percent(bound)}"
         )
     if len(made) == 1:
-        return f"{count}: false-alarm rate at most {alpha:.0%}"
+        return f"{count}: false-alarm rate at most {_percent(bound)}"
+    alpha = 1.0 - made[0]["confidence"]
     return (
-        f"{count}, each at {alpha:.0%}: family-wise false-alarm rate up to {min(1.0, len(made) * alpha):.0%} "
-        f"(--hptune-family=bonferroni holds it at {alpha:.0%})"
+        f"{count}, each at {_percent(alpha)}: family-wise false-alarm rate up to {_percent(bound)} "
+        f"(--hptune-family=bonferroni holds it at {_percent(alpha)})"
     )
 
 
