@@ -70,7 +70,7 @@ def judge(
             }
             if settings.min_score is not None and "min_score" in record["adaptive"]["undecided"]:
                 record["adaptive"]["coin_flip"] = (
-                    f"min_score is still undecided after {settings.max_executions} executions: the mean sits "
+                    f"min_score is still undecided after {len(judged.scores)} executions: the mean sits "
                     "within its interval of the threshold, so this verdict is a coin flip at the threshold"
                 )
     if baseline is not None and record["best_trial_id"] is not None:
