@@ -134,9 +134,13 @@ class Hptune:
         from .reports.baseline_file import BaselineError, BaselineMissing
 
         try:
-            return Baseline(path, self._state.baseline_data())
+            data = self._state.baseline_data()
         except BaselineError as exc:
             return Baseline(path, None, str(exc), broken=not isinstance(exc, BaselineMissing))
+        family = 1
+        if self._state.family == "bonferroni":
+            family = self._state.comparisons({item.nodeid for item in self._item.session.items})
+        return Baseline(path, data, family=family)
 
     def search(self, hypermodel=None, *fit_args: Any, **fit_kwargs: Any):
         """Run a bounded Keras Tuner search and apply the gates.

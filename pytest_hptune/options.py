@@ -134,6 +134,19 @@ def parse_report_errors(text: str, where: str) -> str:
     return value
 
 
+FAMILIES = ("none", "bonferroni")
+
+
+def parse_family(text: str, where: str) -> str:
+    value = str(text).strip().lower()
+    if value not in FAMILIES:
+        raise SettingError(
+            f"invalid family={text!r} from {where}: expected 'none' (each comparison at 1 - confidence) or "
+            "'bonferroni' (the session's comparisons share it)"
+        )
+    return value
+
+
 def parse_path(text: str, where: str) -> Path:
     return Path(text).expanduser()
 
@@ -265,6 +278,16 @@ OPTIONS: tuple[Option, ...] = (
         OPTIONAL_PATH,
         default=BASELINE_DEFAULT,
         ini_about=BASELINE_INI,
+    ),
+    Option(
+        "family",
+        "hptune_family",
+        "with --hptune-compare: 'bonferroni' splits 1 - confidence over the session's comparisons (the "
+        "baseline entries of the collected tests), so that an unchanged repository fails at most that often "
+        "in all; 'none' judges each comparison at 1 - confidence",
+        "none|bonferroni",
+        parse_family,
+        default="none",
     ),
     Option(
         "compare-strict",

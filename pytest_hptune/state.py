@@ -35,6 +35,7 @@ class SessionState:
     save_baseline: Path | None = None
     compare_baseline: Path | None = None
     compare_strict: bool = False
+    family: str = "none"  # --hptune-family: how the session's comparisons share 1 - confidence
     _baseline: Any = None  # the loaded baseline file (or the BaselineError)
     report_errors: str = "fail"  # --hptune-report-errors: an unwritable report fails the run, or warns
     resume: bool = False
@@ -84,6 +85,7 @@ class SessionState:
             save_baseline=save_baseline,
             compare_baseline=compare_baseline,
             compare_strict=bool(values["compare-strict"]),
+            family=values["family"] or "none",
             report_errors=values["report-errors"] or "fail",
             resume=bool(values["resume"]),
             workers=values["workers"] or 0,
@@ -105,6 +107,17 @@ class SessionState:
         if isinstance(self._baseline, Exception):
             raise self._baseline
         return self._baseline
+
+    def comparisons(self, nodeids: set[str]) -> int:
+        """The comparisons this session makes at most: the baseline file's
+        entries whose test was collected (a test's second search is an entry
+        ``nodeid#search2``). Known before the first test runs, so each test's
+        verdict is decided at its own teardown."""
+        try:
+            entries = self.baseline_data()["entries"]
+        except baseline.BaselineError:
+            return 1
+        return max(1, sum(1 for name in entries if name.split("#search")[0] in nodeids))
 
     def source_label(self, setting: str) -> str | None:
         if setting in self.cli_layer.values:

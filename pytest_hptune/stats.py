@@ -135,3 +135,37 @@ def binomial_floor(accuracy: float, samples: int) -> float:
         raise ValueError("binomial_floor needs samples > 0")
     p = min(max(accuracy, 0.0), 1.0)
     return (p * (1 - p) / samples) ** 0.5
+
+
+# Variance of the largest of K independent standard normals (K = 1..10):
+# the best of K trials' mean varies less than one trial's.
+MAX_NORMAL_VARIANCE = (1.0, 0.6817, 0.5595, 0.4917, 0.4475, 0.4159, 0.3919, 0.3729, 0.3574, 0.3443)
+
+
+def search_detection_power(std: float, spread: float, drop: float, confidence: float, n: int, k: int) -> float:
+    """About how often the search-level comparison of two searches of k
+    trials x n executions catches every configuration's mean dropping by
+    ``drop``, when executions vary by ``std`` and configurations' true means
+    by ``spread`` (tau): a one-sided normal test on the difference of the two
+    best means, each of variance c_k (tau^2 + std^2 / n) (c_k: the variance
+    of the best of k standard normals, k > 10 counted as 10). As n grows it
+    tends to the power the spread alone allows, which no number of
+    executions exceeds."""
+    from scipy import stats as sps
+
+    c = MAX_NORMAL_VARIANCE[min(max(k, 1), len(MAX_NORMAL_VARIANCE)) - 1]
+    variance = 2 * c * (spread**2 + (std**2 / n if n else 0.0))
+    if variance == 0:
+        return 1.0 if drop > 0 else 0.0
+    return float(sps.norm.cdf(drop / variance**0.5 - sps.norm.ppf(confidence)))
+
+
+def executions_to_detect_search(
+    std: float, spread: float, drop: float, confidence: float, k: int, power: float = 0.8, limit: int = 1000
+) -> int | None:
+    """Fewest executions per trial for :func:`search_detection_power` to
+    reach ``power``; None when drop <= 0 or no n <= limit does (the search's
+    spread alone keeps the power below it)."""
+    if drop <= 0:
+        return None
+    return _first_passing(lambda n: search_detection_power(std, spread, drop, confidence, n, k) >= power, limit)

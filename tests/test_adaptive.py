@@ -67,12 +67,15 @@ def test_clear_verdicts_cost_the_minimum_and_a_close_call_gets_more(project):
     close = records["test_close_call"]
     # The first trial leads (nothing to compare with): it gets the maximum.
     assert max(len(t["scores"]) for t in close["trials"]) == 6
+    coin_flip = close["adaptive"].pop("coin_flip")
     assert close["adaptive"] == {"executions": 6, "undecided": ["min_score"], "topped_up": 0}
+    assert "a coin flip at the threshold" in coin_flip  # said plainly: the verdict is luck
     result.stdout.fnmatch_lines(
         [
             "*executions auto (3-6): 6 fits; best trial * ran 3, enough to decide every gate*",
             "*executions auto (3-6): 9 fits; best trial * ran 6, and its verdict on*",
             "*min_score is still not decided at 95% confidence (raise max_executions)*",
+            "*coin flip at the threshold*",
         ]
     )
     result.stdout.fnmatch_lines(["*random search*2 trials x auto 3-6 executions*"])

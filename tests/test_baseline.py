@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
@@ -18,8 +18,9 @@ class Model(FastModel):
     shift = {shift}
 
     def fit(self, hp, model, *args, **kwargs):
-        score = super().fit(hp, model)["val_accuracy"]
-        return {{"val_accuracy": score - self.shift}}
+        noise = super().fit(hp, model)["val_accuracy"] - 0.6 - hp["units"] / 100 + hp["dropout"] / 10
+        # A narrow space: configurations within 0.003 of each other, noise sd 0.006.
+        return {{"val_accuracy": 0.9 + hp["units"] / 10000 + noise - self.shift}}
 
 @pytest.mark.hptune(max_trials=3, executions_per_trial=4)
 def test_tuned(hptune):
@@ -42,7 +43,7 @@ def test_save_then_compare_flags_a_worse_model_only(project):
     (record,) = json.loads((project.path / "report.json").read_text())["tests"]
     assert record["comparison"]["status"] == "ok"
     assert any("seed: 0 -> 3" in note for note in record["comparison"]["notes"])
-    result.stdout.fnmatch_lines(["  vs baseline *: difference *", "*: no regression"])
+    result.stdout.fnmatch_lines(["  vs baseline *: difference *", "*max_drop 0: no*"])
 
     # A model 0.05 worse: flagged, with both distributions in the message.
     project.makepyfile(test_model=TEST.format(shift=0.05))
@@ -54,7 +55,7 @@ def test_save_then_compare_flags_a_worse_model_only(project):
             "*vs baseline *: difference -0.05* CI *: REGRESSED",
             "*new      trial * [[]*",
             "*baseline trial * [[]*",
-            "*one-sided Welch t-test, confidence 0.95",
+            "*best-of-K difference against its simulated null *, confidence 0.95",
         ]
     )
     # ...unless the drop is tolerated.
@@ -81,17 +82,17 @@ def test_a_clear_drop_is_always_flagged(seed, n):
     rng = np.random.default_rng(seed)
     good = rng.normal(0.95, 0.01, n).tolist()
     worse = rng.normal(0.85, 0.01, n).tolist()  # a learning rate 100x too small
-    assert baseline.compare(worse, good, "max", 0.0, 0.95)["regressed"]
+    assert baseline.compare(worse, good, "max", 0.0, 0.95, same_configuration=True)["regressed"]
     # For a loss, lower is better: the same numbers are an improvement.
-    assert not baseline.compare(worse, good, "min", 0.0, 0.95)["regressed"]
+    assert not baseline.compare(worse, good, "min", 0.0, 0.95, same_configuration=True)["regressed"]
 
 
 def test_an_unchanged_model_is_not_flagged_in_ten_reruns():
     base = np.random.default_rng(100).normal(0.95, 0.01, 5).tolist()
     flagged = [
-        baseline.compare(np.random.default_rng(seed).normal(0.95, 0.01, 5).tolist(), base, "max", 0.01, 0.95)[
-            "regressed"
-        ]
+        baseline.compare(
+            np.random.default_rng(seed).normal(0.95, 0.01, 5).tolist(), base, "max", 0.01, 0.95, same_configuration=True
+        )["regressed"]
         for seed in range(10)
     ]
     assert not any(flagged)
@@ -103,37 +104,55 @@ def test_false_alarm_rate_is_close_to_nominal(seed):
     rng = np.random.default_rng(seed)
     runs = 400
     alarms = sum(
-        baseline.compare(rng.normal(0, 1, 5).tolist(), rng.normal(0, 1, 5).tolist(), "max", 0.0, 0.9)["regressed"]
+        baseline.compare(
+            rng.normal(0, 1, 5).tolist(), rng.normal(0, 1, 5).tolist(), "max", 0.0, 0.9, same_configuration=True
+        )["regressed"]
         for _ in range(runs)
     )
     # Nominal 10 %; binomial sd over 400 runs is 1.5 points.
     assert 0.04 <= alarms / runs <= 0.16
 
 
-def test_p_improvement_and_interval():
-    result = baseline.compare([0.9, 0.91, 0.92], [0.95, 0.96, 0.97], "max", 0.0, 0.95)
-    assert result["p_improvement"] == 0.0
-    low, high = result["interval"]
-    assert low < result["difference"] < high < 0
-    # Formerly a one-execution side was judged on "the difference of the
-    # means" (p = 0 or 1, a zero-width interval: any drop a certain
-    # regression). It is now "cannot compare".
+def test_one_trial_a_side_compares_only_the_same_configuration():
+    """One trial on each side: with the same configuration the difference is
+    execution noise alone (the test is then the two-sample t-test); with two
+    different configurations how far configurations differ cannot be
+    estimated, so the comparison is refused with the reason."""
+    same = baseline.compare([0.9, 0.91, 0.92], [0.95, 0.96, 0.97], "max", 0.0, 0.95, same_configuration=True)
+    low, high = same["interval"]
+    assert same["regressed"] and low < same["difference"] < high < 0
+    assert same["p_improvement"] is None and same["kind"] == "search"
+    with pytest.raises(baseline.CannotCompare, match="one trial on each side, different configurations"):
+        baseline.compare([0.9, 0.91, 0.92], [0.95, 0.96, 0.97], "max", 0.0, 0.95)
     with pytest.raises(baseline.CannotCompare, match="1 execution"):
-        baseline.compare([0.9], [0.9], "max", 0.0, 0.95)
+        baseline.compare([0.9], [0.9], "max", 0.0, 0.95, same_configuration=True)
 
 
-@settings(max_examples=40, deadline=None)
-@given(
-    new=st.lists(st.sampled_from([0.90, 0.91, 0.92, 0.93]) | st.floats(0, 1), min_size=2, max_size=8),
-    old=st.lists(st.sampled_from([0.90, 0.91, 0.92, 0.93]) | st.floats(0, 1), min_size=2, max_size=8),
-)
-def test_p_improvement_is_the_share_of_pairs_won_ties_counting_half(new, old):
-    # (min_size 2: a one-execution side is now "cannot compare".)
-    won = sum((a > b) + 0.5 * (a == b) for a in new for b in old) / (len(new) * len(old))
-    assert baseline.compare(new, old, "max", 0.0, 0.95)["p_improvement"] == pytest.approx(won)
-    # The other way round, and for a loss (lower is better): the complement.
-    assert baseline.compare(old, new, "max", 0.0, 0.95)["p_improvement"] == pytest.approx(1 - won)
-    assert baseline.compare(new, old, "min", 0.0, 0.95)["p_improvement"] == pytest.approx(1 - won)
+@pytest.mark.parametrize("seed", [3, 4])
+def test_the_one_trial_t_test_holds_its_rate(seed):
+    """Same configuration, one trial a side, n = 2 (1 df each): the fiducial
+    draw of sigma makes it the pooled t-test; a plug-in sigma would flag
+    about 20 % of unchanged reruns. 400 runs, 3 binomial sd of slack."""
+    rng = np.random.default_rng(seed)
+    runs = 400
+    alarms = sum(
+        baseline.compare(
+            rng.normal(0, 1, 2).tolist(), rng.normal(0, 1, 2).tolist(), "max", 0.0, 0.95, same_configuration=True
+        )["regressed"]
+        for _ in range(runs)
+    )
+    assert alarms / runs <= 0.05 + 3 * (0.05 * 0.95 / runs) ** 0.5
+
+
+def test_the_search_level_probability_of_improvement_has_an_interval():
+    rng = np.random.default_rng(5)
+    old = [rng.normal(m, 0.01, 3).tolist() for m in (0.90, 0.92, 0.91)]
+    better = [[s + 0.05 for s in t] for t in old]
+    up = check(better, old)
+    low, high = up["p_improvement_interval"]
+    assert 0.5 < low <= up["p_improvement"] <= high <= 1
+    down = check(old, better)
+    assert down["p_improvement"] < 0.5 < up["p_improvement"]
 
 
 # -- the check's claims -------------------------------------------------------
@@ -199,15 +218,19 @@ def test_the_printed_interval_has_the_verdicts_sidedness(new, old, max_drop, con
     """The verdict is one-sided at `confidence`; the interval printed is the
     two-sided one at 1 - 2 (1 - confidence), whose upper end is the one-sided
     bound: REGRESSED exactly when it lies below -max_drop, and exactly when
-    p < 1 - confidence. Everything is finite (the JSON report allows no NaN)."""
-    result = check(new, old, max_drop, confidence, direction)
+    p <= 1 - confidence. (The interval is for the shift of the candidate's
+    searches, adjusted for unequal budgets: it need not contain the raw
+    difference.) Everything is finite (the JSON report allows no NaN)."""
+    try:
+        result = check(new, old, max_drop, confidence, direction)
+    except baseline.CannotCompare:  # one trial a side, or no spread at all
+        assume(False)
     low, high = result["interval"]
     assert result["interval_level"] == pytest.approx(1 - 2 * (1 - confidence))
-    assert low <= result["difference"] <= high
+    assert low <= high
     if abs(high + max_drop) > 1e-9:
         assert result["regressed"] == (high < -max_drop)
-    if abs(result["p_value"] - (1 - confidence)) > 1e-9:
-        assert result["regressed"] == (result["p_value"] < 1 - confidence)
+    assert result["regressed"] == (result["p_value"] <= result["alpha"])
     json.dumps(result, allow_nan=False)
 
 
@@ -217,7 +240,7 @@ def test_p_005_is_regressed_and_its_printed_bound_excludes_zero():
     new, old = [0.933, 0.940, 0.935, 0.941], [0.942, 0.951, 0.939, 0.950]
     two_sided = sps.ttest_ind(new, old, equal_var=False).confidence_interval(0.95)
     assert two_sided.low < 0 < two_sided.high  # what was printed beside REGRESSED
-    result = baseline.compare(new, old, "max", 0.0, 0.95)
+    result = baseline.compare(new, old, "max", 0.0, 0.95, same_configuration=True)
     assert 0.01 < result["p_value"] < 0.05 and result["regressed"]
     assert result["interval"][1] < 0
     assert "90% CI" in baseline.describe(result | {"status": "regressed", "baseline": {"mean": 0.9455}})
@@ -242,20 +265,27 @@ def test_non_finite_scores_cannot_be_compared(bad):
         baseline.compare([0.5, bad], [0.95, 0.96], "max", 0.0, 0.95)
 
 
-def test_identical_scores_are_decided_by_the_means():
-    same = baseline.compare([0.9, 0.9, 0.9], [0.9, 0.9], "max", 0.0, 0.95)
-    assert not same["regressed"] and same["p_value"] == 1.0 and same["interval"] == [0.0, 0.0]
-    worse = baseline.compare([0.8, 0.8], [0.9, 0.9], "max", 0.05, 0.95)
-    assert worse["regressed"] and worse["method"] == baseline.NO_SPREAD
-    assert not baseline.compare([0.8, 0.8], [0.9, 0.9], "max", 0.2, 0.95)["regressed"]
-    json.dumps(worse, allow_nan=False)
+def test_identical_scores_cannot_be_compared():
+    """Quantised accuracies where every execution of every trial scored the
+    same: no execution noise can be estimated (the gates call it undefined
+    too); formerly any difference of the means read as REGRESSED."""
+    with pytest.raises(baseline.CannotCompare, match="scored the same on both sides"):
+        baseline.compare(
+            [0.8, 0.8],
+            [0.9, 0.9],
+            "max",
+            0.05,
+            0.95,
+            trials=[[0.8, 0.8], [0.7, 0.7]],
+            baseline_trials=[[0.9, 0.9], [0.85, 0.85]],
+        )
 
 
-def test_the_search_variance_widens_the_check():
+def test_the_search_spread_widens_the_check():
     """Two trials far apart in each search: the same best-trial scores that
     the execution noise alone flags are not flagged."""
     new, old = [0.930, 0.935, 0.932, 0.934], [0.950, 0.955, 0.951, 0.953]
-    assert baseline.compare(new, old, "max", 0.0, 0.95)["regressed"]
+    assert baseline.compare(new, old, "max", 0.0, 0.95, same_configuration=True)["regressed"]
     spread = baseline.compare(
         new,
         old,
@@ -265,10 +295,7 @@ def test_the_search_variance_widens_the_check():
         trials=[new, [0.90, 0.91, 0.9, 0.91]],
         baseline_trials=[old, [0.98, 0.97, 0.98, 0.97]],
     )
-    assert spread["search_variance"] > 0 and not spread["regressed"]
-    # An old baseline entry without its trials: the new search's spread stands in.
-    fallback = baseline.compare(new, old, "max", 0.0, 0.95, trials=[new, [0.90, 0.91, 0.9, 0.91]])
-    assert fallback["search_df"] == 1 and fallback["search_variance"] > 0
+    assert spread["search_spread"] > 0.01 and spread["df"] == 2 and not spread["regressed"]
 
 
 def entry_file(project, mutate):
@@ -285,13 +312,12 @@ def test_the_baseline_keeps_every_trial_and_refuses_what_it_cannot_compare(proje
     assert len(saved["trials"]) == 3 and all(len(t["scores"]) == 4 for t in saved["trials"])
     assert saved["scores"] in [t["scores"] for t in saved["trials"]]
 
-    # A version-1 entry saved before the trials were kept still compares.
+    # A version-1 entry saved before the trials were kept: the search-level
+    # comparison needs the other trials, and says so.
     entry_file(project, lambda e: e.pop("trials"))
-    result = project.runpytest("--hptune-compare=edited.json", "--hptune-seed=3", "--hptune-json=old.json")
-    result.assert_outcomes(passed=1)
-    (record,) = json.loads((project.path / "old.json").read_text())["tests"]
-    assert record["comparison"]["status"] == "ok"
-    assert any("keeps only its best trial" in note for note in record["comparison"]["notes"])
+    result = project.runpytest("--hptune-compare=edited.json", "--hptune-seed=3", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*keeps only its best trial*save the baseline again*"])
 
     # NaN in the baseline scores: an unusable baseline, caught where the file
     # is loaded; it fails the test (never "no regression").

@@ -54,8 +54,8 @@ def test_interval_gates_and_worst_execution_end_to_end(project):
     result.assert_outcomes(passed=1, failed=3)
     result.stdout.fnmatch_lines(
         [
-            "*min_lower_bound: best trial * 90% interval's lower bound 0.* < 0.9990 FAILED",
-            "*min_lower_bound: best trial * 95% interval's lower bound undefined (an interval needs 2 or more executions), threshold 0.1000 FAILED",
+            "*min_lower_bound: best trial * 96.67% interval's lower bound 0.* < 0.9990 FAILED",
+            "*min_lower_bound: best trial * 97.5% interval's lower bound undefined (an interval needs 2 or more executions), threshold 0.1000 FAILED",
         ]
     )
     result.stdout.fnmatch_lines(

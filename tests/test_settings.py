@@ -161,6 +161,7 @@ SAMPLES = {
     "save-baseline": ("ini-base.json", "cli-base.json"),
     "compare": ("ini-base.json", "cli-base.json"),
     "compare-strict": ("yes", None),
+    "family": ("bonferroni", "none"),
 }
 STATE_FIELDS = {
     "dir": "directory",
@@ -176,6 +177,7 @@ STATE_FIELDS = {
     "save-baseline": "save_baseline",
     "compare": "compare_baseline",
     "compare-strict": "compare_strict",
+    "family": "family",
 }
 
 

@@ -1,6 +1,7 @@
 """The gates say exactly what they judge: the objective's worst execution,
 and no interval from identical scores."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -67,7 +68,12 @@ def test_the_best_of_several_trials_is_reported_as_optimistic_unless_confirmed(p
     result = project.runpytest("--hptune-json=report.json")
     result.assert_outcomes(passed=2)
     records = {r["nodeid"].rsplit("::", 1)[1]: r for r in load_json(project)["tests"]}
-    assert records["test_best"]["selection"] == {"trials": 3, "optimistic": True}
+    assert records["test_best"]["selection"] == {
+        "trials": 3,
+        "optimistic": True,
+        "interval_level": pytest.approx(1 - 0.05 / 3),
+        "adjustment": "bonferroni",
+    }
     assert "selection" not in records["test_confirmed"]
     result.stdout.fnmatch_lines(["*the gates judge the best of 3 trials: its mean is optimistic (winner's curse)*"])
     assert result.stdout.str().count("winner's curse") == 1

@@ -47,8 +47,13 @@ def properties(record: dict, index: int) -> list[tuple[str, Any]]:
             pairs += [
                 ("baseline_difference", round(comparison["difference"], 6)),
                 ("baseline_p_value", round(comparison["p_value"], 6)),
-                ("baseline_p_improvement", round(comparison["p_improvement"], 4)),
             ]
+            if comparison.get("p_improvement") is not None:
+                pairs.append(("baseline_p_improvement", round(comparison["p_improvement"], 4)))
+            if comparison.get("mdd") is not None:
+                pairs.append(("baseline_mdd", round(comparison["mdd"], 6)))
+            if comparison.get("family"):
+                pairs.append(("baseline_alpha", round(comparison["family"]["alpha"], 6)))
     if record.get("error"):
         pairs.append(("error", record["error"]))
     if record.get("stopped_reason"):

@@ -145,6 +145,7 @@ class Reporter:
         state = self.state
         if is_xdist_worker(self.config) or not (state.records or state.problems):
             return
+        from ..verdict.compare import family_line
         from .terminal import format_summary
 
         try:
@@ -153,6 +154,9 @@ class Reporter:
             verbose = self.config.get_verbosity() > 0
             for text, markup in format_summary(state.records, width, verbose):
                 terminalreporter.write_line(text, **markup)
+            family = family_line(state.records)
+            if family:
+                terminalreporter.write_line(family)
             for line in state.written:
                 terminalreporter.write_line(line)
             for problem in state.problems:

@@ -246,6 +246,8 @@ def _adaptive_lines(record: dict, width: int) -> list[Line]:
                 else "(raise max_executions)"
             )
         )
+        if adaptive.get("coin_flip"):
+            text += f"; {adaptive['coin_flip']}"
     else:
         text += f"enough to decide every gate at {s['confidence']:.0%} confidence"
     return _paragraph(text, width)
@@ -299,6 +301,11 @@ def _estimate_lines(record: dict, width: int) -> list[Line]:
             f"the gates judge the best of {selection['trials']} trials: its mean is optimistic "
             "(winner's curse); confirm=N re-runs it with fresh seeds for an unbiased estimate"
         )
+        if "interval_level" in selection:
+            text += (
+                f"; the interval gates use a {selection['interval_level']:.2%} interval (Bonferroni over "
+                f"the {selection['trials']} trials) so that selection cannot pass them by luck"
+            )
         lines.extend(_paragraph(text, width))
     return lines
 

@@ -78,7 +78,13 @@ def _is_accuracy(settings: Settings) -> bool:
     return settings.objective_name.endswith("accuracy")
 
 
-def compute(settings: Settings, scores: Sequence[float], samples: int | None, comparing: bool) -> list[dict]:
+def compute(
+    settings: Settings,
+    scores: Sequence[float],
+    samples: int | None,
+    comparing: bool,
+    trial_means: Sequence[float] = (),
+) -> list[dict]:
     """Advice on the judged scores (the best trial's, or its confirmation
     runs'): a list of {"kind", "text"}; "binomial_floor" advice is also
     a warning."""
@@ -86,7 +92,10 @@ def compute(settings: Settings, scores: Sequence[float], samples: int | None, co
     std = stats.std(scores)
     if len(scores) < 2 or std is None or std == 0:
         return out
-    return out + [a for a in (_std_undecided(settings, scores, std), _power(settings, scores, std, comparing)) if a]
+    power = _power(settings, scores, std, comparing)
+    if comparing and len(trial_means) >= 2:
+        power = _search_power(settings, scores, std, trial_means)
+    return out + [a for a in (_std_undecided(settings, scores, std), power) if a]
 
 
 def _binomial_floor(settings: Settings, scores: Sequence[float], samples: int | None) -> dict | None:
@@ -163,5 +172,34 @@ def _power(settings: Settings, scores: Sequence[float], std: float, comparing: b
             f"with {n} executions and a std of {std:.4f}, a drop of {drop:g} in the mean "
             f"is detected {power:.0%} of the time at {settings.confidence:.0%} confidence; {how} "
             "(detect_drop sets the drop; Colas et al. 2018)"
+        ),
+    }
+
+
+def _search_power(settings: Settings, scores: Sequence[float], std: float, means: Sequence[float]) -> dict | None:
+    """The search-level comparison's power: the spread between the trials'
+    means beyond their execution noise (tau) counts too, and no number of
+    executions takes it away."""
+    if not settings.detect_drop:
+        return None
+    n, k, drop = len(scores), len(means), settings.detect_drop
+    spread = max((stats.std(means) or 0.0) ** 2 - std**2 / n, 0.0) ** 0.5
+    power = stats.search_detection_power(std, spread, drop, settings.confidence, n, k)
+    if power >= POWER:
+        return None
+    needed = stats.executions_to_detect_search(std, spread, drop, settings.confidence, k, POWER)
+    how = (
+        f"{needed} executions per trial detect it about {POWER:.0%} of the time"
+        if needed
+        else f"no number of executions detects it {POWER:.0%} of the time: the spread between configurations "
+        f"({spread:.4f}) alone hides it; the comparison of one configuration with the same seeds does not "
+        "carry that spread"
+    )
+    return {
+        "kind": "power",
+        "text": (
+            f"comparing searches of {k} trials x {n} executions (execution std {std:.4f}, spread between "
+            f"configurations {spread:.4f}), a drop of {drop:g} in every configuration's mean is caught about "
+            f"{power:.0%} of the time at {settings.confidence:.0%} confidence; {how} (detect_drop sets the drop)"
         ),
     }

@@ -1,29 +1,35 @@
-"""The regression check against a saved baseline (``--hptune-compare``).
+"""The search-level regression check against a saved baseline
+(``--hptune-compare``): is the best the new search found worse than the best
+the baseline's search found, by more than ``max_drop``?
 
 What moves between a baseline run and a rerun of an unchanged model with
 other seeds (any refactor that consumes randomness in another order is a
-reseed) is more than the best trial's execution noise: the search drew other
-configurations and kept the best of them. So the check is a one-sided
-Welch-type t-test of "the new best trial's mean is worse than the
-baseline's by more than ``max_drop``" whose standard error counts both:
+reseed) is more than the best trial's execution noise: the search drew
+other configurations and kept the best of them. So the difference of the
+two best means is judged against its null distribution simulated from the
+two searches' own trials (:mod:`.searchnull`: execution noise and the spread
+between configurations estimated from the trials, each side's own budget of
+K trials x n executions, the best of each taken); not against a model with
+a fixed number of degrees of freedom. ``regressed`` is p <= alpha (alpha =
+1 - ``confidence``, divided by the session's comparisons under
+``--hptune-family=bonferroni``); the printed interval is the two-sided one at
+1 - 2 alpha (90 % at 0.95) for the shift of the candidate's searches, whose
+upper end is the test's one-sided bound: REGRESSED exactly when it lies
+below ``-max_drop``. ``mdd`` is the drop caught with 80 % power;
+``p_improvement`` the probability that a new search of the candidate beats
+a new search of the baseline, with its interval.
 
-* each side's best-trial execution noise, s^2 / n, and
-* the search's own variance: the spread of the baseline's trial means
-  beyond their execution noise (the new search's when the entry kept only
-  its best trial), added to each side; not when both best trials have the
-  same configuration (then the draws did not decide the best),
-
-with Welch-Satterthwaite degrees of freedom. ``regressed`` is p < 1 -
-``confidence``; the printed interval is the two-sided interval at
-1 - 2 (1 - ``confidence``) (90 % at 0.95), whose upper end is the test's
-one-sided bound: REGRESSED exactly when it lies below ``-max_drop``.
+Under executions_per_trial="auto" every trial is compared on its first
+min_executions executions (later ones ran because of the scores).
 
 A comparison it cannot make is ``status: "missing"`` with
 ``cannot_compare: true`` and a reason (skipped; failed under
-``--hptune-compare-strict``): a side with one execution (no spread to tell a
-drop from noise), non-finite scores, or a baseline entry for another
-objective or direction. The report also gives P(new > baseline) from the
-Mann-Whitney U statistic. SciPy is imported only when a comparison runs.
+``--hptune-compare-strict``): a side with one execution, one trial a side of
+different configurations (the spread between configurations cannot be
+estimated), scores that never vary within a trial (quantised: no execution
+noise to estimate), non-finite scores, a baseline entry without its trials,
+or one for another objective or direction. SciPy and NumPy are imported only
+when a comparison runs.
 """
 
 from __future__ import annotations
@@ -35,12 +41,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import stats
 from ..settings import SPEED_SETTINGS, VERDICT_SETTINGS
 from .record import best_trial
 
-METHOD = "one-sided Welch t-test, search variance counted"
-NO_SPREAD = "difference of the means (no spread at all)"
+METHOD = "best-of-K difference against its simulated null (both sides' budgets, spread from the trials)"
 
 
 class CannotCompare(ValueError):
@@ -58,85 +62,73 @@ def describe(comparison: dict) -> str:
     low, high = comparison["interval"]
     verdict = "REGRESSED" if comparison["regressed"] else "no regression"
     level = round(comparison.get("interval_level", comparison["confidence"]) * 100)
+    family = comparison.get("family") or {}
+    if family.get("comparisons", 1) > 1:
+        verdict += f" (Bonferroni over {family['comparisons']}: p <= {family['alpha']:.3g} needed)"
+    improvement = ""
+    if comparison.get("p_improvement") is not None:
+        improvement = f"P(new search beats baseline's) {comparison['p_improvement']:.2f}, "
+    mdd = comparison.get("mdd")
+    power = f", detectable drop {mdd:.4f}" if mdd is not None and math.isfinite(mdd) else ""
     return (
         f"vs baseline {comparison['baseline']['mean']:.4f}: difference "
         f"{comparison['difference']:+.4f} ({level}% CI {low:+.4f}..{high:+.4f}), "
-        f"P(improvement) {comparison['p_improvement']:.2f}, p {comparison['p_value']:.3g}, "
+        f"{improvement}p {comparison['p_value']:.3g}{power}, "
         f"max_drop {comparison['max_drop']:g}: {verdict}"
     )
 
 
-def _check(name: str, scores: Sequence[float]) -> list[float]:
-    values = [float(s) for s in scores]
-    if not all(math.isfinite(v) for v in values):
-        raise CannotCompare(f"cannot compare: the {name} scores are not all finite ({values})")
-    if len(values) < 2:
+def _finite(name: str, trials: Sequence[Sequence[float]]) -> list[list[float]]:
+    if not all(math.isfinite(float(v)) for t in trials for v in t):
+        raise CannotCompare(f"cannot compare: the {name} scores are not all finite ({[list(t) for t in trials]})")
+    return [[float(v) for v in t] for t in trials]
+
+
+def _side(name: str, best: Sequence[float], trials: Sequence[Sequence[float]] | None, leading: int | None):
+    """A side's trials, each cut to the side's common number of leading
+    executions (``leading``, else the fewest any trial has: a count that did
+    not depend on the scores), and the index of its best trial by those."""
+    best_list = _finite(name, [best])[0]
+    group = [list(t) for t in trials or () if t and all(math.isfinite(float(v)) for v in t)]
+    if not group:
+        group = [best_list]
+    group = [[float(v) for v in t] for t in group]
+    n = min(len(t) for t in group)
+    if leading is not None:
+        n = min(n, leading)
+    if n < 2:
         raise CannotCompare(
-            f"cannot compare: the {name} best trial has {len(values)} execution; a drop cannot be told "
+            f"cannot compare: the {name} best trial has {n} execution; a drop cannot be told "
             "from noise without a spread (use executions_per_trial >= 2 on both sides)"
         )
-    return values
+    cut = [t[:n] for t in group]
+    means = [statistics.fmean(t) for t in cut]
+    return cut, n, max(range(len(cut)), key=means.__getitem__)
 
 
-# 1 / Phi^-1(3/4): the median absolute deviation of a normal sample, as its sd.
-MAD_TO_SD = 1.4826
+def _refuse(old: list[list[float]], new: list[list[float]], same_configuration: bool) -> float:
+    """The within-trial sum of squares, or CannotCompare where the
+    search-level test is undefined."""
+    ss_w = sum((v - statistics.fmean(t)) ** 2 for t in old + new for v in t)
+    if not ss_w > 0:
+        raise CannotCompare(
+            "cannot compare: every execution of each trial scored the same on both sides (quantised "
+            "scores): the execution noise cannot be estimated; run more executions or validate on more samples"
+        )
+    if len(old) == 1 and len(new) == 1 and not same_configuration:
+        raise CannotCompare(
+            "cannot compare: one trial on each side, different configurations: how far configurations "
+            "differ (the search's own spread) cannot be estimated from one trial a side; use max_trials >= 2"
+        )
+    return ss_w
 
 
-def _mean(scores: Sequence[float]) -> float:
-    value = stats.mean(scores)
-    assert value is not None, "scores are checked non-empty before"
-    return value
+def _seed(*groups) -> int:
+    """The Monte Carlo draws' seed, from the data: the same scores always give
+    the same verdict."""
+    import zlib
 
-
-def _std(scores: Sequence[float]) -> float:
-    value = stats.std(scores)
-    assert value is not None, "scores are checked non-empty before"
-    return value
-
-
-def search_variance(sides: Sequence[Sequence[Sequence[float]]]) -> tuple[float, int]:
-    """The search's own variance of a best-trial mean, and its degrees of
-    freedom: the spread of the trial means within each search (pooled over
-    ``sides``, each a list of trials' per-execution scores, oriented) beyond
-    what their execution noise explains; 0 with no search of 2+ trials.
-
-    The spread is the median absolute deviation (scaled to a normal sd),
-    not the sd: one diverged configuration (0.80 beside 0.97 and 0.95)
-    would otherwise inflate it and hide any regression. With two trials the
-    two agree within 10 %."""
-    spread, df, noise = 0.0, 0, []
-    for trials in sides:
-        trials = [t for t in trials if len(t) >= 1 and all(math.isfinite(s) for s in t)]
-        if len(trials) < 2:
-            continue
-        means = [_mean(t) for t in trials]
-        centre = statistics.median(means)
-        scale = MAD_TO_SD * statistics.median(abs(m - centre) for m in means)
-        spread += scale**2 * (len(means) - 1)
-        df += len(means) - 1
-        noise += [_std(t) ** 2 / len(t) for t in trials if len(t) >= 2]
-    if df == 0:
-        return 0.0, 0
-    return max(spread / df - (_mean(noise) if noise else 0.0), 0.0), df
-
-
-def _test(difference: float, parts: list[tuple[float, int]], max_drop: float, confidence: float):
-    """The one-sided t-test of "worse by more than max_drop" on a standard
-    error made of ``parts`` (variance, degrees of freedom): (df, p, the
-    interval at 1 - 2 alpha, regressed, method)."""
-    from scipy import stats as sps
-
-    variance = sum(v for v, _ in parts)
-    if not (variance > 0 and math.isfinite(variance)):
-        # Every execution of every trial scored the same on both sides: no
-        # noise at all was seen, the means decide.
-        regressed = difference < -max_drop
-        return None, 0.0 if regressed else 1.0, difference, difference, regressed, NO_SPREAD
-    se = math.sqrt(variance)
-    df = 1.0 / sum((v / variance) ** 2 / d for v, d in parts if v > 0)  # Welch-Satterthwaite
-    t = (difference + max_drop) / se
-    q = float(sps.t.ppf(confidence, df))
-    return df, float(sps.t.cdf(t, df)), difference - q * se, difference + q * se, t < -q, METHOD
+    return zlib.crc32(repr([[[round(v, 12) for v in t] for t in g] for g in groups]).encode())
 
 
 def compare(
@@ -148,58 +140,138 @@ def compare(
     *,
     trials: Sequence[Sequence[float]] | None = None,
     baseline_trials: Sequence[Sequence[float]] | None = None,
+    same_configuration: bool = False,
+    leading: tuple[int | None, int | None] = (None, None),
+    family: int = 1,
 ) -> dict[str, Any]:
-    """Did the new best trial regress against the baseline's?
+    """Is the best the new search found worse than the best the baseline's
+    search found, by more than ``max_drop``?
 
     ``scores`` / ``baseline_scores``: the best trials' per-execution scores;
     ``trials`` / ``baseline_trials``: every judged trial's scores of each
-    search (best included), for the search's own variance (None: the best
-    trial alone). Scores are oriented so that higher is better (negated for
-    a "min" objective); the difference is new minus baseline in that
-    orientation. Raises CannotCompare where the test is undefined.
-    """
-    from scipy import stats as sps
+    search (best included; None: the best trial alone). ``leading``: how many
+    leading executions of each trial to compare (baseline, new), for
+    executions_per_trial="auto" (min_executions: a count the scores did not
+    decide). ``same_configuration``: one trial on each side, the same
+    configuration (no search spread). ``family``: the comparisons of the
+    session sharing 1 - ``confidence`` (Bonferroni). Scores are oriented so
+    that higher is better; the difference is new minus baseline. The null
+    distribution is :mod:`.searchnull`'s. Raises CannotCompare where the
+    test is undefined."""
+    import numpy as np
+
+    from . import searchnull
 
     sign = 1.0 if direction == "max" else -1.0
-    new = [sign * s for s in _check("new", scores)]
-    old = [sign * s for s in _check("baseline", baseline_scores)]
-    # The search's variance is a property of the unchanged model: estimated
-    # from the baseline's trials (a regression that spreads the new trials
-    # must not widen its own test); from the new search's when the baseline
-    # kept only its best trial.
-    sides = [[[sign * s for s in t] for t in group] for group in (baseline_trials, trials) if group]
-    search, search_df = search_variance(sides[:1] if len(baseline_trials or ()) >= 2 else sides)
-    alpha = 1.0 - confidence
-    difference = _mean(new) - _mean(old)
-    # Each side: its best trial's execution noise, plus the search's variance.
-    parts = [
-        (_std(new) ** 2 / len(new), len(new) - 1),
-        (_std(old) ** 2 / len(old), len(old) - 1),
-        (search, search_df),
-        (search, search_df),
-    ]
-    df, p_value, low, high, regressed, method = _test(difference, parts, max_drop, confidence)
-    if method == METHOD and not search_df:
-        method = "one-sided Welch t-test"
+    old, n_b, best_b = _side("baseline", baseline_scores, baseline_trials, leading[0])
+    new, n_c, best_c = _side("new", scores, trials, leading[1])
+    old = [[sign * v for v in t] for t in old]
+    new = [[sign * v for v in t] for t in new]
+    if sign < 0:  # the best by the oriented means
+        best_b = max(range(len(old)), key=lambda i: statistics.fmean(old[i]))
+        best_c = max(range(len(new)), key=lambda i: statistics.fmean(new[i]))
+    ss_w = _refuse(old, new, same_configuration)
+    single = len(old) == 1 and len(new) == 1
+    df_w = sum(len(t) - 1 for t in old + new)
+    base_means = np.array([[statistics.fmean(t) for t in old]])
+    cand_means = np.array([[statistics.fmean(t) for t in new]])
+    rng = np.random.default_rng(_seed(old, new))
+    null = searchnull.null_draws(base_means, n_b, cand_means, n_c, np.array([ss_w]), df_w, rng, no_search_spread=single)
+    alpha = (1.0 - confidence) / max(family, 1)
+    difference = float(cand_means[0, best_c] - base_means[0, best_b])
+    p_value = float(searchnull.p_values(np.array([difference + max_drop]), null)[0])
+    low = difference - float(searchnull.upper(null, alpha)[0])
+    high = difference - float(searchnull.critical(null, alpha)[0])
+    df_t = len(old) + len(new) - 2
+    improvement = _improvement(null[0], cand_means[0], base_means[0], alpha)
     notes = []
-    if sides and not search_df:
-        notes.append("one trial per search: the search's own variance (which configurations were drawn) is not counted")
-    u = sps.mannwhitneyu(new, old, alternative="two-sided").statistic
+    if (len(old), n_b) != (len(new), n_c):
+        notes.append(
+            f"budgets differ (baseline {len(old)} trials x {n_b} executions, new {len(new)} x {n_c}): "
+            "the null distribution simulates each side's own budget"
+        )
     return {
+        "kind": "search",
         "difference": difference,
         "interval": [low, high],
         "interval_level": 1.0 - 2.0 * alpha,
         "confidence": confidence,
+        "alpha": alpha,
         "p_value": p_value,
-        "p_improvement": float(u) / (len(new) * len(old)),
+        "p_improvement": improvement[0],
+        "p_improvement_interval": improvement[1],
         "max_drop": max_drop,
-        "regressed": bool(regressed),
-        "method": method,
-        "df": df,
-        "search_variance": search,
-        "search_df": search_df,
+        "mdd": max_drop + float(searchnull.detectable(null, alpha)[0]),
+        "regressed": p_value <= alpha,
+        "method": METHOD,
+        "df": df_t,
+        "df_executions": df_w,
+        "budgets": {"baseline": [len(old), n_b], "new": [len(new), n_c]},
+        "search_spread": _spread(base_means[0], cand_means[0], ss_w / df_w, (n_b, n_c)),
+        "draws": null.shape[1],
         "check_notes": notes,
     }
+
+
+def _spread(base: Any, cand: Any, sigma2: float, n: tuple[int, int]) -> float | None:
+    """The estimated sd of the configurations' true means (tau), or None
+    with one trial a side."""
+    df_t = len(base) + len(cand) - 2
+    if df_t == 0:
+        return None
+    ss_t = float(((base - base.mean()) ** 2).sum() + ((cand - cand.mean()) ** 2).sum())
+    share = ((len(base) - 1) / n[0] + (len(cand) - 1) / n[1]) / df_t
+    return math.sqrt(max(ss_t / df_t - sigma2 * share, 0.0))
+
+
+def _improvement(null: Any, cand: Any, base: Any, alpha: float) -> tuple[float | None, list[float] | None]:
+    """The search-level probability of improvement: P(a new search of the
+    candidate beats a new search of the baseline), the null's searches with
+    the candidate shifted by the estimated shift of its trials' location,
+    with the interval of that shift (Student-t at 1 - 2 alpha) carried
+    through. None with one trial a side."""
+    from scipy import stats as sps
+
+    df_t = len(base) + len(cand) - 2
+    if df_t == 0:
+        return None, None
+    shift = float(cand.mean() - base.mean())
+    ss_t = float(((base - base.mean()) ** 2).sum() + ((cand - cand.mean()) ** 2).sum())
+    se = math.sqrt(ss_t / df_t * (1 / len(base) + 1 / len(cand)))
+    q = float(sps.t.ppf(1 - alpha, df_t))
+
+    def share(d: float) -> float:
+        return float((null + d > 0).mean())
+
+    return share(shift), [share(shift - q * se), share(shift + q * se)]
+
+
+def _percent(rate: float) -> str:
+    return f"{rate * 100:.3g}%"
+
+
+def family_line(records: Sequence[dict]) -> str | None:
+    """The session's line about its comparisons taken together: how many,
+    and the family-wise false-alarm rate they allow (Bonferroni's bound: the
+    sum of the rates each comparison holds)."""
+    made = [r["comparison"] for r in records if (r.get("comparison") or {}).get("status") in ("ok", "regressed")]
+    if not made:
+        return None
+    bound = min(1.0, sum(c.get("alpha", 1.0 - c["confidence"]) for c in made))
+    family = made[0].get("family")
+    count = f"{len(made)} comparison{'s' if len(made) > 1 else ''} with the baseline"
+    if family:
+        return (
+            f"{count}, Bonferroni over {family['comparisons']} (each at {family['alpha']:.3g}): "
+            f"family-wise false-alarm rate at most {_percent(bound)}"
+        )
+    if len(made) == 1:
+        return f"{count}: false-alarm rate at most {_percent(bound)}"
+    alpha = 1.0 - made[0]["confidence"]
+    return (
+        f"{count}, each at {_percent(alpha)}: family-wise false-alarm rate up to {_percent(bound)} "
+        f"(--hptune-family=bonferroni holds it at {_percent(alpha)})"
+    )
 
 
 def mismatches(saved: dict, record: dict, versions: dict, saved_versions: dict) -> list[str]:
@@ -249,6 +321,16 @@ class Baseline:
     data: dict | None
     error: str | None = None
     broken: bool = False  # the file exists but cannot be used (missing: a skip)
+    family: int = 1  # --hptune-family=bonferroni: the session's comparisons sharing 1 - confidence
+
+
+def _leading(settings: dict) -> int | None:
+    """How many leading executions of each trial a side compares: its
+    min_executions under executions_per_trial="auto" (the later ones ran
+    because of the scores), else all."""
+    if settings.get("executions_per_trial") == "auto":
+        return int(settings.get("min_executions") or 2)
+    return None
 
 
 def _judged(trials: list[dict], best: dict) -> list[list[float]]:
@@ -292,10 +374,17 @@ def against(baseline: Baseline, record: dict, settings) -> dict:
     best = best_trial(record)
     assert best is not None  # judge() compares only a search with a best trial
     saved_trials = saved.get("trials")  # absent from entries saved before it was kept
-    # The same best configuration on both sides: which configurations the
-    # searches drew did not decide the best, its executions' noise is the
-    # whole of the difference's. Otherwise the search's variance counts too.
+    if not saved_trials:
+        return _cannot(
+            f"cannot compare: the baseline entry {name!r} in {path} keeps only its best trial, not the "
+            "search's other trials the comparison needs: save the baseline again",
+            name,
+            path,
+        )
+    mine = _judged(record["trials"], best)
+    # One trial a side, the same configuration: no search spread to count.
     same = best["hyperparameters"] == saved.get("hyperparameters")
+    leading = (_leading(saved.get("settings") or {}), _leading(record["settings"]))
     try:
         comparison = compare(
             best["scores"],
@@ -303,19 +392,26 @@ def against(baseline: Baseline, record: dict, settings) -> dict:
             objective["direction"],
             settings.max_drop,
             settings.confidence,
-            trials=None if same else _judged(record["trials"], best),
-            baseline_trials=[list(t["scores"]) for t in saved_trials] if saved_trials and not same else None,
+            trials=mine,
+            baseline_trials=[list(t["scores"]) for t in saved_trials],
+            same_configuration=same and len(mine) == 1 and len(saved_trials) == 1,
+            leading=leading,
+            family=baseline.family,
         )
     except CannotCompare as exc:
         return _cannot(f"{exc} ({path}, {name})", name, path)
     notes = comparison.pop("check_notes")
-    if same:
-        notes.append("the same best configuration as the baseline's: its executions' noise alone is counted")
-    elif not saved_trials:
+    if any(n is not None for n in leading):
         notes.append(
-            "the baseline entry keeps only its best trial: the search's variance is estimated from this "
-            "search's trials alone"
+            "executions_per_trial='auto': every trial is compared on its first "
+            f"{min(n for n in leading if n is not None)} executions, a count the scores did not decide"
         )
+    if baseline.family > 1:
+        comparison["family"] = {
+            "method": "bonferroni",
+            "comparisons": baseline.family,
+            "alpha": comparison["alpha"],
+        }
     comparison["same_configuration"] = same
     comparison.update(
         status="regressed" if comparison["regressed"] else "ok",

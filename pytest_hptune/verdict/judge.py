@@ -63,7 +63,10 @@ def judge(
     if judged:
         assert result is not None  # judged_trial finds no trial without a result
         values, notes = robustness(settings, result)
-        verdicts = gates.evaluate(settings, judged, values, notes, result.objective.direction)
+        # The best of K trials is selected: the interval gates judge it at the
+        # Bonferroni level over K; confirmation runs are fresh (K = 1).
+        selected = 1 if result.confirmation else len(result.trials)
+        verdicts = gates.evaluate(settings, judged, values, notes, result.objective.direction, selected)
     record = build_record(nodeid, settings, result, verdicts, error, duration, directory)
     record["search"] = index
     if result is not None:
@@ -78,16 +81,27 @@ def judge(
         assert result is not None  # judged_trial finds no trial without a result
         folds = (result.tuner_info or {}).get("folds")
         samples = advice.validation_samples(settings, fit_data[0], fit_data[1], folds)
-        record["advice"] = advice.compute(settings, judged.scores, samples, baseline is not None)
+        means = [t.mean for t in result.trials if t.mean is not None] if not result.confirmation else []
+        record["advice"] = advice.compute(settings, judged.scores, samples, baseline is not None, means)
         if not result.confirmation and len(result.trials) >= 2:
             # The best of several trials is a maximum: biased upward.
-            record["selection"] = {"trials": len(result.trials), "optimistic": True}
+            record["selection"] = {
+                "trials": len(result.trials),
+                "optimistic": True,
+                "interval_level": gates.interval_level(settings.confidence, len(result.trials)),
+                "adjustment": "bonferroni",
+            }
         if settings.adaptive and not result.confirmation:
             record["adaptive"] = {
                 "executions": len(judged.scores),
                 "undecided": adaptive.undecided(settings, judged.scores),
                 "topped_up": result.topped_up,
             }
+            if settings.min_score is not None and "min_score" in record["adaptive"]["undecided"]:
+                record["adaptive"]["coin_flip"] = (
+                    f"min_score is still undecided after {len(judged.scores)} executions: the mean sits "
+                    "within its interval of the threshold, so this verdict is a coin flip at the threshold"
+                )
     lost = lost_trials(result)
     if lost:
         record.setdefault("advice", []).append(lost)

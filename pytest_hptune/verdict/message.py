@@ -124,9 +124,11 @@ def _regressed(head: str, comparison: dict, best) -> list[str]:
     return lines + [f"  note: {note}" for note in comparison.get("notes", ())]
 
 
-def _gate_subjects(settings: dict) -> dict[str, str]:
-    """What each gate measures of the best trial, for the message."""
-    level = f"{settings['confidence']:.0%}"
+def _gate_subjects(settings: dict, selection: dict | None = None) -> dict[str, str]:
+    """What each gate measures of the best trial, for the message; the
+    interval's level is the selection-adjusted one when the best of several
+    trials is judged."""
+    level = f"{(selection or {}).get('interval_level', settings['confidence']) * 100:.4g}%"
     return {
         "max_std": "std across executions",
         "min_lower_bound": f"{level} interval's lower bound",
@@ -144,7 +146,7 @@ def _failed_gates(head: str, record: dict, best) -> list[str]:
     confirmation = record.get("confirmation")
     judged = f", judged on {len(confirmation['scores'])} confirmation runs" if confirmation else ""
     lines = [f"{head} failed {len(failed)} gate(s) on objective {objective}{judged}:"]
-    whats = _gate_subjects(record["settings"])
+    whats = _gate_subjects(record["settings"], record.get("selection"))
     for gate in failed:
         what = whats.get(gate["name"], "mean")
         lines.append(f"  {gate['name']}: best trial {best.trial_id} {what} {describe_gate(gate)}")
