@@ -113,6 +113,8 @@ class SessionState:
         entries whose test was collected (a test's second search is an entry
         ``nodeid#search2``). Known before the first test runs, so each test's
         verdict is decided at its own teardown."""
+        from .reports import baseline_file as baseline
+
         try:
             entries = self.baseline_data()["entries"]
         except baseline.BaselineError:
