@@ -608,6 +608,22 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
             "confidence",
             _parse_float,
         ),
+        "require_no_drop": Spec(
+            False,
+            _truth,
+            "--hptune-compare: pass only when the interval shows the drop is smaller than max_drop "
+            "(non-inferiority); an inconclusive comparison fails",
+            "require-no-drop",
+            _parse_truth,
+        ),
+        "anchor_executions": Spec(
+            6,
+            _count,
+            "--hptune-save-baseline: executions of the best configuration the baseline keeps as its "
+            "anchor (at least the best trial's own; --hptune-compare trains them again with the same seeds)",
+            "anchor-executions",
+            _parse_int,
+        ),
     }
 )
 
@@ -624,7 +640,14 @@ GATE_NAMES = (
 )
 # Settings that judge trials without changing them (resume ignores them,
 # baselines do not report them as differences).
-VERDICT_SETTINGS = GATE_NAMES + ("max_drop", "confidence", "near_best", "detect_drop")
+VERDICT_SETTINGS = GATE_NAMES + (
+    "max_drop",
+    "confidence",
+    "near_best",
+    "detect_drop",
+    "require_no_drop",
+    "anchor_executions",
+)
 # Settings that change how fast a search runs, never its scores (reuse.py):
 # resume and baselines ignore them too.
 SPEED_SETTINGS = ("reuse",)
@@ -742,6 +765,8 @@ class Settings:
     confirm: int = SPECS["confirm"].default
     max_drop: float = SPECS["max_drop"].default
     confidence: float = SPECS["confidence"].default
+    require_no_drop: bool = SPECS["require_no_drop"].default
+    anchor_executions: int = SPECS["anchor_executions"].default
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property

@@ -12,6 +12,8 @@ import keras
 import keras_tuner
 
 from .. import adaptive, sensitivity, stats
+from ..anchor import AnchorPlan, misfit
+from ..anchor import executions as anchor_executions
 from ..result import SearchResult, rank, trial_order
 from ..settings import Settings
 from . import splits
@@ -178,3 +180,71 @@ def top_up_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_k
     if result.trials:
         result._best_hp = oracle.trials[result.trials[0].trial_id].hyperparameters
     return added
+
+
+def _searched_scores(tuner, settings: Settings, result: SearchResult, values: dict, seeds) -> dict[int, float]:
+    """Anchor executions the search already trained: execution k of a trial
+    with this configuration whose seed is seeds[k] (not under Hyperband,
+    whose trials continue earlier rounds' models)."""
+    if settings.kind == "hyperband":
+        return {}
+    found: dict[int, float] = {}
+    for trial in result.trials:
+        if dict(trial.hyperparameters) != values:
+            continue
+        for k, score in enumerate(trial.scores[: len(seeds)]):
+            if k not in found and execution_seed(settings.seed, trial.trial_id, k) == seeds[k]:
+                found[k] = score
+    return found
+
+
+def _anchor_fits(tuner, settings: Settings, result: SearchResult, values: dict, seeds, fit_args, fit_kwargs) -> dict:
+    """The configuration ``values`` trained with execution k seeded
+    seeds[k] (the search's own fits of it reused): the anchor's record, with
+    the fits trained and reused, or ``unavailable`` with the reason."""
+    anchor: dict[str, Any] = {"hyperparameters": dict(values), "seeds": [int(s) for s in seeds]}
+    reason = misfit(values, result.search_space)
+    if reason:
+        return dict(anchor, unavailable=f"the anchor configuration does not fit this search space: {reason}")
+    done = _searched_scores(tuner, settings, result, dict(values), list(seeds))
+    hp = tuner.oracle.get_space()
+    for name, value in values.items():
+        hp.values[name] = value
+    todo = [(k, s) for k, s in enumerate(seeds) if k not in done]
+    try:
+        trained = _train_configuration(tuner, hp, todo, result, fit_args, fit_kwargs)
+    except errors.FatalError:
+        raise
+    except Exception as exc:
+        why = str(exc) if isinstance(exc, errors.FailedTrialError) else f"{type(exc).__name__}: {exc}"
+        return dict(anchor, unavailable=f"an anchor fit failed: {why}")
+    done.update({k: score for (k, _), score in zip(todo, trained)})
+    return dict(anchor, scores=[done[k] for k in range(len(seeds))], trained=len(todo), reused=len(seeds) - len(todo))
+
+
+def unanchored(settings: Settings) -> str | None:
+    """Why this search cannot train anchor fits, or None."""
+    if isinstance(settings.tuner, type):
+        return "the plugin retrains configurations only for the tuners it builds, not a Tuner subclass's run_trial()"
+    if settings.kind == "sklearn":
+        return "tuner='sklearn' has no seeded executions to pair (its folds are the executions)"
+    return None
+
+
+def train_anchors(tuner, settings: Settings, result: SearchResult, plan: AnchorPlan, fit_args, fit_kwargs) -> None:
+    """The anchor fits of ``plan``, into the result: the baseline's anchor
+    (``--hptune-compare``) and this search's own (``--hptune-save-baseline``)."""
+    reason = unanchored(settings)
+    if plan.hyperparameters is not None:
+        result.anchor = (
+            {"unavailable": reason}
+            if reason
+            else _anchor_fits(tuner, settings, result, dict(plan.hyperparameters), plan.seeds, fit_args, fit_kwargs)
+        )
+    best = result.best
+    if plan.keep and best is not None and not reason:
+        n = anchor_executions(plan.keep, len(best.scores))
+        seeds = [execution_seed(settings.seed, best.trial_id, k) for k in range(n)]
+        result.best_anchor = _anchor_fits(
+            tuner, settings, result, dict(best.hyperparameters), seeds, fit_args, fit_kwargs
+        )

@@ -56,14 +56,20 @@ def describe(comparison: dict) -> str:
         if comparison.get("cannot_compare"):
             return comparison["reason"]
         return f"no baseline: {comparison['reason']}"
+    if comparison.get("kind") == "paired":
+        from .paired import describe as describe_paired
+
+        return describe_paired(comparison)
     low, high = comparison["interval"]
-    verdict = "REGRESSED" if comparison["regressed"] else "no regression"
+    verdict = {"regressed": "REGRESSED", "inconclusive": "INCONCLUSIVE"}.get(comparison["status"], "no regression")
     level = round(comparison.get("interval_level", comparison["confidence"]) * 100)
+    mdd = comparison.get("mdd")
     return (
         f"vs baseline {comparison['baseline']['mean']:.4f}: difference "
         f"{comparison['difference']:+.4f} ({level}% CI {low:+.4f}..{high:+.4f}), "
         f"P(improvement) {comparison['p_improvement']:.2f}, p {comparison['p_value']:.3g}, "
-        f"max_drop {comparison['max_drop']:g}: {verdict}"
+        + (f"detects a drop of {mdd:.4f} (80% power), " if mdd is not None else "")
+        + f"max_drop {comparison['max_drop']:g}: {verdict}"
     )
 
 

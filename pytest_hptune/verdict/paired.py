@@ -61,9 +61,7 @@ class CannotPair(ValueError):
 def differences(candidate: Sequence[float], baseline: Sequence[float], direction: str) -> list[float]:
     """candidate_i - baseline_i, oriented so that higher is better."""
     if len(candidate) != len(baseline):
-        raise CannotPair(
-            f"the candidate trained {len(candidate)} anchor executions, the baseline kept {len(baseline)}"
-        )
+        raise CannotPair(f"the candidate trained {len(candidate)} anchor executions, the baseline kept {len(baseline)}")
     values = [float(c) - float(b) for c, b in zip(candidate, baseline)]
     if not all(math.isfinite(v) for v in values):
         raise CannotPair(f"the anchor scores are not all finite (differences {values})")
