@@ -64,8 +64,10 @@ def describe(comparison: dict) -> str:
     verdict = {"regressed": "REGRESSED", "inconclusive": "INCONCLUSIVE"}.get(comparison["status"], "no regression")
     level = round(comparison.get("interval_level", comparison["confidence"]) * 100)
     mdd = comparison.get("mdd")
+    unpaired = comparison.get("anchor_fallback")
     return (
-        f"vs baseline {comparison['baseline']['mean']:.4f}: difference "
+        (f"search level, not paired ({unpaired}): " if unpaired else "")
+        + f"vs baseline {comparison['baseline']['mean']:.4f}: difference "
         f"{comparison['difference']:+.4f} ({level}% CI {low:+.4f}..{high:+.4f}), "
         f"P(improvement) {comparison['p_improvement']:.2f}, p {comparison['p_value']:.3g}, "
         + (f"detects a drop of {mdd:.4f} (80% power), " if mdd is not None else "")

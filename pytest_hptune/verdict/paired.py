@@ -122,7 +122,7 @@ def test(d: Sequence[float], max_drop: float, confidence: float) -> dict[str, An
             "df": None,
             "sd": 0.0,
             "method": NO_SPREAD,
-            "mdd": max_drop,
+            "mdd": None,  # no spread seen: no basis for a power figure
             "check_notes": notes,
         }
     df = n - 1
