@@ -83,9 +83,3 @@ def from_entry(saved: Mapping[str, Any] | None) -> AnchorPlan | None:
     if not anchor:
         return None
     return AnchorPlan(dict(anchor["hyperparameters"]), tuple(int(s) for s in anchor["seeds"]))
-
-
-def executions(anchor_executions: int, best_executions: int) -> int:
-    """How many anchor executions a baseline keeps: the setting, and never
-    fewer than the best trial's own executions (which count as anchors)."""
-    return max(anchor_executions, best_executions)

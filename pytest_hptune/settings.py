@@ -131,6 +131,12 @@ def _optional_count(name: str, value: Any, where: str) -> int | None:
     return None if value is None else _count(name, value, where)
 
 
+def _anchor_count(name: str, value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+        raise _fail(name, value, where, "an integer >= 2 (a paired test needs a spread of the differences)")
+    return value
+
+
 def _seed(name: str, value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise _fail(name, value, where, "a non-negative integer")
@@ -618,9 +624,9 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
         ),
         "anchor_executions": Spec(
             6,
-            _count,
-            "--hptune-save-baseline: executions of the best configuration the baseline keeps as its "
-            "anchor (at least the best trial's own; --hptune-compare trains them again with the same seeds)",
+            _anchor_count,
+            "--hptune-save-baseline: fresh-seeded executions of the best configuration the baseline keeps "
+            "as its anchor (--hptune-compare trains them again with the same seeds: a paired test)",
             "anchor-executions",
             _parse_int,
         ),

@@ -56,12 +56,11 @@ def test_the_baseline_keeps_an_anchor_with_its_seeds(project):
     entry = saved_entry(project)
     anchor = entry["anchor"]
     assert anchor["hyperparameters"] == entry["hyperparameters"]
-    # Six anchor executions (the default): the best trial's own three, with
-    # its own seeds and scores, and three more with its next seeds.
-    assert anchor["seeds"] == [execution_seed(0, entry["best_trial_id"], k) for k in range(6)]
-    assert anchor["scores"][:3] == entry["scores"] and len(anchor["scores"]) == 6
-    assert len(set(anchor["scores"])) == 6
-    assert the_record(project)["best_anchor"]["trained"] == 3
+    # Six anchor executions (the default) with fresh seeds, none of the best
+    # trial's own (selected for their scores).
+    assert anchor["seeds"] == [execution_seed(0, "anchor", k) for k in range(6)]
+    assert not set(anchor["scores"]) & set(entry["scores"]) and len(set(anchor["scores"])) == 6
+    assert the_record(project)["best_anchor"]["trained"] == 6
     project.runpytest("--hptune-save-baseline=eight.json", "--hptune-anchor-executions=8").assert_outcomes(passed=1)
     assert len(saved_entry(project, "eight.json")["anchor"]["seeds"]) == 8
 
@@ -84,9 +83,12 @@ def test_an_unchanged_model_reproduces_its_anchor_and_a_drop_is_caught(project):
     result.stdout.fnmatch_lines(["*paired on 6 anchor seeds: difference +0.0000 *"])
     assert comparison["mdd"] is None  # no spread seen: no power figure
 
-    # Same search seed: the search's own fits of the anchor are reused.
-    project.runpytest("--hptune-compare", "--hptune-json=report.json").assert_outcomes(passed=1)
-    assert the_record(project)["comparison"]["anchor"]["reused"] == 3
+    # Compared and saved at once: the anchor fits serve both.
+    project.runpytest(
+        "--hptune-compare", "--hptune-save-baseline=again.json", "--hptune-json=report.json"
+    ).assert_outcomes(passed=1)
+    assert the_record(project)["best_anchor"]["reused"] == 6
+    assert saved_entry(project, "again.json")["anchor"] == anchor
 
     # A reseeded model 0.03 worse: caught, with the anchor evidence.
     write(project, shift=0.03, offset=1)

@@ -13,7 +13,6 @@ import keras_tuner
 
 from .. import adaptive, sensitivity, stats
 from ..anchor import AnchorPlan, misfit
-from ..anchor import executions as anchor_executions
 from ..result import SearchResult, rank, trial_order
 from ..settings import Settings
 from . import splits
@@ -182,37 +181,19 @@ def top_up_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_k
     return added
 
 
-def _searched_scores(tuner, settings: Settings, result: SearchResult, values: dict, seeds) -> dict[int, float]:
-    """Anchor executions the search already trained: execution k of a trial
-    with this configuration whose seed is seeds[k] (not under Hyperband,
-    whose trials continue earlier rounds' models)."""
-    if settings.kind == "hyperband":
-        return {}
-    found: dict[int, float] = {}
-    for trial in result.trials:
-        if dict(trial.hyperparameters) != values:
-            continue
-        for k, score in enumerate(trial.scores[: len(seeds)]):
-            if k not in found and execution_seed(settings.seed, trial.trial_id, k) == seeds[k]:
-                found[k] = score
-    return found
-
-
-def _anchor_fits(tuner, settings: Settings, result: SearchResult, values: dict, seeds, fit_args, fit_kwargs) -> dict:
+def _anchor_fits(result: SearchResult, values: dict, seeds, train, done: dict[int, float]) -> dict:
     """The configuration ``values`` trained with execution k seeded
-    seeds[k] (the search's own fits of it reused): the anchor's record, with
-    the fits trained and reused, or ``unavailable`` with the reason."""
+    seeds[k] (``done``: scores already trained with those seeds): the
+    anchor's record, with the fits trained and reused, or ``unavailable``
+    with the reason."""
     anchor: dict[str, Any] = {"hyperparameters": dict(values), "seeds": [int(s) for s in seeds]}
     reason = misfit(values, result.search_space)
     if reason:
         return dict(anchor, unavailable=f"the anchor configuration does not fit this search space: {reason}")
-    done = _searched_scores(tuner, settings, result, dict(values), list(seeds))
-    hp = tuner.oracle.get_space()
-    for name, value in values.items():
-        hp.values[name] = value
+    done = dict(done)
     todo = [(k, s) for k, s in enumerate(seeds) if k not in done]
     try:
-        trained = _train_configuration(tuner, hp, todo, result, fit_args, fit_kwargs)
+        trained = train(values, todo)
     except errors.FatalError:
         raise
     except Exception as exc:
@@ -233,18 +214,35 @@ def unanchored(settings: Settings) -> str | None:
 
 def train_anchors(tuner, settings: Settings, result: SearchResult, plan: AnchorPlan, fit_args, fit_kwargs) -> None:
     """The anchor fits of ``plan``, into the result: the baseline's anchor
-    (``--hptune-compare``) and this search's own (``--hptune-save-baseline``)."""
+    (``--hptune-compare``) and this search's own (``--hptune-save-baseline``).
+
+    A new anchor's seeds are fresh (``execution_seed(seed, "anchor", k)``),
+    never the best trial's own: those executions are why it was picked (the
+    best of K means is biased upward), and a baseline anchored on them
+    would read every unchanged rerun as a drop."""
     reason = unanchored(settings)
+
+    def train(values, todo):
+        hp = tuner.oracle.get_space()
+        for name, value in values.items():
+            hp.values[name] = value
+        return _train_configuration(tuner, hp, todo, result, fit_args, fit_kwargs)
+
     if plan.hyperparameters is not None:
         result.anchor = (
             {"unavailable": reason}
             if reason
-            else _anchor_fits(tuner, settings, result, dict(plan.hyperparameters), plan.seeds, fit_args, fit_kwargs)
+            else _anchor_fits(result, dict(plan.hyperparameters), plan.seeds, train, {})
         )
     best = result.best
     if plan.keep and best is not None and not reason:
-        n = anchor_executions(plan.keep, len(best.scores))
-        seeds = [execution_seed(settings.seed, best.trial_id, k) for k in range(n)]
-        result.best_anchor = _anchor_fits(
-            tuner, settings, result, dict(best.hyperparameters), seeds, fit_args, fit_kwargs
-        )
+        seeds = [execution_seed(settings.seed, "anchor", k) for k in range(plan.keep)]
+        done = {}
+        compared = result.anchor or {}
+        if compared.get("scores") and compared["hyperparameters"] == dict(best.hyperparameters):
+            done = {
+                k: score
+                for k, (seed, score) in enumerate(zip(compared["seeds"], compared["scores"]))
+                if k < len(seeds) and seed == seeds[k]
+            }
+        result.best_anchor = _anchor_fits(result, dict(best.hyperparameters), seeds, train, done)
