@@ -171,3 +171,91 @@ def test_an_anchor_of_the_best_trials_own_executions_would_raise_false_alarms(ta
     fresh = true + rng.normal(0, 1, (DRAWS, anchors))
     assert _rejections(candidate - fresh).mean() <= 0.06
     assert _rejections(candidate - reused).mean() > inflated
+
+
+# -- which comparison decides (verdict/comparison.py), on plain records -----
+
+from pathlib import Path  # noqa: E402
+
+from pytest_hptune.settings import Settings  # noqa: E402
+from pytest_hptune.verdict import comparison as choose  # noqa: E402
+from pytest_hptune.verdict.compare import Baseline  # noqa: E402
+
+HP = {"units": 8}
+SEEDS = [11, 12, 13, 14, 15, 16]
+BASE = [0.90, 0.91, 0.92, 0.90, 0.91, 0.92]
+
+
+def _trial(scores, trial_id="0"):
+    return {"trial_id": trial_id, "hyperparameters": HP, "scores": scores, "status": "COMPLETED", "budget": None}
+
+
+def _setup(candidate, best_scores=(0.9, 0.91, 0.92), anchor=True, seeds=SEEDS):
+    entry = {
+        "objective": {"name": "val_accuracy", "direction": "max"},
+        "settings": {},
+        "best_trial_id": "0",
+        "hyperparameters": HP,
+        "scores": [0.9, 0.91, 0.92],
+        "mean": 0.91,
+        "std": 0.01,
+        "trials": [{"trial_id": "0", "hyperparameters": HP, "scores": [0.9, 0.91, 0.92]}],
+    }
+    if anchor:
+        entry["anchor"] = {"hyperparameters": HP, "seeds": SEEDS, "scores": BASE}
+    record = {
+        "nodeid": "t.py::test",
+        "search": 0,
+        "objective": {"name": "val_accuracy", "direction": "max"},
+        "settings": {},
+        "trials": [_trial(list(best_scores))],
+        "best_trial_id": "0",
+        "anchor": {"hyperparameters": HP, "seeds": list(seeds), "scores": candidate, "trained": 6, "reused": 0},
+    }
+    return Baseline(Path("b.json"), {"entries": {"t.py::test": entry}}), record
+
+
+def test_the_paired_comparison_decides_and_reports_the_search_level():
+    baseline, record = _setup([s - 0.02 for s in BASE[:3]] + [s - 0.03 for s in BASE[3:]])
+    result = choose.against(baseline, record, Settings())
+    assert result["kind"] == "paired" and result["status"] == "regressed" and choose.failing(result)
+    assert result["anchor"]["differences"] == pytest.approx([-0.02] * 3 + [-0.03] * 3)
+    assert result["search_level"]["status"] == "ok"  # the search level alone saw nothing
+    assert any(n.startswith("search level (reported, not deciding)") for n in result["notes"])
+
+
+def test_a_one_execution_search_is_still_paired():
+    baseline, record = _setup(BASE, best_scores=(0.9,))
+    result = choose.against(baseline, record, Settings())
+    assert result["kind"] == "paired" and result["status"] == "ok"
+    assert any("search level not compared" in n for n in result["notes"])
+
+
+@pytest.mark.parametrize(
+    "kwargs, reason",
+    [
+        ({"anchor": False}, "has no anchor"),
+        ({"seeds": [1, 2, 3, 4, 5, 6]}, "other seeds"),
+    ],
+)
+def test_without_a_usable_anchor_the_search_level_decides(kwargs, reason):
+    baseline, record = _setup(BASE, **kwargs)
+    result = choose.against(baseline, record, Settings())
+    assert result["kind"] == "search" and reason in result["anchor_fallback"]
+
+
+def test_an_anchor_the_engine_could_not_train_falls_back_with_its_reason():
+    baseline, record = _setup(BASE)
+    record["anchor"] = {"unavailable": "the anchor configuration does not fit this search space: x"}
+    result = choose.against(baseline, record, Settings())
+    assert result["kind"] == "search" and "does not fit" in result["anchor_fallback"]
+
+
+def test_require_no_drop_turns_an_unsure_pass_into_a_failure():
+    noisy = [s + d for s, d in zip(BASE, [0.02, -0.03, 0.01, -0.02, 0.03, -0.01])]
+    baseline, record = _setup(noisy)
+    assert choose.against(baseline, record, Settings(max_drop=0.005))["status"] == "ok"
+    result = choose.against(baseline, record, Settings(max_drop=0.005, require_no_drop=True))
+    assert result["status"] == "inconclusive" and choose.failing(result)
+    assert "could detect a drop of" in result["inconclusive_reason"]
+    assert choose.against(baseline, record, Settings(max_drop=0.1, require_no_drop=True))["status"] == "ok"
