@@ -25,6 +25,10 @@ offline; ``--from-raw PATH`` re-judges saved records with the installed
 
     .venv/bin/python benchmarks/calibration.py [--seeds 20] [--raw PATH]
     .venv/bin/python benchmarks/calibration.py --from-raw benchmarks/calibration-raw.json
+
+This measures the search-level comparison (an entry without anchor). The
+anchored, paired verdict (the default) is measured on independent pairs by
+``benchmarks/paired_calibration.py`` (``--jobs N``, ``--out PATH``).
 """
 
 from __future__ import annotations

@@ -142,6 +142,23 @@ class Hptune:
             family = self._state.comparisons({item.nodeid for item in self._item.session.items})
         return Baseline(path, data, family=family)
 
+    def _anchor_plan(self, settings: Settings):
+        """The anchor fits this search owes: the baseline entry's anchor
+        under --hptune-compare (loaded before the search: an input), and
+        its own best configuration's under --hptune-save-baseline."""
+        from .anchor import AnchorPlan, from_entry
+        from .verdict.compare import key
+
+        baseline = self._baseline()
+        saved = None
+        if baseline is not None and baseline.data is not None:
+            saved = baseline.data["entries"].get(key(self._item.nodeid, self._searches - 1))
+        compared = from_entry(saved)
+        keep = settings.anchor_executions if self._state.save_baseline is not None else 0
+        if compared is None and not keep:
+            return None
+        return AnchorPlan(compared.hyperparameters if compared else None, compared.seeds if compared else (), keep)
+
     def search(self, hypermodel=None, *fit_args: Any, **fit_kwargs: Any):
         """Run a bounded Keras Tuner search and apply the gates.
 
@@ -184,6 +201,7 @@ class Hptune:
                 resume_nodeid=self._item.nodeid if self._state.resume and not constructed else None,
                 workers=workers,
                 progress=self._progress(),
+                anchor=None if constructed else self._anchor_plan(settings),
             )
         except engine.SearchError as exc:
             error = str(exc)

@@ -46,6 +46,7 @@ class Option:
     default: str | None = None  # the default, in words, for the help
     setting: str | None = None  # the per-search setting (SPECS key) it sets
     ini_about: str | None = None  # the ini key's help when it is not the option's
+    const: Any = None  # a VALUE row's value when given without one (--hptune-x alone)
 
     @property
     def flag(self) -> str:
@@ -93,6 +94,8 @@ class Option:
             return {**kwargs, "nargs": "?", "const": ""}  # "": the ini path or the default path
         if self.kind == VALUE:
             kwargs["type"] = self.convert
+            if self.const is not None:
+                kwargs.update(nargs="?", const=self.const)
         return kwargs
 
 
@@ -159,7 +162,7 @@ def parse_truth(value: Any, where: str) -> bool:
 NO_DEFAULT = {"epochs": "model.fit's own"}  # what a setting left unset means
 
 
-def _setting(setting: str, metavar: str) -> Option:
+def _setting(setting: str, metavar: str, const: Any = None) -> Option:
     """The row of a per-search setting: its name, help and validator are in SPECS."""
     spec = SPECS[setting]
     option = spec.option
@@ -172,6 +175,7 @@ def _setting(setting: str, metavar: str) -> Option:
         parse=partial(parse_setting, setting),
         default=NO_DEFAULT.get(setting, "none") if spec.default is None else str(spec.default),
         setting=setting,
+        const=const,
     )
 
 
@@ -196,6 +200,8 @@ OPTIONS: tuple[Option, ...] = (
     _setting("max_failed_trials", "N"),
     _setting("max_drop", "X"),
     _setting("confidence", "C"),
+    _setting("require_no_drop", "on|off", const=True),
+    _setting("anchor_executions", "N"),
     _path("dir", "directory for tuning directories", "inside pytest's temporary directory, never the working tree"),
     _path("json", "write a machine-readable JSON report of every search to PATH"),
     _path(

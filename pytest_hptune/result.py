@@ -105,6 +105,13 @@ class SearchResult:
     backend: str | None = None
     # max_time: {"max_time": seconds, "ended_search": whether it stopped the search}
     time_budget: dict[str, Any] | None = None
+    # --hptune-compare: the baseline's anchor configuration trained with its
+    # seeds (hyperparameters, seeds, scores, trained, reused), or why not
+    # ("unavailable": the reason); None when no anchor was asked for.
+    anchor: dict[str, Any] | None = None
+    # --hptune-save-baseline: this search's best configuration's anchor
+    # executions, in the same form, for the new baseline entry.
+    best_anchor: dict[str, Any] | None = None
     _best_hp: Any = field(default=None, repr=False)
     _retrain: Any = field(default=None, repr=False)
 

@@ -131,6 +131,12 @@ def _optional_count(name: str, value: Any, where: str) -> int | None:
     return None if value is None else _count(name, value, where)
 
 
+def _anchor_count(name: str, value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+        raise _fail(name, value, where, "an integer >= 2 (a paired test needs a spread of the differences)")
+    return value
+
+
 def _seed(name: str, value: Any, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise _fail(name, value, where, "a non-negative integer")
@@ -617,6 +623,22 @@ SPECS: Mapping[str, Spec] = MappingProxyType(
             "confidence",
             _parse_float,
         ),
+        "require_no_drop": Spec(
+            False,
+            _truth,
+            "--hptune-compare: pass only when the interval shows the drop is smaller than max_drop "
+            "(non-inferiority); an inconclusive comparison fails",
+            "require-no-drop",
+            _parse_truth,
+        ),
+        "anchor_executions": Spec(
+            6,
+            _anchor_count,
+            "--hptune-save-baseline: fresh-seeded executions of the best configuration the baseline keeps "
+            "as its anchor (--hptune-compare trains them again with the same seeds: a paired test)",
+            "anchor-executions",
+            _parse_int,
+        ),
     }
 )
 
@@ -633,7 +655,15 @@ GATE_NAMES = (
 )
 # Settings that judge trials without changing them (resume ignores them,
 # baselines do not report them as differences).
-VERDICT_SETTINGS = GATE_NAMES + ("max_drop", "confidence", "near_best", "detect_drop", "max_failed_trials")
+VERDICT_SETTINGS = GATE_NAMES + (
+    "max_drop",
+    "confidence",
+    "near_best",
+    "detect_drop",
+    "require_no_drop",
+    "anchor_executions",
+    "max_failed_trials",
+)
 # Settings that change how fast a search runs, never its scores (reuse.py):
 # resume and baselines ignore them too.
 SPEED_SETTINGS = ("reuse",)
@@ -752,6 +782,8 @@ class Settings:
     confirm: int = SPECS["confirm"].default
     max_drop: float = SPECS["max_drop"].default
     confidence: float = SPECS["confidence"].default
+    require_no_drop: bool = SPECS["require_no_drop"].default
+    anchor_executions: int = SPECS["anchor_executions"].default
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property

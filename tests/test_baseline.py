@@ -36,6 +36,12 @@ def test_save_then_compare_flags_a_worse_model_only(project):
     assert saved["version"] == 1 and "keras" in saved["versions"]
     (entry,) = saved["entries"].values()
     assert len(entry["scores"]) == 4 and entry["nodeid"] == "test_model.py::test_tuned"
+    # This test covers the search-level comparison, which decides for an
+    # entry without an anchor (the paired one: tests/test_anchor.py).
+    saved = json.loads((project.path / "hptune-baseline.json").read_text())
+    for kept in saved["entries"].values():
+        del kept["anchor"]
+    (project.path / "hptune-baseline.json").write_text(json.dumps(saved))
 
     # Unchanged model, another seed: not flagged.
     result = project.runpytest("--hptune-compare", "--hptune-seed=3", "--hptune-json=report.json")
@@ -43,7 +49,7 @@ def test_save_then_compare_flags_a_worse_model_only(project):
     (record,) = json.loads((project.path / "report.json").read_text())["tests"]
     assert record["comparison"]["status"] == "ok"
     assert any("seed: 0 -> 3" in note for note in record["comparison"]["notes"])
-    result.stdout.fnmatch_lines(["  vs baseline *: difference *", "*max_drop 0: no*"])
+    result.stdout.fnmatch_lines(["  search level, not paired (the baseline entry has no anchor*", "*: no regression"])
 
     # A model 0.05 worse: flagged, with both distributions in the message.
     project.makepyfile(test_model=TEST.format(shift=0.05))
@@ -314,7 +320,7 @@ def test_the_baseline_keeps_every_trial_and_refuses_what_it_cannot_compare(proje
 
     # A version-1 entry saved before the trials were kept: the search-level
     # comparison needs the other trials, and says so.
-    entry_file(project, lambda e: e.pop("trials"))
+    entry_file(project, lambda e: [e.pop("trials"), e.pop("anchor")])
     result = project.runpytest("--hptune-compare=edited.json", "--hptune-seed=3", "-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*keeps only its best trial*save the baseline again*"])

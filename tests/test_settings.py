@@ -148,6 +148,8 @@ SAMPLES = {
     "max-failed-trials": ("1", "2"),
     "max-drop": ("0.1", "0.2"),
     "confidence": ("0.9", "0.99"),
+    "require-no-drop": ("on", "off"),
+    "anchor-executions": ("8", "10"),
     "dir": ("ini-dir", "cli-dir"),
     "json": ("ini.json", "cli.json"),
     "markdown": ("ini.md", "cli.md"),

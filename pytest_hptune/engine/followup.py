@@ -12,6 +12,7 @@ import keras
 import keras_tuner
 
 from .. import adaptive, sensitivity, stats
+from ..anchor import AnchorPlan, misfit
 from ..result import SearchResult, rank, trial_order
 from ..settings import Settings
 from . import splits
@@ -178,3 +179,70 @@ def top_up_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_k
     if result.trials:
         result._best_hp = oracle.trials[result.trials[0].trial_id].hyperparameters
     return added
+
+
+def _anchor_fits(result: SearchResult, values: dict, seeds, train, done: dict[int, float]) -> dict:
+    """The configuration ``values`` trained with execution k seeded
+    seeds[k] (``done``: scores already trained with those seeds): the
+    anchor's record, with the fits trained and reused, or ``unavailable``
+    with the reason."""
+    anchor: dict[str, Any] = {"hyperparameters": dict(values), "seeds": [int(s) for s in seeds]}
+    reason = misfit(values, result.search_space)
+    if reason:
+        return dict(anchor, unavailable=f"the anchor configuration does not fit this search space: {reason}")
+    done = dict(done)
+    todo = [(k, s) for k, s in enumerate(seeds) if k not in done]
+    try:
+        trained = train(values, todo)
+    except errors.FatalError:
+        raise
+    except Exception as exc:
+        why = str(exc) if isinstance(exc, errors.FailedTrialError) else f"{type(exc).__name__}: {exc}"
+        return dict(anchor, unavailable=f"an anchor fit failed: {why}")
+    done.update({k: score for (k, _), score in zip(todo, trained)})
+    return dict(anchor, scores=[done[k] for k in range(len(seeds))], trained=len(todo), reused=len(seeds) - len(todo))
+
+
+def unanchored(settings: Settings) -> str | None:
+    """Why this search cannot train anchor fits, or None."""
+    if isinstance(settings.tuner, type):
+        return "the plugin retrains configurations only for the tuners it builds, not a Tuner subclass's run_trial()"
+    if settings.kind == "sklearn":
+        return "tuner='sklearn' has no seeded executions to pair (its folds are the executions)"
+    return None
+
+
+def train_anchors(tuner, settings: Settings, result: SearchResult, plan: AnchorPlan, fit_args, fit_kwargs) -> None:
+    """The anchor fits of ``plan``, into the result: the baseline's anchor
+    (``--hptune-compare``) and this search's own (``--hptune-save-baseline``).
+
+    A new anchor's seeds are fresh (``execution_seed(seed, "anchor", k)``),
+    never the best trial's own: those executions are why it was picked (the
+    best of K means is biased upward), and a baseline anchored on them
+    would read every unchanged rerun as a drop."""
+    reason = unanchored(settings)
+
+    def train(values, todo):
+        hp = tuner.oracle.get_space()
+        for name, value in values.items():
+            hp.values[name] = value
+        return _train_configuration(tuner, hp, todo, result, fit_args, fit_kwargs)
+
+    if plan.hyperparameters is not None:
+        result.anchor = (
+            {"unavailable": reason}
+            if reason
+            else _anchor_fits(result, dict(plan.hyperparameters), plan.seeds, train, {})
+        )
+    best = result.best
+    if plan.keep and best is not None and not reason:
+        seeds = [execution_seed(settings.seed, "anchor", k) for k in range(plan.keep)]
+        done = {}
+        compared = result.anchor or {}
+        if compared.get("scores") and compared["hyperparameters"] == dict(best.hyperparameters):
+            done = {
+                k: score
+                for k, (seed, score) in enumerate(zip(compared["seeds"], compared["scores"]))
+                if k < len(seeds) and seed == seeds[k]
+            }
+        result.best_anchor = _anchor_fits(result, dict(best.hyperparameters), seeds, train, done)

@@ -9,6 +9,7 @@ from pathlib import Path
 import keras
 import keras_tuner
 
+from ..anchor import AnchorPlan
 from ..result import COMPLETED, SearchResult
 from ..settings import Settings, is_tuner_instance
 from . import compat, fingerprint, keywords, splits
@@ -25,7 +26,7 @@ from .failures import (
     directory_failure,
     is_directory_error,
 )
-from .followup import confirm, neighbours_of_best, top_up_best
+from .followup import confirm, neighbours_of_best, top_up_best, train_anchors
 from .resume import plan_resume
 from .silence import quiet_keras
 from .storage import read_scores
@@ -92,6 +93,7 @@ def run_search(
     resume_nodeid: str | None = None,
     workers: Workers | None = None,
     progress=None,
+    anchor: AnchorPlan | None = None,
 ) -> SearchResult:
     """Run one bounded search and its follow-up fits; return the complete
     outcome. Raises SearchError or a Keras Tuner FatalError when the search
@@ -99,7 +101,10 @@ def run_search(
 
     With ``resume_nodeid`` (``--hptune-resume``), a search whose fingerprint
     matches the one saved in its directory continues from its completed
-    trials; otherwise it starts fresh and the result says why."""
+    trials; otherwise it starts fresh and the result says why.
+
+    ``anchor``: the anchor fits asked for (--hptune-compare's baseline
+    anchor, --hptune-save-baseline's own), trained after the other fits."""
     check_supported()
     if is_tuner_instance(hypermodel):
         result = _run_constructed(hypermodel, settings, fit_args, fit_kwargs)
@@ -122,6 +127,8 @@ def run_search(
         result.resume = resume
     if result.best is not None and result.stopped_reason is None:
         _follow_up(tuner, settings, result, fit_args, fit_kwargs)
+        if anchor is not None:
+            train_anchors(tuner, settings, result, anchor, fit_args, fit_kwargs)
     result.time_budget = tuner.hptune_budget.report()
     result.reused_fits = None if workers is not None else getattr(tuner, "hptune_reused", None)
     result.backend = keras.backend.backend()

@@ -47,13 +47,17 @@ class BaselineError(Exception):
 
 
 def entry(record: dict) -> dict | None:
-    """What a baseline keeps of a search: its best trial and its context, and
+    """What a baseline keeps of a search: its best trial and its context,
     every judged trial's per-execution scores (``trials``: the search's own
-    variance, which ``--hptune-compare`` counts; entries saved without it
-    fall back on the new search's spread)."""
+    variance, which the search-level comparison counts; entries saved
+    without it fall back on the new search's spread), and its ``anchor``:
+    the best configuration, the integer seeds of its anchor executions and
+    their scores (the paired comparison trains them again; absent when the
+    search could not train them)."""
     best = best_trial(record)
     if best is None:
         return None
+    anchor = record.get("best_anchor") or {}
     judged = [
         t
         for t in record["trials"]
@@ -73,6 +77,7 @@ def entry(record: dict) -> dict | None:
         "trials": [
             {"trial_id": t["trial_id"], "hyperparameters": t["hyperparameters"], "scores": t["scores"]} for t in judged
         ],
+        **({"anchor": {k: anchor[k] for k in ("hyperparameters", "seeds", "scores")}} if anchor.get("scores") else {}),
     }
 
 
@@ -135,6 +140,25 @@ FIELDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
 }
 
 
+def _seed(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _anchor_problem(anchor: Any) -> str | None:
+    """What is wrong with an entry's anchor, or None (an absent one is fine:
+    the comparison then falls back to the search level)."""
+    if anchor is None:
+        return None
+    if not isinstance(anchor, dict) or not isinstance(anchor.get("hyperparameters"), dict):
+        return 'an object with "hyperparameters", "seeds" and "scores"'
+    seeds, scores = anchor.get("seeds"), anchor.get("scores")
+    if not isinstance(seeds, list) or not seeds or not all(_seed(s) for s in seeds):
+        return '"seeds": a non-empty list of non-negative integers'
+    if not isinstance(scores, list) or not _scores(scores) or len(scores) != len(seeds):
+        return '"scores": finite numbers, one per seed'
+    return None
+
+
 def _first_problem(data: dict) -> str | None:
     """What makes the file unusable, naming the test id and the field."""
     if not isinstance(data.get("versions", {}), dict):
@@ -145,6 +169,9 @@ def _first_problem(data: dict) -> str | None:
         for field, (what, ok) in FIELDS.items():
             if field not in saved or not ok(saved[field]):
                 return f"the entry {name!r} has no usable {field!r} ({what})"
+        problem = _anchor_problem(saved.get("anchor"))
+        if problem:
+            return f"the entry {name!r} has no usable 'anchor' ({problem})"
         trials = saved.get("trials", [])
         if not isinstance(trials, list) or not all(isinstance(t, dict) and _scores(t.get("scores")) for t in trials):
             return f"the entry {name!r} has no usable 'trials' (a list of objects with scores)"

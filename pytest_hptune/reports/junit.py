@@ -44,8 +44,11 @@ def properties(record: dict, index: int) -> list[tuple[str, Any]]:
     if comparison:
         pairs.append(("baseline", comparison["status"]))
         if comparison["status"] not in ("missing", "broken"):
+            low, high = comparison["interval"]
             pairs += [
+                ("baseline_kind", comparison.get("kind", "search")),
                 ("baseline_difference", round(comparison["difference"], 6)),
+                ("baseline_interval", f"{low:.6g}..{high:.6g}"),
                 ("baseline_p_value", round(comparison["p_value"], 6)),
             ]
             if comparison.get("p_improvement") is not None:

@@ -317,7 +317,7 @@ def _comparison_lines(record: dict, width: int) -> list[Line]:
         return []
     from ..verdict.compare import describe as describe_comparison
 
-    bad = comparison["status"] == "regressed"
+    bad = comparison["status"] in ("regressed", "inconclusive")
     lines = _paragraph(describe_comparison(comparison), width, {"red": True, "bold": True} if bad else None)
     for note in comparison.get("notes", ()):
         lines.append((_fit(f"  note: {note}", width), {}))

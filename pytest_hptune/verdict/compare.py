@@ -59,8 +59,12 @@ def describe(comparison: dict) -> str:
         if comparison.get("cannot_compare"):
             return comparison["reason"]
         return f"no baseline: {comparison['reason']}"
+    if comparison.get("kind") == "paired":
+        from .paired import describe as describe_paired
+
+        return describe_paired(comparison)
     low, high = comparison["interval"]
-    verdict = "REGRESSED" if comparison["regressed"] else "no regression"
+    verdict = {"regressed": "REGRESSED", "inconclusive": "INCONCLUSIVE"}.get(comparison["status"], "no regression")
     level = round(comparison.get("interval_level", comparison["confidence"]) * 100)
     family = comparison.get("family") or {}
     if family.get("comparisons", 1) > 1:
@@ -70,8 +74,10 @@ def describe(comparison: dict) -> str:
         improvement = f"P(new search beats baseline's) {comparison['p_improvement']:.2f}, "
     mdd = comparison.get("mdd")
     power = f", detectable drop {mdd:.4f}" if mdd is not None and math.isfinite(mdd) else ""
+    unpaired = comparison.get("anchor_fallback")
     return (
-        f"vs baseline {comparison['baseline']['mean']:.4f}: difference "
+        (f"search level, not paired ({unpaired}): " if unpaired else "")
+        + f"vs baseline {comparison['baseline']['mean']:.4f}: difference "
         f"{comparison['difference']:+.4f} ({level}% CI {low:+.4f}..{high:+.4f}), "
         f"{improvement}p {comparison['p_value']:.3g}{power}, "
         f"max_drop {comparison['max_drop']:g}: {verdict}"

@@ -10,7 +10,7 @@ from typing import Any
 from .. import adaptive
 from ..result import SearchResult, TrialResult
 from ..settings import Settings
-from . import advice, compare, gates
+from . import advice, compare, comparison, gates
 from .code_errors import code_errors
 from .record import build_record, robustness
 
@@ -105,8 +105,10 @@ def judge(
     lost = lost_trials(result)
     if lost:
         record.setdefault("advice", []).append(lost)
+    if result is not None and (result.anchor is not None or result.best_anchor is not None):
+        record["anchor"], record["best_anchor"] = result.anchor, result.best_anchor
     if baseline is not None and record["best_trial_id"] is not None:
-        record["comparison"] = compare.against(baseline, record, settings)
-        if record["comparison"]["status"] in ("regressed", "broken"):
+        record["comparison"] = comparison.against(baseline, record, settings)
+        if comparison.failing(record["comparison"]):
             record["passed"] = False
     return record

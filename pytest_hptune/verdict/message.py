@@ -59,7 +59,7 @@ def failure_message(record: dict, result) -> str | None:
         for trial in result.failed:
             lines.append(f"  trial {trial.trial_id}: {_last_line(trial.message)}")
     comparison = record.get("comparison") or {}
-    if comparison.get("status") == "regressed":
+    if comparison.get("status") in ("regressed", "inconclusive"):
         lines += _regressed(head, comparison, result.best)
     if any(not g["passed"] for g in record["gates"]):
         lines += _failed_gates(head, record, result.best)
@@ -114,13 +114,25 @@ def _nothing_completed(head: str, result) -> str:
 
 def _regressed(head: str, comparison: dict, best) -> list[str]:
     base = comparison["baseline"]
-    lines = [
-        f"{head} regressed against its baseline ({comparison['path']}, {comparison['key']}):",
-        f"  {describe_comparison(comparison)}",
-        f"  new      trial {best.trial_id} {best.hyperparameters}: [{_fmt_scores(best.scores)}]",
-        f"  baseline trial {base['best_trial_id']} {base['hyperparameters']}: [{_fmt_scores(base['scores'])}]",
-        f"  {comparison['method']}, confidence {comparison['confidence']}",
-    ]
+    what = "regressed against" if comparison["status"] == "regressed" else "could not show no drop against"
+    lines = [f"{head} {what} its baseline ({comparison['path']}, {comparison['key']}):"]
+    if comparison.get("inconclusive_reason"):
+        lines.append(f"  {comparison['inconclusive_reason']}")
+    lines.append(f"  {describe_comparison(comparison)}")
+    anchor = comparison.get("anchor")
+    if anchor:
+        lines += [
+            f"  anchor {anchor['hyperparameters']}, seeds {anchor['seeds']}:",
+            f"    baseline   [{_fmt_scores(anchor['baseline'])}]",
+            f"    this run   [{_fmt_scores(anchor['candidate'])}]",
+            f"    difference [{', '.join(f'{d:+.4f}' for d in anchor['differences'])}]",
+        ]
+    else:
+        lines += [
+            f"  new      trial {best.trial_id} {best.hyperparameters}: [{_fmt_scores(best.scores)}]",
+            f"  baseline trial {base['best_trial_id']} {base['hyperparameters']}: [{_fmt_scores(base['scores'])}]",
+        ]
+    lines.append(f"  {comparison['method']}, confidence {comparison['confidence']}")
     return lines + [f"  note: {note}" for note in comparison.get("notes", ())]
 
 
