@@ -52,13 +52,16 @@ def against(baseline: compare.Baseline, record: dict, settings) -> dict:
     reason = _why_unpaired(saved, record)
     result = None
     if reason is None:
+        # --hptune-family=bonferroni: the paired verdict shares 1 - confidence
+        # over the session's comparisons as the search-level one does.
+        alpha = (1.0 - settings.confidence) / max(baseline.family, 1)
         try:
             result = paired.compare(
                 record["anchor"]["scores"],
                 saved["anchor"]["scores"],
                 record["objective"]["direction"],
                 settings.max_drop,
-                settings.confidence,
+                1.0 - alpha,
             )
         except paired.CannotPair as exc:
             reason = f"the paired comparison is undefined: {exc}"
@@ -90,8 +93,11 @@ def _paired_entry(result: dict, search: dict, saved: dict, record: dict) -> dict
             "reused": mine.get("reused"),
         },
         search_level={k: v for k, v in search.items() if k not in _SHARED},
+        alpha=1.0 - result["confidence"],
         notes=notes + [n for n in search.get("notes", ()) if n.startswith(("settings differ", "library versions"))],
     )
+    if search.get("family"):
+        result["family"] = dict(search["family"], alpha=result["alpha"])
     return result
 
 

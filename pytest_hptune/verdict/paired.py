@@ -185,6 +185,9 @@ def describe(comparison: dict) -> str:
     anchor = comparison.get("anchor") or {}
     n = len(anchor.get("seeds") or comparison.get("differences") or ())
     verdict = {"regressed": "REGRESSED", "inconclusive": "INCONCLUSIVE"}.get(comparison["status"], "no regression")
+    family = comparison.get("family") or {}
+    if family.get("comparisons", 1) > 1:
+        verdict += f" (Bonferroni over {family['comparisons']}: p <= {family['alpha']:.3g} needed)"
     mdd = comparison.get("mdd")
     return (
         f"paired on {n} anchor seeds: difference {comparison['difference']:+.4f} "
