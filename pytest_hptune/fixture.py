@@ -28,7 +28,7 @@ from .settings import (
     option_name,
     resolve,
 )
-from .state import DEFERRED_SKIPS, PENDING_RECORDS, SessionState
+from .state import PENDING_RECORDS, SessionState
 from .verdict import advice
 from .verdict.compare import Baseline
 from .verdict.judge import judge
@@ -226,7 +226,9 @@ class Hptune:
         )
 
     def _conclude(self, record: dict, result) -> None:
-        """Fail the test on a failed verdict, skip it on a missing baseline."""
+        """Fail the test on a failed verdict. A missing baseline entry is no
+        skip: the gates judged the search, and the reports say it was not
+        compared (--hptune-compare-strict fails it)."""
         __tracebackhide__ = True
         problems = [failure_message(record, result), self._warn(record)]
         if any(problems):
@@ -237,12 +239,8 @@ class Hptune:
         comparison = record.get("comparison")
         if comparison and comparison["status"] == "broken":
             pytest.fail(f"hptune: {comparison['reason']} (an unusable baseline fails the comparison)", pytrace=False)
-        if comparison and comparison["status"] == "missing":
-            if self._state.compare_strict:
-                pytest.fail(f"hptune: {comparison['reason']} (--hptune-compare-strict)", pytrace=False)
-            # Skipped once the test has passed: its later searches and its
-            # own assertions still run (a skip here would silence them).
-            self._item.stash.setdefault(DEFERRED_SKIPS, []).append(f"hptune: {comparison['reason']}")
+        if comparison and comparison["status"] == "missing" and self._state.compare_strict:
+            pytest.fail(f"hptune: {comparison['reason']} (--hptune-compare-strict)", pytrace=False)
 
     def _warn(self, record: dict) -> str | None:
         """The advice that is also a warning (HptuneAdvice), once the search

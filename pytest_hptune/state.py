@@ -16,7 +16,6 @@ from .options import BY_NAME, BY_SETTING, Reader
 from .reports import baseline_file as baseline
 from .settings import Layer, SettingError
 
-DEFERRED_SKIPS = pytest.StashKey[list]()  # on an item: why a passed test is reported skipped
 PENDING_RECORDS = pytest.StashKey[list]()  # on an item: records not yet reported
 
 

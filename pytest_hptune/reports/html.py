@@ -12,6 +12,7 @@ from pathlib import Path
 from ..atomic import write_text
 from ..verdict.gates import describe
 from ..verdict.record import direction_suffix
+from .markdown import counts
 from .outcome import FileReport, Incomplete, exception_text
 from .plot import PlotUnavailable, render_png
 from .tables import format_hyperparameters, format_order, robustness_lines, trial_cells
@@ -89,7 +90,7 @@ def render_html(records: Iterable[dict], problems: list[str] | None = None) -> s
     A picture that cannot be drawn is noted in ``problems``."""
     records = list(records)
     problems = [] if problems is None else problems
-    parts = [*HEAD, f"<p>{len(records)} search(es): {sum(r['passed'] for r in records)} passed.</p>"]
+    parts = [*HEAD, f"<p>{html.escape(counts(records))}.</p>"]
     for record in records:
         parts += _search_parts(record, problems)
     parts.append("</body></html>")

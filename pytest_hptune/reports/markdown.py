@@ -100,14 +100,18 @@ def _search_lines(record: dict) -> list[str]:
     return lines + _table_lines(record) + _verdict_lines(record)
 
 
+def counts(records: list[dict]) -> str:
+    """'3 search(es): 2 passed, 1 failed' and how many were not compared with
+    a baseline: a search is passed or failed by its verdict, never skipped."""
+    passed = sum(1 for r in records if r["passed"])
+    text = f"{len(records)} search(es): {passed} passed, {len(records) - passed} failed"
+    missing = sum(1 for r in records if (r.get("comparison") or {}).get("status") == "missing")
+    return text + (f", {missing} not compared with a baseline" if missing else "")
+
+
 def render(records: Iterable[dict]) -> str:
     records = list(records)
-    passed = sum(1 for r in records if r["passed"])
-    lines = [
-        "## pytest-hptune",
-        "",
-        f"{len(records)} search(es): {passed} passed, {len(records) - passed} failed.",
-    ]
+    lines = ["## pytest-hptune", "", counts(records) + "."]
     for record in records:
         lines += _search_lines(record)
     return "\n".join(lines) + "\n"

@@ -19,7 +19,7 @@ with Welch-Satterthwaite degrees of freedom. ``regressed`` is p < 1 -
 one-sided bound: REGRESSED exactly when it lies below ``-max_drop``.
 
 A comparison it cannot make is ``status: "missing"`` with
-``cannot_compare: true`` and a reason (skipped; failed under
+``cannot_compare: true`` and a reason (the gates alone judge; failed under
 ``--hptune-compare-strict``): a side with one execution (no spread to tell a
 drop from noise), non-finite scores, or a baseline entry for another
 objective or direction. The report also gives P(new > baseline) from the
@@ -41,6 +41,8 @@ from ..settings import SPEED_SETTINGS, VERDICT_SETTINGS
 from .record import best_trial
 
 METHOD = "one-sided Welch t-test, search variance counted"
+# The test is judged by its gates alone (never skipped); the reports say so.
+NOT_COMPARED = "not compared: no baseline entry"
 NO_SPREAD = "difference of the means (no spread at all)"
 
 
@@ -53,9 +55,7 @@ def describe(comparison: dict) -> str:
     if comparison["status"] == "broken":
         return f"unusable baseline: {comparison['reason']}"
     if comparison["status"] == "missing":
-        if comparison.get("cannot_compare"):
-            return comparison["reason"]
-        return f"no baseline: {comparison['reason']}"
+        return comparison["reason"]  # "not compared: ..." or "cannot compare: ..."
     low, high = comparison["interval"]
     verdict = "REGRESSED" if comparison["regressed"] else "no regression"
     level = round(comparison.get("interval_level", comparison["confidence"]) * 100)
@@ -247,7 +247,7 @@ class Baseline:
     path: Path
     data: dict | None
     error: str | None = None
-    broken: bool = False  # the file exists but cannot be used (missing: a skip)
+    broken: bool = False  # the file exists but cannot be used (missing: the gates alone judge)
 
 
 def _judged(trials: list[dict], best: dict) -> list[list[float]]:
@@ -269,13 +269,14 @@ def against(baseline: Baseline, record: dict, settings) -> dict:
     name = key(record["nodeid"], record["search"])
     path = baseline.path
     if baseline.data is None:
-        status = "broken" if baseline.broken else "missing"
-        return {"status": status, "reason": baseline.error, "key": name, "path": str(path)}
+        if baseline.broken:
+            return {"status": "broken", "reason": baseline.error, "key": name, "path": str(path)}
+        return {"status": "missing", "reason": f"{NOT_COMPARED} ({baseline.error})", "key": name, "path": str(path)}
     saved = baseline.data["entries"].get(name)
     if saved is None:
         return {
             "status": "missing",
-            "reason": f"no entry {name!r} in {path}: save one with --hptune-save-baseline",
+            "reason": f"{NOT_COMPARED} ({name!r} is not in {path}: save it with --hptune-save-baseline)",
             "key": name,
             "path": str(path),
         }
