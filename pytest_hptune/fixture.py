@@ -243,14 +243,20 @@ class Hptune:
             pytest.fail(f"hptune: {comparison['reason']} (--hptune-compare-strict)", pytrace=False)
 
     def _warn(self, record: dict) -> str | None:
-        """The advice that is also a warning (HptuneAdvice), once the search
-        is recorded; under ``-W error::pytest_hptune.HptuneAdvice`` it fails
-        the test with its text (returned) instead of a traceback."""
+        """The advice that is also a warning (HptuneAdvice: identical scores,
+        a validation set too small for max_std), once the search is
+        recorded, attributed to the test's own file and line (pytest's
+        warnings summary names the test, not the plugin); under
+        ``-W error::pytest_hptune.HptuneAdvice`` it fails the test with its
+        text (returned) instead of a traceback."""
+        filename = str(self._item.path)
+        lineno = (self._item.location[1] or 0) + 1
         for item in record.get("advice") or ():
-            if item["kind"] != "binomial_floor":
+            if item["kind"] not in advice.WARNINGS:
                 continue
+            message = advice.HptuneAdvice(f"{self._item.nodeid}: {item['text']}")
             try:
-                warnings.warn(advice.HptuneAdvice(f"{self._item.nodeid}: {item['text']}"), stacklevel=3)
+                warnings.warn_explicit(message, advice.HptuneAdvice, filename, lineno, module=self._item.nodeid)
             except advice.HptuneAdvice as exc:
                 return f"hptune: {exc} (a warning turned into an error)"
         return None

@@ -37,7 +37,7 @@ def test_save_then_compare_flags_a_worse_model_only(project):
     assert len(entry["scores"]) == 4 and entry["nodeid"] == "test_model.py::test_tuned"
 
     # Unchanged model, another seed: not flagged.
-    result = project.runpytest("--hptune-compare", "--hptune-seed=3", "--hptune-json=report.json")
+    result = project.runpytest("--hptune-compare", "--hptune-seed=3", "--hptune-json=report.json", "-v")
     result.assert_outcomes(passed=1)
     (record,) = json.loads((project.path / "report.json").read_text())["tests"]
     assert record["comparison"]["status"] == "ok"
@@ -69,6 +69,10 @@ def test_a_missing_entry_is_judged_by_the_gates_and_fails_when_strict(project):
     reports = ["--hptune-json=r.json", "--hptune-markdown=r.md", "--junitxml=r.xml"]
     result = project.runpytest("--hptune-compare=none.json", "-rs", *reports)
     result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["test_model.py::test_tuned:", "    best *, 3x4, * s, passed, not compared: no baseline entry"]
+    )
+    result = project.runpytest("--hptune-compare=none.json", "-v")  # the reason in the whole table
     result.stdout.fnmatch_lines(["  not compared: no baseline entry (no baseline file *"])
     (record,) = json.loads((project.path / "r.json").read_text())["tests"]
     assert record["comparison"]["status"] == "missing" and record["passed"]
@@ -326,7 +330,7 @@ def test_the_baseline_keeps_every_trial_and_refuses_what_it_cannot_compare(proje
 
     # Another objective or direction: never compared.
     entry_file(project, lambda e: e["objective"].__setitem__("direction", "min"))
-    result = project.runpytest("--hptune-compare=edited.json", "-rs")
+    result = project.runpytest("--hptune-compare=edited.json", "-rs", "-v")
     result.assert_outcomes(passed=1)  # judged by its gates, never a skip
     result.stdout.fnmatch_lines(["*cannot compare: the baseline entry *"])
     result = project.runpytest("--hptune-compare=edited.json", "--hptune-compare-strict")
@@ -381,4 +385,6 @@ def test_a_missing_entry_never_silences_the_rest_of_the_test(project):
     )
     result = project.runpytest("--hptune-compare=b.json", "-rs")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*not compared: no baseline entry ('test_later.py::test_passes' is not in"])
+    result.stdout.fnmatch_lines(
+        ["test_later.py::test_passes:", "    best *, 1x2, * s, passed, not compared: no baseline entry"]
+    )

@@ -38,7 +38,7 @@ from typing import Any
 
 from .. import stats
 from ..settings import SPEED_SETTINGS, VERDICT_SETTINGS
-from .record import best_trial
+from .record import best_trial, signed
 
 METHOD = "one-sided Welch t-test, search variance counted"
 # The test is judged by its gates alone (never skipped); the reports say so.
@@ -61,7 +61,7 @@ def describe(comparison: dict) -> str:
     level = round(comparison.get("interval_level", comparison["confidence"]) * 100)
     return (
         f"vs baseline {comparison['baseline']['mean']:.4f}: difference "
-        f"{comparison['difference']:+.4f} ({level}% CI {low:+.4f}..{high:+.4f}), "
+        f"{signed(comparison['difference'])} ({level}% CI {signed(low)}..{signed(high)}), "
         f"P(improvement) {comparison['p_improvement']:.2f}, p {comparison['p_value']:.3g}, "
         f"max_drop {comparison['max_drop']:g}: {verdict}"
     )

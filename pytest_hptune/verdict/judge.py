@@ -47,9 +47,6 @@ def judge(
     record["search"] = index
     if judged:
         assert result is not None  # judged_trial finds no trial without a result
-        folds = (result.tuner_info or {}).get("folds")
-        samples = advice.validation_samples(settings, fit_data[0], fit_data[1], folds)
-        record["advice"] = advice.compute(settings, judged.scores, samples, baseline is not None)
         if not result.confirmation and len(result.trials) >= 2:
             # The best of several trials is a maximum: biased upward.
             record["selection"] = {"trials": len(result.trials), "optimistic": True}
@@ -63,4 +60,10 @@ def judge(
         record["comparison"] = compare.against(baseline, record, settings)
         if record["comparison"]["status"] in ("regressed", "broken"):
             record["passed"] = False
+    if judged:
+        assert result is not None  # judged_trial finds no trial without a result
+        folds = (result.tuner_info or {}).get("folds")
+        samples = advice.validation_samples(settings, fit_data[0], fit_data[1], folds)
+        regressed = (record.get("comparison") or {}).get("status") == "regressed"
+        record["advice"] = advice.compute(settings, judged.scores, samples, baseline is not None, regressed)
     return record
