@@ -15,7 +15,7 @@ from ..verdict.record import direction_suffix
 from .markdown import counts
 from .outcome import FileReport, Incomplete, exception_text
 from .plot import PlotUnavailable, render_png
-from .tables import format_hyperparameters, format_order, robustness_lines, trial_cells
+from .tables import confirmation_line, format_hyperparameters, format_order, robustness_lines, trial_cells
 
 HEAD = [
     "<!doctype html><html><head><meta charset='utf-8'><title>pytest-hptune report</title>",
@@ -45,6 +45,9 @@ def _verdict_parts(record: dict) -> list[str]:
     esc = html.escape
     parts = ["</table><ul>"]
     parts.extend(f"<li>{esc(line)}</li>" for line in robustness_lines(record))
+    confirmed = confirmation_line(record)
+    if confirmed:
+        parts.append(f"<li>{esc(confirmed)}</li>")
     for gate in record["gates"]:
         parts.append(f"<li>gate <code>{esc(gate['name'])}</code>: {esc(describe(gate))}</li>")
     if record.get("comparison"):

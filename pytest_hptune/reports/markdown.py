@@ -17,7 +17,7 @@ from ..settings import runs_text, trials_text
 from ..verdict.gates import describe
 from ..verdict.record import direction_suffix
 from .outcome import FileReport, ReportOutcome, exception_text
-from .tables import format_hyperparameters, format_order, robustness_lines, trial_cells
+from .tables import confirmation_line, format_hyperparameters, format_order, robustness_lines, trial_cells
 
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
@@ -69,9 +69,12 @@ def _table_lines(record: dict) -> list[str]:
 def _verdict_lines(record: dict) -> list[str]:
     """Neighbours, advice, gates and the baseline comparison as a list."""
     extra = [f"- {_cell(line)}" for line in robustness_lines(record)]
-    if not (record["gates"] or record.get("comparison") or extra):
+    if not (record["gates"] or record.get("comparison") or extra or record.get("confirmation")):
         return []
     lines = ["", *extra]
+    confirmed = confirmation_line(record)
+    if confirmed:
+        lines.append(f"- {_cell(confirmed)}")
     for gate in record["gates"]:
         lines.append(f"- gate {_code(gate['name'])}: {describe(gate)}")  # numbers: plain text
     if record.get("comparison"):
