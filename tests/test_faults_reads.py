@@ -53,7 +53,7 @@ def test_an_unreadable_baseline_fails_the_comparison_and_a_missing_one_does_not(
             hptune.search(FastModel(), *data(), max_trials=1, executions_per_trial=2)
         """
     )
-    result = project.runpytest("--hptune-compare=none.json", "-rs")
+    result = project.runpytest("--hptune-compare=none.json", "-rs", "-v")
     result.assert_outcomes(passed=1)  # judged by its gates; the reports say it was not compared
     result.stdout.fnmatch_lines(["  not compared: no baseline entry (no baseline file *"])
     (project.path / "baseline.json").write_text('{"version": 1, "entries": {')  # a half-written file

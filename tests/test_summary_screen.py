@@ -33,7 +33,11 @@ def _section(text: str) -> list[str]:
 
 
 def test_thirty_passing_searches_fit_a_screen(project):
-    project.makepyfile(test_many=MANY.replace("@pytest.mark.hptune(max_trials=2", "@pytest.mark.skip\n@pytest.mark.hptune(max_trials=2"))
+    project.makepyfile(
+        test_many=MANY.replace(
+            "@pytest.mark.hptune(max_trials=2", "@pytest.mark.skip\n@pytest.mark.hptune(max_trials=2"
+        )
+    )
     result = project.runpytest()
     result.assert_outcomes(passed=30, skipped=1)
     section = _section(result.stdout.str())
@@ -84,7 +88,9 @@ def test_identical_scores_are_a_warning_said_once_before_the_gates(project):
     result.stdout.fnmatch_lines(["*/test_same.py:8: HptuneAdvice: test_same.py::test_same: all 3 executions*0.7500*"])
     assert out.count("HptuneAdvice:") == 1
     # in the table, before the trials and the gates
-    result.stdout.fnmatch_lines(["  warning: all 3 executions of the judged trial scored exactly 0.7500*", "*trial  mean*", "*gate max_std*"])
+    result.stdout.fnmatch_lines(
+        ["  warning: all 3 executions of the judged trial scored exactly 0.7500*", "*trial  mean*", "*gate max_std*"]
+    )
 
 
 def _settings(**kwargs):
@@ -101,7 +107,9 @@ def test_advice_never_loosens_a_gate_on_a_regressed_run_and_speaks_of_splits_und
     assert "each validation split" in split[0]["text"] and "fold" not in split[0]["text"]
     folds = advice.compute(_settings(max_std=0.01, vary="folds", executions_per_trial=3), scores, 40, False)
     assert "each fold" in folds[0]["text"]
-    assert "raise max_std" not in advice.compute(_settings(max_std=0.01, vary="split"), scores, 40, True, True)[0]["text"]
+    assert (
+        "raise max_std" not in advice.compute(_settings(max_std=0.01, vary="split"), scores, 40, True, True)[0]["text"]
+    )
 
 
 def test_identical_scores_advice_names_the_validation_set():
