@@ -7,15 +7,17 @@ finds every requirement met and the plugin imports from the wheel.
 `.ci/run` also builds the sdist and wheel with `python -m build` and runs
 `twine check --strict` on them."""
 
+import re
 import subprocess
-import tomllib
 from pathlib import Path
 
 import pytest
 from workflow_runner import build_wheel, closure, fresh_environment, wheel_extras
 
 ROOT = Path(__file__).resolve().parent.parent
-EXTRAS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+# The extras' names in pyproject.toml (tomllib is Python 3.11+; 3.10 is supported).
+_SECTION = (ROOT / "pyproject.toml").read_text().split("[project.optional-dependencies]")[1].split("\n[")[0]
+EXTRAS = set(re.findall(r"^([a-z0-9_-]+) = ", _SECTION, re.M))
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +26,12 @@ def wheel(tmp_path_factory):
 
 
 def test_the_wheel_declares_every_extra(wheel):
-    assert wheel_extras(wheel) == set(EXTRAS)
+    assert EXTRAS >= {"tensorflow", "plot", "sklearn"} and wheel_extras(wheel) == EXTRAS
 
 
 # "test" is left out: it holds the development tools (build, twine, ruff,
 # mypy), which .ci/run installs from the index in its own fresh venv.
-@pytest.mark.parametrize("extra", sorted(set(EXTRAS) - {"test"}))
+@pytest.mark.parametrize("extra", sorted(EXTRAS - {"test"}))
 def test_the_wheel_installs_with_each_extra_in_a_fresh_environment(wheel, tmp_path, extra):
     venv = fresh_environment(tmp_path / "venv", closure(wheel, {extra}))
     python, pip = str(venv / "bin" / "python"), str(venv / "bin" / "pip")
