@@ -138,6 +138,7 @@ def _record(nodeid):
         "tuner": "random",
         "fits": 2,
         "duration_s": 0.1,
+        "settings": {"max_trials": 1, "executions_per_trial": 2},
     }
 
 
@@ -156,3 +157,16 @@ def test_png_titles_fit_the_picture_and_the_html_keeps_the_whole_id():
     title = plot.title(_record(long_id), 60)
     assert title.count("\n") == 1 and title.endswith("-last] [passed]") and title.startswith("...")
     assert long_id in html.render_html([_record(long_id)])
+
+
+def test_confirmation_scores_are_in_the_markdown_and_html_beside_their_gates():
+    from pytest_hptune.reports import html, markdown
+
+    record = _record("t.py::t")
+    record["confirmation"] = {"scores": [0.97, 0.98, 0.975], "mean": 0.975, "std": 0.005, "tuned_mean": 0.98}
+    record["confirmation"]["gap"] = -0.00001
+    record["gates"][0]["value"] = 0.975
+    text = "confirmed with 3 fresh seeds: 0.9700 0.9800 0.9750; mean 0.9750 ± 0.0050 (tuned 0.9800, gap 0.0000)"
+    for page in (markdown.render([record]), html.render_html([record])):
+        assert text in page
+        assert page.index(text) < page.index("min_score")  # before the gate that reads it
