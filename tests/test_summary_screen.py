@@ -113,9 +113,13 @@ def test_advice_never_loosens_a_gate_on_a_regressed_run_and_speaks_of_splits_und
 
 
 def test_identical_scores_advice_names_the_validation_set():
-    (item, *_) = advice.compute(_settings(), [0.75, 0.75, 0.75], 28, False)
+    (item, *_) = advice.compute(_settings(max_std=0.05), [0.75, 0.75, 0.75], 28, False)
     assert item["kind"] == "identical_scores" and "28 validation samples" in item["text"]
-    assert not [i for i in advice.compute(_settings(), [0.75, 0.76], 28, False) if i["kind"] == "identical_scores"]
+    (item, *_) = advice.compute(_settings(), [0.75, 0.75, 0.75], None, True)  # compared: the spread is read
+    assert item["kind"] == "identical_scores" and "does the seed reach the model" in item["text"]
+    kinds = lambda items: [i["kind"] for i in items]  # noqa: E731
+    assert "identical_scores" not in kinds(advice.compute(_settings(max_std=0.05), [0.75, 0.76], 28, False))
+    assert "identical_scores" not in kinds(advice.compute(_settings(), [0.75, 0.75], 28, False))  # nothing reads it
 
 
 def test_differences_keep_their_sign_and_never_read_minus_zero():

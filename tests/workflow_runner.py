@@ -141,11 +141,17 @@ def evaluate(expression: str, context: dict[str, str], failed: bool) -> bool:
 
 
 def build_wheel(checkout: Path, into: Path) -> Path:
-    """The wheel of this checkout (no network: this environment's setuptools)."""
+    """The wheel of this checkout (no network: this environment's setuptools),
+    built from a copy of its sources, so that builds in parallel test
+    processes never share setuptools' build folder."""
     into.mkdir(parents=True, exist_ok=True)
+    source = into / "source"
+    shutil.copytree(checkout / "pytest_hptune", source / "pytest_hptune", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(checkout / name, source / name)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index"]
-        + ["-w", str(into), str(checkout)],
+        + ["-w", str(into), str(source)],
         check=True,
         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
     )

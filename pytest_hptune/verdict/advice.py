@@ -1,6 +1,7 @@
 """Advice the gates can give after a search, beside their verdict:
 
-* every execution scoring the same (a warning): the gates read no spread;
+* every execution scoring the same, with a ``max_std`` gate or a comparison
+  (a warning): they read no spread;
 * a ``max_std`` below the binomial floor of the validation set (an accuracy
   measured on n samples estimates the true accuracy only to about
   sqrt(p (1 - p) / n)): a warning (:class:`HptuneAdvice`). Across
@@ -91,7 +92,12 @@ def compute(
     runs'): a list of {"kind", "text"}, the WARNINGS first. On a run that
     regressed against its baseline no advice suggests loosening a gate."""
     out = [
-        a for a in (_identical(settings, scores, samples), _binomial_floor(settings, scores, samples, regressed)) if a
+        a
+        for a in (
+            _identical(settings, scores, samples, comparing),
+            _binomial_floor(settings, scores, samples, regressed),
+        )
+        if a
     ]
     std = stats.std(scores)
     if len(scores) < 2 or std is None or std == 0:
@@ -99,10 +105,11 @@ def compute(
     return out + [a for a in (_std_undecided(settings, scores, std), _power(settings, scores, std, comparing)) if a]
 
 
-def _identical(settings: Settings, scores: Sequence[float], samples: int | None) -> dict | None:
+def _identical(settings: Settings, scores: Sequence[float], samples: int | None, comparing: bool) -> dict | None:
     """Every execution scored the same: nothing varied between them, so the
-    spread the gates and the comparison read is no measurement."""
-    if len(scores) < 2 or max(scores) != min(scores):
+    spread that max_std or the comparison reads is no measurement (said
+    only when one of them reads it)."""
+    if len(scores) < 2 or max(scores) != min(scores) or not (settings.max_std is not None or comparing):
         return None
     why = "the executions did not vary: does the seed reach the model and the data order?"
     if samples and _is_accuracy(settings):
