@@ -29,7 +29,7 @@ from .settings import (
     option_name,
     resolve,
 )
-from .state import DEFERRED_SKIPS, PENDING_RECORDS, SessionState
+from .state import PENDING_RECORDS, SessionState
 from .verdict import advice
 from .verdict.compare import Baseline
 from .verdict.judge import judge
@@ -250,7 +250,9 @@ class Hptune:
         )
 
     def _conclude(self, record: dict, result) -> None:
-        """Fail the test on a failed verdict, skip it on a missing baseline."""
+        """Fail the test on a failed verdict. A missing baseline entry is no
+        skip: the gates judged the search, and the reports say it was not
+        compared (--hptune-compare-strict fails it)."""
         __tracebackhide__ = True
         problems = [failure_message(record, result), self._warn(record)]
         if any(problems):
@@ -261,22 +263,24 @@ class Hptune:
         comparison = record.get("comparison")
         if comparison and comparison["status"] == "broken":
             pytest.fail(f"hptune: {comparison['reason']} (an unusable baseline fails the comparison)", pytrace=False)
-        if comparison and comparison["status"] == "missing":
-            if self._state.compare_strict:
-                pytest.fail(f"hptune: {comparison['reason']} (--hptune-compare-strict)", pytrace=False)
-            # Skipped once the test has passed: its later searches and its
-            # own assertions still run (a skip here would silence them).
-            self._item.stash.setdefault(DEFERRED_SKIPS, []).append(f"hptune: {comparison['reason']}")
+        if comparison and comparison["status"] == "missing" and self._state.compare_strict:
+            pytest.fail(f"hptune: {comparison['reason']} (--hptune-compare-strict)", pytrace=False)
 
     def _warn(self, record: dict) -> str | None:
-        """The advice that is also a warning (HptuneAdvice), once the search
-        is recorded; under ``-W error::pytest_hptune.HptuneAdvice`` it fails
-        the test with its text (returned) instead of a traceback."""
+        """The advice that is also a warning (HptuneAdvice: identical scores,
+        a validation set too small for max_std), once the search is
+        recorded, attributed to the test's own file and line (pytest's
+        warnings summary names the test, not the plugin); under
+        ``-W error::pytest_hptune.HptuneAdvice`` it fails the test with its
+        text (returned) instead of a traceback."""
+        filename = str(self._item.path)
+        lineno = (self._item.location[1] or 0) + 1
         for item in record.get("advice") or ():
-            if item["kind"] != "binomial_floor":
+            if item["kind"] not in advice.WARNINGS:
                 continue
+            message = advice.HptuneAdvice(f"{self._item.nodeid}: {item['text']}")
             try:
-                warnings.warn(advice.HptuneAdvice(f"{self._item.nodeid}: {item['text']}"), stacklevel=3)
+                warnings.warn_explicit(message, advice.HptuneAdvice, filename, lineno, module=self._item.nodeid)
             except advice.HptuneAdvice as exc:
                 return f"hptune: {exc} (a warning turned into an error)"
         return None

@@ -298,7 +298,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "compare-strict",
         "hptune_compare_strict",
-        "with --hptune-compare: a missing baseline entry fails the test instead of skipping it",
+        "with --hptune-compare: a missing baseline entry (or a comparison that cannot be made) fails the test; without it the gates alone judge the test and the reports say it was not compared",
         None,
         parse_truth,
         FLAG,

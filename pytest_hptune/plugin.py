@@ -19,7 +19,7 @@ from . import quiet, signals
 from .options import OPTIONS
 from .reports import session as report_session
 from .settings import OPTION_SETTINGS, SPECS, SettingError, describe, resolve
-from .state import DEFERRED_SKIPS, PENDING_RECORDS, SessionState
+from .state import PENDING_RECORDS, SessionState
 
 if TYPE_CHECKING:
     from .fixture import Hptune
@@ -148,13 +148,6 @@ def hptune(request: pytest.FixtureRequest) -> Hptune:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call):
     report = yield
-    skips = item.stash.get(DEFERRED_SKIPS, None)
-    if skips and call.when == "call" and report.passed:
-        # A comparison that could not be made, in a test that otherwise
-        # passed: reported as skipped, with the reason(s).
-        lineno = item.location[1] or 0
-        report.outcome = "skipped"
-        report.longrepr = (str(item.path), lineno + 1, "Skipped: " + "; ".join(skips))
     pending = item.stash.get(PENDING_RECORDS, None)
     if pending:
         # A plain, JSON-serialisable attribute: pytest-xdist ships it to the

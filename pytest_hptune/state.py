@@ -19,7 +19,6 @@ from .settings import Layer, SettingError
 # here so that the reports load only when a search has something to report.
 BASELINE_PATH = "hptune-baseline.json"
 
-DEFERRED_SKIPS = pytest.StashKey[list]()  # on an item: why a passed test is reported skipped
 PENDING_RECORDS = pytest.StashKey[list]()  # on an item: records not yet reported
 
 

@@ -57,7 +57,7 @@ def test_clear_verdicts_cost_the_minimum_and_a_close_call_gets_more(project):
             assert len(result.best.scores) == 6
         """
     )
-    result = project.runpytest("--hptune-json=report.json")
+    result = project.runpytest("--hptune-json=report.json", "-v")
     result.assert_outcomes(passed=2, failed=1)
     records = {r["nodeid"].rsplit("::", 1)[1]: r for r in load_json(project)["tests"]}
     for name in ("test_clear_pass", "test_clear_fail"):

@@ -84,10 +84,15 @@ def test_advice_in_the_summary_the_json_and_a_warning(project):
     assert "binomial_floor" in kinds
     result.stdout.fnmatch_lines(
         [
-            "*HptuneAdvice: test_adv.py::test_it: max_std=0.01 (from hptune marker on test_adv.py::test_it) is below the binomial floor*30 samples*",
+            # attributed to the test's own file and line, not the plugin's
+            "*/test_adv.py:4: HptuneAdvice: test_adv.py::test_it: max_std=0.01 (from hptune marker on test_adv.py::test_it) is below the binomial floor*30 samples*",
         ]
     )
-    result.stdout.fnmatch_lines(["*advice: max_std=0.01 (from hptune marker on test_adv.py::test_it) is below the"])
+    # Said before the gates are read, and not again among the advice.
+    result.stdout.fnmatch_lines(
+        ["*warning: max_std=0.01 (from hptune marker on test_adv.py::test_it) is below", "*gate max_std*"]
+    )
+    result.stdout.no_fnmatch_line("*advice: max_std=0.01*")
     # As an error: the test fails with the advice (no traceback), and the
     # search is still recorded.
     result = project.runpytest("-W", "error::pytest_hptune.HptuneAdvice", "--hptune-json=strict.json")

@@ -44,7 +44,7 @@ def test_save_then_compare_flags_a_worse_model_only(project):
     (project.path / "hptune-baseline.json").write_text(json.dumps(saved))
 
     # Unchanged model, another seed: not flagged.
-    result = project.runpytest("--hptune-compare", "--hptune-seed=3", "--hptune-json=report.json")
+    result = project.runpytest("--hptune-compare", "--hptune-seed=3", "--hptune-json=report.json", "-v")
     result.assert_outcomes(passed=1)
     (record,) = json.loads((project.path / "report.json").read_text())["tests"]
     assert record["comparison"]["status"] == "ok"
@@ -68,15 +68,43 @@ def test_save_then_compare_flags_a_worse_model_only(project):
     project.runpytest("--hptune-compare", "--hptune-max-drop=0.1").assert_outcomes(passed=1)
 
 
-def test_a_missing_entry_skips_or_fails_when_strict(project):
+def test_a_missing_entry_is_judged_by_the_gates_and_fails_when_strict(project):
+    """No green skips: without a baseline file or entry the gates judge the
+    test (it passes or fails as they say) and every report says it was not
+    compared; --hptune-compare-strict fails it."""
     project.makepyfile(test_model=TEST.format(shift=0.0))
-    result = project.runpytest("--hptune-compare=none.json", "-rs")
-    result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["*no baseline file *none.json: create it with --hptune-save-baseline=*"])
+    reports = ["--hptune-json=r.json", "--hptune-markdown=r.md", "--junitxml=r.xml"]
+    result = project.runpytest("--hptune-compare=none.json", "-rs", *reports)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["test_model.py::test_tuned:", "    best *, 3x4, * s, passed, not compared: no baseline entry"]
+    )
+    result = project.runpytest("--hptune-compare=none.json", "-v")  # the reason in the whole table
+    result.stdout.fnmatch_lines(["  not compared: no baseline entry (no baseline file *"])
+    (record,) = json.loads((project.path / "r.json").read_text())["tests"]
+    assert record["comparison"]["status"] == "missing" and record["passed"]
+    assert record["comparison"]["reason"].startswith("not compared: no baseline entry")
+    assert "not compared: no baseline entry" in (project.path / "r.md").read_text()
+    assert "1 search(es): 1 passed, 0 failed, 1 not compared with a baseline" in (project.path / "r.md").read_text()
+    junit = (project.path / "r.xml").read_text()
+    assert 'name="hptune.baseline_reason" value="not compared: no baseline entry' in junit
+    # Gates that fail still fail the test.
+    project.makepyfile(
+        test_model=TEST.format(shift=0.0).replace("executions_per_trial=4", "executions_per_trial=4, min_score=0.99")
+    )
+    result = project.runpytest("--hptune-compare=none.json")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*min_score*FAILED*"])
+    result.stdout.fnmatch_lines(["*not compared: no baseline entry*"])
+    project.makepyfile(test_model=TEST.format(shift=0.0))
     (project.path / "base.json").write_text(json.dumps({"version": 1, "entries": {}}))
     result = project.runpytest("--hptune-compare=base.json", "--hptune-compare-strict")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*no entry 'test_model.py::test_tuned' in *base.json*(--hptune-compare-strict)"])
+    result.stdout.fnmatch_lines(
+        [
+            "*not compared: no baseline entry ('test_model.py::test_tuned' is not in *base.json*(--hptune-compare-strict)*"
+        ]
+    )
 
 
 # -- the statistics, on synthetic per-execution scores ----------------------
@@ -334,9 +362,9 @@ def test_the_baseline_keeps_every_trial_and_refuses_what_it_cannot_compare(proje
 
     # Another objective or direction: never compared.
     entry_file(project, lambda e: e["objective"].__setitem__("direction", "min"))
-    result = project.runpytest("--hptune-compare=edited.json", "-rs")
-    result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["*cannot compare: the baseline entry * is for objective 'val_accuracy' (min)*"])
+    result = project.runpytest("--hptune-compare=edited.json", "-rs", "-v")
+    result.assert_outcomes(passed=1)  # judged by its gates, never a skip
+    result.stdout.fnmatch_lines(["*cannot compare: the baseline entry *"])
     result = project.runpytest("--hptune-compare=edited.json", "--hptune-compare-strict")
     result.assert_outcomes(failed=1)
 
@@ -357,10 +385,10 @@ def test_a_diverged_trial_in_the_baseline_does_not_hide_a_regression():
     assert not any(check(trials(0.0), baseline)["regressed"] for _ in range(20))
 
 
-def test_a_missing_entry_skips_only_after_the_rest_of_the_test_ran(project):
+def test_a_missing_entry_never_silences_the_rest_of_the_test(project):
     """A search without a baseline entry must not silence the test's later
-    searches or its own assertions: the test runs to its end, then reads as
-    skipped (and fails if anything after the search fails)."""
+    searches or its own assertions: they still decide the test, which is
+    never reported as skipped."""
     project.makepyfile(
         test_later="""
         from models import FastModel, data
@@ -388,8 +416,10 @@ def test_a_missing_entry_skips_only_after_the_rest_of_the_test_ran(project):
         """
     )
     result = project.runpytest("--hptune-compare=b.json", "-rs")
-    result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["SKIPPED [[]1[]] test_later.py:*: hptune: no entry 'test_later.py::test_passes' in *"])
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["test_later.py::test_passes:", "    best *, 1x2, * s, passed, not compared: no baseline entry"]
+    )
 
 
 def test_the_baseline_keeps_the_backend_keras_resolved_from_its_own_config(project, monkeypatch, tmp_path):

@@ -83,7 +83,7 @@ def test_confirmation_runs_use_fresh_seeds_and_the_gates_judge_them(project):
             hptune.search(FastModel(), *data())
         """
     )
-    result = project.runpytest("--hptune-json=report.json")
+    result = project.runpytest("--hptune-json=report.json", "-v")
     result.assert_outcomes(passed=1, failed=1)
     records = json.loads((project.path / "report.json").read_text())["tests"]
     confirmation = records[0]["confirmation"]
@@ -135,7 +135,7 @@ def test_expected_best_in_the_summary_for_random_search(project):
             hptune.search(FastModel(), *data(), max_trials=4, executions_per_trial=1)
         """
     )
-    result = project.runpytest("--hptune-json=report.json")
+    result = project.runpytest("--hptune-json=report.json", "-v")
     result.assert_outcomes(passed=1)
     (record,) = json.loads((project.path / "report.json").read_text())["tests"]
     assert list(record["expected_best"]) == ["1", "2", "4", "8", "16"]

@@ -98,7 +98,7 @@ class Flaky(keras_tuner.Tuner):
 
 def run(project, source, *args):
     project.makepyfile(custom_tuners=TUNERS, test_custom=source)
-    result = project.runpytest("--hptune-json=report.json", *args)
+    result = project.runpytest("--hptune-json=report.json", "-v", *args)
     path = project.path / "report.json"
     return result, json.loads(path.read_text())["tests"] if path.exists() else []
 

@@ -25,7 +25,9 @@ def test_hyperband_end_to_end_budgets_and_full_budget_gates(project):
         """
     )
     # --hptune-epochs bounds max_epochs (9 -> 3).
-    result = project.runpytest("--hptune-json=report.json", "--hptune-epochs=3")
+    result = project.runpytest(
+        "--hptune-json=report.json", "--hptune-epochs=3", "-v", "-W", "ignore::pytest_hptune.HptuneAdvice"
+    )
     result.assert_outcomes(passed=1)
     (entry,) = json.loads((project.path / "report.json").read_text())["tests"]
     info = entry["tuner_info"]

@@ -65,7 +65,7 @@ def test_nan_loss_fails_that_trial_and_the_search_goes_on(project):
             hptune.search(build_dense, *data(), validation_split=0.25)
         """
     )
-    result = project.runpytest("--hptune-json=report.json")
+    result = project.runpytest("--hptune-json=report.json", "-v")
     result.assert_outcomes(passed=1)
     entry = json.loads((project.path / "report.json").read_text())["tests"][0]
     statuses = {t["hyperparameters"]["diverge"]: set() for t in entry["trials"]}

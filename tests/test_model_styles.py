@@ -105,7 +105,7 @@ def test_direction_override_and_objective_object(project):
             assert hptune.search(R2(), *data()).objective.direction == "min"
         """
     )
-    result = project.runpytest()
+    result = project.runpytest("-v")
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(["*objective val_r2_score (max)*", "*objective val_r2_score (min)*"])
 

@@ -25,7 +25,7 @@ def run(project, *args, kill_at=None, monkeypatch):
     monkeypatch.setenv("HPTUNE_TEST_BUILDS", str(builds))
     # Only a run that is killed needs its own process.
     runner = project.runpytest if kill_at is None else project.runpytest_subprocess
-    result = runner("--hptune-json=report.json", *args)
+    result = runner("--hptune-json=report.json", "-v", *args)
     report = project.path / "report.json"
     entry = json.loads(report.read_text())["tests"][0] if report.exists() else None
     report.unlink(missing_ok=True)

@@ -112,7 +112,7 @@ def test_neighbours_are_trained_reported_and_gated(project):
             hptune.search(FastModel(), *data())
         """
     )
-    result = project.runpytest("--hptune-json=report.json")
+    result = project.runpytest("--hptune-json=report.json", "-v")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         [

@@ -19,7 +19,7 @@ def test_budget(hptune):
 def _run(project, monkeypatch, max_time, executions="2", *args):
     monkeypatch.setenv("HPTUNE_TEST_FIT_SLEEP", "0.3")
     project.makepyfile(test_budget=TEST.replace("MAX_TIME", max_time).replace("EXECUTIONS", executions))
-    result = project.runpytest("--hptune-json=report.json", "--hptune-markdown=report.md", *args)
+    result = project.runpytest("--hptune-json=report.json", "--hptune-markdown=report.md", "-v", *args)
     return result, load_json(project)["tests"][0]
 
 

@@ -16,7 +16,7 @@ def run(project, marker, *args):
             hptune.search(FastModel(), *data())
         """
     )
-    result = project.runpytest("--hptune-json=report.json", *args)
+    result = project.runpytest("--hptune-json=report.json", "-v", *args)
     path = project.path / "report.json"
     return result, json.loads(path.read_text())["tests"] if path.exists() else []
 

@@ -50,7 +50,7 @@ def _run(project, monkeypatch, vary, extra=""):
             hptune.search(Records(), x, y{extra})
         """
     )
-    result = project.runpytest("--hptune-json=report.json")
+    result = project.runpytest("--hptune-json=report.json", "-v", "-W", "ignore::pytest_hptune.HptuneAdvice")
     fits = [json.loads(line) for line in rows.read_text().splitlines()] if rows.exists() else []
     return result, fits
 

@@ -65,7 +65,7 @@ def test_the_best_of_several_trials_is_reported_as_optimistic_unless_confirmed(p
             hptune.search(FastModel(), *data())
         """
     )
-    result = project.runpytest("--hptune-json=report.json")
+    result = project.runpytest("--hptune-json=report.json", "-v")
     result.assert_outcomes(passed=2)
     records = {r["nodeid"].rsplit("::", 1)[1]: r for r in load_json(project)["tests"]}
     assert records["test_best"]["selection"] == {

@@ -29,7 +29,7 @@ def test_workers_run_the_trials_with_the_same_results_as_one_process(project, mo
     monkeypatch.setenv("HPTUNE_TEST_BUILDS", str(builds))
     # The chief also trains the confirmation runs and the best's neighbours.
     project.makepyfile(test_parallel=TEST.replace("min_score=0.5", "min_score=0.5, confirm=1, max_neighbour_drop=1.0"))
-    result = project.runpytest_subprocess("--hptune-workers=2", "--hptune-json=report.json")
+    result = project.runpytest_subprocess("--hptune-workers=2", "--hptune-json=report.json", "-v")
     result.assert_outcomes(passed=1)
     (distributed,) = entries(project)
     assert len(distributed["confirmation"]["scores"]) == 1

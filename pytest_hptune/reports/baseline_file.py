@@ -208,22 +208,43 @@ def _inconsistency(saved: dict) -> str | None:
     return None
 
 
+def lock_path(path: Path) -> Path:
+    """The lock file of a save: beside the baseline file, only while a save
+    holds it (removed before the lock is released)."""
+    return path.with_name(f".{path.name}.lock")
+
+
 @contextlib.contextmanager
 def _locked(path: Path):
     """Hold an exclusive lock beside the file while it is read, merged and
     replaced: concurrent saves (a CI matrix, parallel jobs) lose nothing.
-    POSIX only (fcntl); elsewhere the save is atomic but unlocked."""
+    The lock file is removed before the lock is released, so none is left
+    in the repository to be committed by accident; a save that got the
+    lock on a file another save has just removed tries again (its inode
+    is no longer the path's). POSIX only (fcntl); elsewhere the save is
+    atomic but unlocked."""
     try:
         import fcntl
     except ImportError:
         yield
         return
-    with open(path.with_name(f".{path.name}.lock"), "a") as lock:
+    where = lock_path(path)
+    while True:
+        lock = open(where, "a")
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            held, current = os.fstat(lock.fileno()), os.stat(where)
+            if (held.st_dev, held.st_ino) == (current.st_dev, current.st_ino):
+                break
+        except FileNotFoundError:
+            pass
+        lock.close()  # releases the lock on the removed file
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            where.unlink()
+        lock.close()
 
 
 def save(path: Path, keyed_records: list[tuple[str, dict]], versions: dict[str, str]) -> int:

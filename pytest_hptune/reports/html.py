@@ -12,9 +12,10 @@ from pathlib import Path
 from ..atomic import write_text
 from ..verdict.gates import describe
 from ..verdict.record import direction_suffix
+from .markdown import counts
 from .outcome import FileReport, Incomplete, exception_text
 from .plot import PlotUnavailable, render_png
-from .tables import format_hyperparameters, format_order, robustness_lines, trial_cells
+from .tables import confirmation_line, format_hyperparameters, format_order, robustness_lines, trial_cells
 
 HEAD = [
     "<!doctype html><html><head><meta charset='utf-8'><title>pytest-hptune report</title>",
@@ -44,6 +45,9 @@ def _verdict_parts(record: dict) -> list[str]:
     esc = html.escape
     parts = ["</table><ul>"]
     parts.extend(f"<li>{esc(line)}</li>" for line in robustness_lines(record))
+    confirmed = confirmation_line(record)
+    if confirmed:
+        parts.append(f"<li>{esc(confirmed)}</li>")
     for gate in record["gates"]:
         parts.append(f"<li>gate <code>{esc(gate['name'])}</code>: {esc(describe(gate))}</li>")
     if record.get("comparison"):
@@ -89,7 +93,7 @@ def render_html(records: Iterable[dict], problems: list[str] | None = None) -> s
     A picture that cannot be drawn is noted in ``problems``."""
     records = list(records)
     problems = [] if problems is None else problems
-    parts = [*HEAD, f"<p>{len(records)} search(es): {sum(r['passed'] for r in records)} passed.</p>"]
+    parts = [*HEAD, f"<p>{html.escape(counts(records))}.</p>"]
     for record in records:
         parts += _search_parts(record, problems)
     parts.append("</body></html>")

@@ -43,6 +43,8 @@ def properties(record: dict, index: int) -> list[tuple[str, Any]]:
     comparison = record.get("comparison")
     if comparison:
         pairs.append(("baseline", comparison["status"]))
+        if comparison.get("reason"):  # "not compared: no baseline entry (...)", "cannot compare: ..."
+            pairs.append(("baseline_reason", comparison["reason"]))
         if comparison["status"] not in ("missing", "broken"):
             low, high = comparison["interval"]
             pairs += [

@@ -17,7 +17,7 @@ from ..settings import runs_text, trials_text
 from ..verdict.gates import describe
 from ..verdict.record import direction_suffix
 from .outcome import FileReport, ReportOutcome, exception_text
-from .tables import format_hyperparameters, format_order, robustness_lines, trial_cells
+from .tables import confirmation_line, format_hyperparameters, format_order, robustness_lines, trial_cells
 
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 
@@ -69,9 +69,12 @@ def _table_lines(record: dict) -> list[str]:
 def _verdict_lines(record: dict) -> list[str]:
     """Neighbours, advice, gates and the baseline comparison as a list."""
     extra = [f"- {_cell(line)}" for line in robustness_lines(record)]
-    if not (record["gates"] or record.get("comparison") or extra):
+    if not (record["gates"] or record.get("comparison") or extra or record.get("confirmation")):
         return []
     lines = ["", *extra]
+    confirmed = confirmation_line(record)
+    if confirmed:
+        lines.append(f"- {_cell(confirmed)}")
     for gate in record["gates"]:
         lines.append(f"- gate {_code(gate['name'])}: {describe(gate)}")  # numbers: plain text
     if record.get("comparison"):
@@ -100,14 +103,18 @@ def _search_lines(record: dict) -> list[str]:
     return lines + _table_lines(record) + _verdict_lines(record)
 
 
+def counts(records: list[dict]) -> str:
+    """'3 search(es): 2 passed, 1 failed' and how many were not compared with
+    a baseline: a search is passed or failed by its verdict, never skipped."""
+    passed = sum(1 for r in records if r["passed"])
+    text = f"{len(records)} search(es): {passed} passed, {len(records) - passed} failed"
+    missing = sum(1 for r in records if (r.get("comparison") or {}).get("status") == "missing")
+    return text + (f", {missing} not compared with a baseline" if missing else "")
+
+
 def render(records: Iterable[dict]) -> str:
     records = list(records)
-    passed = sum(1 for r in records if r["passed"])
-    lines = [
-        "## pytest-hptune",
-        "",
-        f"{len(records)} search(es): {passed} passed, {len(records) - passed} failed.",
-    ]
+    lines = ["## pytest-hptune", "", counts(records) + "."]
     for record in records:
         lines += _search_lines(record)
     return "\n".join(lines) + "\n"

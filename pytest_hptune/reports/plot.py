@@ -99,17 +99,55 @@ def _draw_frame(ax, record: dict, labels: list[str]) -> None:
     ax.set_xlabel("trial (best first)", **PLAIN)
     objective = record["objective"]
     ax.set_ylabel(f"{objective['name']}{direction_suffix(objective)}", **PLAIN)
-    verdict = "passed" if record["passed"] else "FAILED"
-    ax.set_title(f"{record['nodeid']} [{verdict}]", fontsize=9, **PLAIN)
     if ax.get_legend_handles_labels()[0]:
         for text in ax.legend(fontsize=8, loc="best").get_texts():
             text.set(**PLAIN)
     ax.grid(axis="y", alpha=0.3)
 
 
+TITLE_CHAR_PX = 6.5  # an average character of DejaVu Sans at 9 pt, at 100 dpi: a first guess
+
+
+def _fit_title(fig, ax, record: dict) -> None:
+    """The title in lines as wide as the figure allows, measured: fewer
+    characters per line until it lies inside the picture."""
+    chars = int(fig.get_figwidth() * fig.dpi / TITLE_CHAR_PX)
+    renderer = fig.canvas.get_renderer()
+    while True:
+        ax.set_title(title(record, chars), fontsize=9, **PLAIN)
+        fig.tight_layout()
+        box, frame = ax.title.get_window_extent(renderer), fig.bbox
+        if chars <= 20 or (box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y1 <= frame.y1):
+            return
+        chars -= 4
+
+
+def title(record: dict, chars: int) -> str:
+    """The test id and verdict in at most two lines of ``chars``: a longer
+    id keeps its end (the test's name and parameters) after an ellipsis;
+    the HTML report's heading has the whole id."""
+    chars = max(chars, 20)
+    text = f"{record['nodeid']} [{'passed' if record['passed'] else 'FAILED'}]"
+    if len(text) > 2 * chars:
+        text = "..." + text[-(2 * chars - 3) :]
+    return "\n".join(text[i : i + chars] for i in range(0, len(text), chars))
+
+
 def render_png(record: dict) -> bytes:
     """Every trial's per-execution scores as points, mean +- std, the best
     highlighted, thresholds as lines, the baseline's scores when compared."""
+    plt = _pyplot()
+    fig = figure(record)
+    out = io.BytesIO()
+    try:
+        fig.savefig(out, format="png")
+    finally:
+        plt.close(fig)  # also when saving raises: pyplot keeps every open figure
+    return out.getvalue()
+
+
+def figure(record: dict):
+    """The picture as a matplotlib figure (render_png saves it)."""
     plt = _pyplot()
     trials = [t for t in format_order(record) if t["scores"]]
     base = (record.get("comparison") or {}).get("baseline")
@@ -118,12 +156,11 @@ def render_png(record: dict) -> bytes:
     try:
         _draw_scores(ax, record, trials, base)
         _draw_frame(ax, record, labels)
-        fig.tight_layout()
-        out = io.BytesIO()
-        fig.savefig(out, format="png")
-    finally:
-        plt.close(fig)  # also when drawing raises: pyplot keeps every open figure
-    return out.getvalue()
+        _fit_title(fig, ax, record)
+    except BaseException:
+        plt.close(fig)  # pyplot keeps every open figure: none left behind when drawing raises
+        raise
+    return fig
 
 
 def _full(record: dict):

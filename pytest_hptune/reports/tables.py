@@ -8,6 +8,7 @@ from typing import Any
 
 from ..verdict.message import describe_neighbour
 from ..verdict.message import num as _num
+from ..verdict.record import signed
 
 
 def format_hyperparameters(values: dict[str, Any]) -> str:
@@ -33,6 +34,19 @@ def format_order(record: dict) -> list[dict]:
     sign = -1 if record["objective"]["direction"] == "max" else 1
     done.sort(key=lambda t: (-(t.get("budget") or 0), sign * t["mean"]))
     return done + [t for t in trials if t not in done]
+
+
+def confirmation_line(record: dict) -> str | None:
+    """The confirmation runs (``confirm=N``) the gates judged, with their
+    scores: the numbers the gate lines show are found here."""
+    c = record.get("confirmation")
+    if not c:
+        return None
+    scores = " ".join(f"{v:.4f}" for v in c["scores"])
+    return (
+        f"confirmed with {len(c['scores'])} fresh seeds: {scores}; mean {c['mean']:.4f} ± {c['std']:.4f} "
+        f"(tuned {c['tuned_mean']:.4f}, gap {signed(c['gap'])}); the gates judge these"
+    )
 
 
 def robustness_lines(record: dict) -> list[str]:

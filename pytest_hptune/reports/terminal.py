@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..settings import runs_text, trials_text
+from ..verdict.advice import WARNINGS
 from ..verdict.gates import describe
 from ..verdict.message import describe_neighbour
 from ..verdict.message import num as _num
-from ..verdict.record import best_trial, direction_suffix
+from ..verdict.record import best_trial, direction_suffix, signed
 from .tables import format_hyperparameters, format_order
 
 Line = tuple[str, dict]
@@ -292,7 +293,7 @@ def _estimate_lines(record: dict, width: int) -> list[Line]:
         text = (
             f"confirmed with {len(confirmation['scores'])} fresh seeds: {confirmation['mean']:.4f} "
             f"+- {confirmation['std']:.4f} (tuned {confirmation['tuned_mean']:.4f}, gap "
-            f"{confirmation['gap']:+.4f}); the gates judge these"
+            f"{signed(confirmation['gap'])}); the gates judge these"
         )
         lines.extend(_paragraph(text, width))
     selection = record.get("selection")
@@ -324,11 +325,22 @@ def _comparison_lines(record: dict, width: int) -> list[Line]:
     return lines
 
 
+def _warning_lines(record: dict, width: int) -> list[Line]:
+    """What makes the gates' reading doubtful (identical scores, a validation
+    set too small for max_std), said before the table and the gates."""
+    lines: list[Line] = []
+    for item in record.get("advice") or ():
+        if item["kind"] in WARNINGS:
+            lines.extend(_paragraph(f"warning: {item['text']}", width, {"yellow": True, "bold": True}))
+    return lines
+
+
 def _verdict_lines(record: dict, width: int) -> list[Line]:
     """The advice, then each gate's verdict."""
     lines: list[Line] = []
     for item in record.get("advice") or ():
-        lines.extend(_paragraph(f"advice: {item['text']}", width, {"yellow": True}))
+        if item["kind"] not in WARNINGS:
+            lines.extend(_paragraph(f"advice: {item['text']}", width, {"yellow": True}))
     for gate in record["gates"]:
         lines.append(
             (
@@ -350,6 +362,7 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
     if record.get("error"):
         lines.append((_fit(f"  ERROR: {record['error']}", width), {"red": True}))
         return lines
+    lines += _warning_lines(record, width)
     lines += _context_lines(record, width)
     lines += _table_lines(record, width, verbose)
     lines += _adaptive_lines(record, width)
@@ -360,10 +373,58 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
     return lines
 
 
+def is_compact(record: dict) -> bool:
+    """A search the default summary shows in one line: it passed, its
+    comparison (if any) did not regress, nothing went wrong."""
+    comparison = record.get("comparison") or {}
+    return bool(record["passed"]) and not record.get("error") and comparison.get("status") in (None, "ok", "missing")
+
+
+def _verdict_word(record: dict) -> str:
+    comparison = record.get("comparison")
+    if not comparison:
+        return "passed"
+    from ..verdict.compare import NOT_COMPARED
+
+    if comparison["status"] == "ok":
+        return f"passed, no regression ({signed(comparison['difference'])})"
+    if comparison.get("cannot_compare"):
+        return "passed, cannot compare (-v says why)"
+    return f"passed, {NOT_COMPARED}"
+
+
+def compact_line(record: dict, width: int) -> list[Line]:
+    """A passing search in one line (two when the test id is long): test,
+    judged mean +- std, trials x executions, time, verdict."""
+    best = best_trial(record)
+    assert best is not None  # a passing search has a best trial
+    confirmation = record.get("confirmation")
+    judged = confirmation or best
+    what = "confirmed" if confirmation else "best"
+    figures = (
+        f"{what} {judged['mean']:.4f} +- {judged['std']:.4f}, {len(record['trials'])}x{len(best['scores'])}, "
+        f"{record['duration_s']:.1f} s, {_verdict_word(record)}"
+    )
+    if len(record["nodeid"]) + 2 + len(figures) <= width:
+        return [(f"{record['nodeid']}: {figures}", {"green": True})]
+    return [(record["nodeid"] + ":", {"green": True}), (_fit("    " + figures, width), {"green": True})]
+
+
 def format_summary(records: Iterable[dict], width: int, verbose: bool) -> list[Line]:
+    """Every search's block with -v; otherwise one line per passing search
+    (compact_line) and the whole block for the others."""
+    width = max(width, 60)
+    records = list(records)
     out: list[Line] = []
-    for i, record in enumerate(records):
-        if i:
+    compact = [] if verbose else [r for r in records if is_compact(r)]
+    if compact:
+        out.append(("passed (best mean +- std, trials x executions, time; -v shows every table):", {}))
+        for record in compact:
+            out.extend(compact_line(record, width))
+    for record in records:
+        if any(record is c for c in compact):
+            continue
+        if out:
             out.append(("", {}))
         out.extend(format_search(record, width, verbose))
     return out

@@ -1,5 +1,7 @@
 """Advice the gates can give after a search, beside their verdict:
 
+* every execution scoring the same, with a ``max_std`` gate or a comparison
+  (a warning): they read no spread;
 * a ``max_std`` below the binomial floor of the validation set (an accuracy
   measured on n samples estimates the true accuracy only to about
   sqrt(p (1 - p) / n)): a warning (:class:`HptuneAdvice`). Across
@@ -78,17 +80,30 @@ def _is_accuracy(settings: Settings) -> bool:
     return settings.objective_name.endswith("accuracy")
 
 
+# Advice that is also a warning (HptuneAdvice, attributed to the test), said
+# first: what makes the gates' reading doubtful before it is read.
+WARNINGS = ("identical_scores", "binomial_floor")
+
+
 def compute(
     settings: Settings,
     scores: Sequence[float],
     samples: int | None,
     comparing: bool,
     trial_means: Sequence[float] = (),
+    regressed: bool = False,
 ) -> list[dict]:
     """Advice on the judged scores (the best trial's, or its confirmation
-    runs'): a list of {"kind", "text"}; "binomial_floor" advice is also
-    a warning."""
-    out = [a for a in (_binomial_floor(settings, scores, samples),) if a]
+    runs'): a list of {"kind", "text"}, the WARNINGS first. On a run that
+    regressed against its baseline no advice suggests loosening a gate."""
+    out = [
+        a
+        for a in (
+            _identical(settings, scores, samples, comparing),
+            _binomial_floor(settings, scores, samples, regressed),
+        )
+        if a
+    ]
     std = stats.std(scores)
     if len(scores) < 2 or std is None or std == 0:
         return out
@@ -98,7 +113,30 @@ def compute(
     return out + [a for a in (_std_undecided(settings, scores, std), power) if a]
 
 
-def _binomial_floor(settings: Settings, scores: Sequence[float], samples: int | None) -> dict | None:
+def _identical(settings: Settings, scores: Sequence[float], samples: int | None, comparing: bool) -> dict | None:
+    """Every execution scored the same: nothing varied between them, so the
+    spread that max_std or the comparison reads is no measurement (said
+    only when one of them reads it)."""
+    if len(scores) < 2 or max(scores) != min(scores) or not (settings.max_std is not None or comparing):
+        return None
+    why = "the executions did not vary: does the seed reach the model and the data order?"
+    if samples and _is_accuracy(settings):
+        why = (
+            f"an accuracy on {samples} validation samples moves in steps of {1 / samples:.4f}, "
+            "too coarse to show the executions' differences: validate on more samples"
+        )
+    return {
+        "kind": "identical_scores",
+        "text": (
+            f"all {len(scores)} executions of the judged trial scored exactly {scores[0]:.4f}; {why} "
+            "(max_std and the baseline comparison see no spread)"
+        ),
+    }
+
+
+def _binomial_floor(
+    settings: Settings, scores: Sequence[float], samples: int | None, regressed: bool = False
+) -> dict | None:
     if settings.max_std is None or not samples or not _is_accuracy(settings):
         return None
     mean = stats.mean(scores)
@@ -113,10 +151,12 @@ def _binomial_floor(settings: Settings, scores: Sequence[float], samples: int | 
     )
     if settings.tuner == "sklearn" or settings.vary != "seed":
         # Each fold (or hold-out) scores other samples: the floor is in the spread.
+        each = "each fold" if settings.tuner == "sklearn" or settings.vary == "folds" else "each validation split"
+        fix = "use more data per fold" if "fold" in each else "use a larger validation split"
         text = (
-            f"{head}: each fold scores different samples, so the spread across folds "
+            f"{head}: {each} scores different samples, so the spread across them "
             f"carries that much sampling noise and the gate cannot be met reliably; "
-            f"raise max_std to {floor:.4f} or more, or use more data per fold"
+            + (fix if regressed else f"raise max_std to {floor:.4f} or more, or {fix}")
         )
     else:
         # One validation set for every seed: the spread across seeds
@@ -124,8 +164,8 @@ def _binomial_floor(settings: Settings, scores: Sequence[float], samples: int | 
         text = (
             f"{head}: the spread across seeds on this one validation set can be smaller, "
             f"but the set itself only resolves the accuracy to about {floor:.4f}, so the "
-            f"gate judges differences it cannot measure; validate on more samples "
-            f"(or cross-validate), or raise max_std to {floor:.4f}"
+            f"gate judges differences it cannot measure; validate on more samples"
+            + ("" if regressed else f" (or cross-validate), or raise max_std to {floor:.4f}")
         )
     return {"kind": "binomial_floor", "text": text}
 

@@ -23,7 +23,7 @@ Under executions_per_trial="auto" every trial is compared on its first
 min_executions executions (later ones ran because of the scores).
 
 A comparison it cannot make is ``status: "missing"`` with
-``cannot_compare: true`` and a reason (skipped; failed under
+``cannot_compare: true`` and a reason (the gates alone judge; failed under
 ``--hptune-compare-strict``): a side with one execution, one trial a side of
 different configurations (the spread between configurations cannot be
 estimated), scores that never vary within a trial (quantised: no execution
@@ -42,9 +42,11 @@ from pathlib import Path
 from typing import Any
 
 from ..settings import SPEED_SETTINGS, VERDICT_SETTINGS
-from .record import best_trial
+from .record import best_trial, signed
 
 METHOD = "best-of-K difference against its simulated null (both sides' budgets, spread from the trials)"
+# The test is judged by its gates alone (never skipped); the reports say so.
+NOT_COMPARED = "not compared: no baseline entry"
 
 
 class CannotCompare(ValueError):
@@ -56,9 +58,7 @@ def describe(comparison: dict) -> str:
     if comparison["status"] == "broken":
         return f"unusable baseline: {comparison['reason']}"
     if comparison["status"] == "missing":
-        if comparison.get("cannot_compare"):
-            return comparison["reason"]
-        return f"no baseline: {comparison['reason']}"
+        return comparison["reason"]  # "not compared: ..." or "cannot compare: ..."
     if comparison.get("kind") == "paired":
         from .paired import describe as describe_paired
 
@@ -78,7 +78,7 @@ def describe(comparison: dict) -> str:
     return (
         (f"search level, not paired ({unpaired}): " if unpaired else "")
         + f"vs baseline {comparison['baseline']['mean']:.4f}: difference "
-        f"{comparison['difference']:+.4f} ({level}% CI {low:+.4f}..{high:+.4f}), "
+        f"{signed(comparison['difference'])} ({level}% CI {signed(low)}..{signed(high)}), "
         f"{improvement}p {comparison['p_value']:.3g}{power}, "
         f"max_drop {comparison['max_drop']:g}: {verdict}"
     )
@@ -326,7 +326,7 @@ class Baseline:
     path: Path
     data: dict | None
     error: str | None = None
-    broken: bool = False  # the file exists but cannot be used (missing: a skip)
+    broken: bool = False  # the file exists but cannot be used (missing: the gates alone judge)
     family: int = 1  # --hptune-family=bonferroni: the session's comparisons sharing 1 - confidence
 
 
@@ -358,13 +358,14 @@ def against(baseline: Baseline, record: dict, settings) -> dict:
     name = key(record["nodeid"], record["search"])
     path = baseline.path
     if baseline.data is None:
-        status = "broken" if baseline.broken else "missing"
-        return {"status": status, "reason": baseline.error, "key": name, "path": str(path)}
+        if baseline.broken:
+            return {"status": "broken", "reason": baseline.error, "key": name, "path": str(path)}
+        return {"status": "missing", "reason": f"{NOT_COMPARED} ({baseline.error})", "key": name, "path": str(path)}
     saved = baseline.data["entries"].get(name)
     if saved is None:
         return {
             "status": "missing",
-            "reason": f"no entry {name!r} in {path}: save one with --hptune-save-baseline",
+            "reason": f"{NOT_COMPARED} ({name!r} is not in {path}: save it with --hptune-save-baseline)",
             "key": name,
             "path": str(path),
         }

@@ -79,10 +79,6 @@ def judge(
             record["passed"] = False
     if judged:
         assert result is not None  # judged_trial finds no trial without a result
-        folds = (result.tuner_info or {}).get("folds")
-        samples = advice.validation_samples(settings, fit_data[0], fit_data[1], folds)
-        means = [t.mean for t in result.trials if t.mean is not None] if not result.confirmation else []
-        record["advice"] = advice.compute(settings, judged.scores, samples, baseline is not None, means)
         if not result.confirmation and len(result.trials) >= 2:
             # The best of several trials is a maximum: biased upward.
             record["selection"] = {
@@ -102,13 +98,22 @@ def judge(
                     f"min_score is still undecided after {len(judged.scores)} executions: the mean sits "
                     "within its interval of the threshold, so this verdict is a coin flip at the threshold"
                 )
-    lost = lost_trials(result)
-    if lost:
-        record.setdefault("advice", []).append(lost)
     if result is not None and (result.anchor is not None or result.best_anchor is not None):
         record["anchor"], record["best_anchor"] = result.anchor, result.best_anchor
     if baseline is not None and record["best_trial_id"] is not None:
         record["comparison"] = comparison.against(baseline, record, settings)
         if comparison.failing(record["comparison"]):
             record["passed"] = False
+    if judged:
+        assert result is not None  # judged_trial finds no trial without a result
+        folds = (result.tuner_info or {}).get("folds")
+        samples = advice.validation_samples(settings, fit_data[0], fit_data[1], folds)
+        means = [t.mean for t in result.trials if t.mean is not None] if not result.confirmation else []
+        regressed = (record.get("comparison") or {}).get("status") == "regressed"
+        record["advice"] = advice.compute(
+            settings, judged.scores, samples, baseline is not None, means, regressed=regressed
+        )
+    lost = lost_trials(result)
+    if lost:
+        record.setdefault("advice", []).append(lost)
     return record

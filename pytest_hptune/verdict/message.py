@@ -8,7 +8,7 @@ from typing import Any
 from .code_errors import code_errors
 from .compare import describe as describe_comparison
 from .gates import describe as describe_gate
-from .record import direction_suffix
+from .record import direction_suffix, signed
 from .record import last_line as _last_line
 
 
@@ -172,6 +172,6 @@ def _failed_gates(head: str, record: dict, best) -> list[str]:
         c = confirmation
         lines.append(
             f"  confirmation runs: [{_fmt_scores(c['scores'])}], mean {c['mean']:.4f} "
-            f"+- {c['std']:.4f} (tuned {c['tuned_mean']:.4f}, gap {c['gap']:+.4f})"
+            f"+- {c['std']:.4f} (tuned {c['tuned_mean']:.4f}, gap {signed(c['gap'])})"
         )
     return lines

@@ -168,6 +168,13 @@ def best_trial(record: dict) -> dict | None:
     return next((t for t in record["trials"] if t["trial_id"] == record["best_trial_id"]), None)
 
 
+def signed(value: float, digits: int = 4) -> str:
+    """A difference with its sign, '+0.0123' or '-0.0123'; one that rounds
+    to zero is '0.0000', never '-0.0000'."""
+    text = f"{value:+.{digits}f}"
+    return text[1:] if float(text) == 0 else text
+
+
 def direction_suffix(objective: dict) -> str:
     """' (max)' or ' (min)' after an objective's name; nothing while the
     direction is unknown (a search that stopped before settling it)."""
