@@ -196,3 +196,28 @@ def test_misfit_names_what_left_the_space(values, expected):
         values = dict(values, units=4)
     reason = misfit(values, space)
     assert reason == expected if expected is None else expected in reason
+
+
+def test_each_search_of_a_test_is_paired_with_its_own_entry(project):
+    project.makepyfile(
+        test_model="""
+        import pytest
+        from models import FastModel, data
+
+        @pytest.mark.hptune(max_trials=2, executions_per_trial=2, anchor_executions=3)
+        def test_two(hptune):
+            hptune.search(FastModel(), *data())
+            hptune.search(FastModel(), *data(), seed=5, anchor_executions=4)
+        """
+    )
+    project.runpytest("--hptune-save-baseline").assert_outcomes(passed=1)
+    entries = json.loads((project.path / "hptune-baseline.json").read_text())["entries"]
+    first, second = entries["test_model.py::test_two"], entries["test_model.py::test_two#search2"]
+    assert len(first["anchor"]["seeds"]) == 3 and len(second["anchor"]["seeds"]) == 4
+    project.runpytest("--hptune-compare", "--hptune-json=report.json").assert_outcomes(passed=1)
+    records = json.loads((project.path / "report.json").read_text())["tests"]
+    assert [r["comparison"]["anchor"]["seeds"] for r in records] == [
+        first["anchor"]["seeds"],
+        second["anchor"]["seeds"],
+    ]
+    assert all(r["comparison"]["kind"] == "paired" for r in records)
