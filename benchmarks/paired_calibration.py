@@ -295,14 +295,45 @@ def main() -> None:
     )
     parser.add_argument("--jobs", type=int, default=1, help="parallel worker processes")
     parser.add_argument("--out", type=Path, help="write the JSON summary (and every pair) here")
+    parser.add_argument(
+        "--chunk",
+        type=int,
+        default=0,
+        help="pairs per pytest session (default: the cases split evenly over the jobs); each finished chunk's "
+        "pairs are appended to OUT.jsonl at once, so a run cut short keeps what it finished",
+    )
+    parser.add_argument("--from-pairs", type=Path, help="summarise the pairs of a .jsonl written before (no runs)")
     parser.add_argument("--keep", type=Path, help="write the project here (kept) instead of a temporary directory")
     args = parser.parse_args()
     variants = [v for v in args.variants.split(",") if v]
     unknown = set(variants) - set(VARIANTS)
     if unknown:
         parser.error(f"unknown variants {sorted(unknown)}")
+    if args.from_pairs:
+        pairs = [json.loads(line) for line in args.from_pairs.read_text().splitlines() if line.strip()]
+        print(f"{len(pairs)} pairs read from {args.from_pairs}")
+        show(summarise(pairs))
+        return
     cases = [[v, p] for v in variants for p in range(args.pairs if v.endswith("null") else args.regressions)]
-    chunks = [cases[j :: args.jobs] for j in range(args.jobs) if cases[j :: args.jobs]]
+    if args.chunk:
+        # Interleave the variants so that every chunk mixes them.
+        cases = sorted(cases, key=lambda c: (c[1], c[0]))
+        chunks = [cases[i : i + args.chunk] for i in range(0, len(cases), args.chunk)]
+    else:
+        chunks = [cases[j :: args.jobs] for j in range(args.jobs) if cases[j :: args.jobs]]
+    stream = args.out.with_suffix(".jsonl") if args.out else None
+    if stream:
+        stream.parent.mkdir(parents=True, exist_ok=True)
+        stream.write_text("")
+
+    def job(index: int) -> list[dict]:
+        done = run_chunk(project, index, chunks[index])
+        if stream:
+            with stream.open("a") as out:  # one write per finished chunk (threads: appends of whole lines)
+                out.write("".join(json.dumps(p) + "\n" for p in done))
+        print(f"chunk {index}: {len(done)} pairs done at {time.perf_counter() - start:.0f} s", flush=True)
+        return done
+
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="hptune-paired-") as tmp:
         project = args.keep or Path(tmp)
@@ -313,8 +344,8 @@ def main() -> None:
             f"{len(cases)} pairs in {len(chunks)} jobs, backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}",
             flush=True,
         )
-        with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
-            results = list(pool.map(lambda job: run_chunk(project, job, chunks[job]), range(len(chunks))))
+        with ThreadPoolExecutor(max_workers=min(args.jobs, len(chunks))) as pool:
+            results = list(pool.map(job, range(len(chunks))))
     pairs = [p for chunk in results for p in chunk]
     wall = time.perf_counter() - start
     summary = summarise(pairs)
