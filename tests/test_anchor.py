@@ -72,7 +72,7 @@ def test_an_unchanged_model_reproduces_its_anchor_and_a_drop_is_caught(project):
 
     # Another search seed: the search differs, the anchor is trained with the
     # baseline's own seeds and reproduces every score (an exact rule).
-    result = project.runpytest("--hptune-compare", "--hptune-seed=3", "--hptune-json=report.json")
+    result = project.runpytest("--hptune-compare", "--hptune-seed=3", "--hptune-json=report.json", "-v")
     result.assert_outcomes(passed=1)
     comparison = the_record(project)["comparison"]
     assert comparison["kind"] == "paired" and comparison["status"] == "ok"
@@ -143,7 +143,7 @@ def test_a_configuration_outside_the_new_space_falls_back_to_the_search_level(pr
     units = saved_entry(project)["hyperparameters"]["units"]
     others = [u for u in (4, 8, 16, 32) if u != units]
     write(project, units=others)
-    result = project.runpytest("--hptune-compare", "--hptune-json=report.json")
+    result = project.runpytest("--hptune-compare", "--hptune-json=report.json", "-v")
     comparison = the_record(project)["comparison"]
     assert comparison["kind"] == "search"
     assert f"units={units} is outside the search space's values" in comparison["anchor_fallback"]

@@ -49,7 +49,7 @@ def test_save_then_compare_flags_a_worse_model_only(project):
     (record,) = json.loads((project.path / "report.json").read_text())["tests"]
     assert record["comparison"]["status"] == "ok"
     assert any("seed: 0 -> 3" in note for note in record["comparison"]["notes"])
-    result.stdout.fnmatch_lines(["  search level, not paired (the baseline entry has no anchor*", "*: no regression"])
+    result.stdout.fnmatch_lines(["  search level, not paired (the baseline entry has no anchor*", "*max_drop 0: no"])
 
     # A model 0.05 worse: flagged, with both distributions in the message.
     project.makepyfile(test_model=TEST.format(shift=0.05))
@@ -347,11 +347,17 @@ def test_the_baseline_keeps_every_trial_and_refuses_what_it_cannot_compare(proje
     assert saved["scores"] in [t["scores"] for t in saved["trials"]]
 
     # A version-1 entry saved before the trials were kept: the search-level
-    # comparison needs the other trials, and says so.
+    # comparison needs the other trials, and says so; the gates alone judge
+    # (never a skip), and --hptune-compare-strict fails it.
     entry_file(project, lambda e: [e.pop("trials"), e.pop("anchor")])
-    result = project.runpytest("--hptune-compare=edited.json", "--hptune-seed=3", "-rs")
-    result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["*keeps only its best trial*save the baseline again*"])
+    result = project.runpytest("--hptune-compare=edited.json", "--hptune-seed=3", "--hptune-json=old.json", "-v")
+    result.assert_outcomes(passed=1)
+    (record,) = json.loads((project.path / "old.json").read_text())["tests"]
+    assert record["comparison"]["status"] == "missing" and record["comparison"]["cannot_compare"]
+    assert "keeps only its best trial" in record["comparison"]["reason"]
+    assert "save the baseline again" in record["comparison"]["reason"]
+    strict = project.runpytest("--hptune-compare=edited.json", "--hptune-compare-strict", "--hptune-seed=3")
+    strict.assert_outcomes(failed=1)
 
     # NaN in the baseline scores: an unusable baseline, caught where the file
     # is loaded; it fails the test (never "no regression").

@@ -410,6 +410,19 @@ def compact_line(record: dict, width: int) -> list[Line]:
     return [(record["nodeid"] + ":", {"green": True}), (_fit("    " + figures, width), {"green": True})]
 
 
+# Advice a passing search's one line must not hide: trials lost with their
+# worker may have held the best configuration.
+KEPT_IN_COMPACT = ("lost_trials",)
+
+
+def _kept_in_compact(record: dict, width: int) -> list[Line]:
+    lines: list[Line] = []
+    for item in record.get("advice") or ():
+        if item["kind"] in KEPT_IN_COMPACT:
+            lines.extend(_paragraph(f"advice: {item['text']}", width, {"yellow": True}))
+    return lines
+
+
 def format_summary(records: Iterable[dict], width: int, verbose: bool) -> list[Line]:
     """Every search's block with -v; otherwise one line per passing search
     (compact_line) and the whole block for the others."""
@@ -421,6 +434,7 @@ def format_summary(records: Iterable[dict], width: int, verbose: bool) -> list[L
         out.append(("passed (best mean +- std, trials x executions, time; -v shows every table):", {}))
         for record in compact:
             out.extend(compact_line(record, width))
+            out.extend(_kept_in_compact(record, width))
     for record in records:
         if any(record is c for c in compact):
             continue
