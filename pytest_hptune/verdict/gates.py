@@ -89,7 +89,7 @@ def evaluate(
         notes.setdefault(
             "max_std",
             f"a std needs 2 or more executions, the best trial has {len(best.scores)}; "
-            "run executions_per_trial >= 2 (or confirm >= 2)",
+            "set executions_per_trial >= 2 (or confirm >= 2), or remove max_std",
         )
     observed = {
         "min_score": best.mean,
