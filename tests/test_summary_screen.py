@@ -108,7 +108,8 @@ def test_advice_never_loosens_a_gate_on_a_regressed_run_and_speaks_of_splits_und
     folds = advice.compute(_settings(max_std=0.01, vary="folds", executions_per_trial=3), scores, 40, False)
     assert "each fold" in folds[0]["text"]
     assert (
-        "raise max_std" not in advice.compute(_settings(max_std=0.01, vary="split"), scores, 40, True, regressed=True)[0]["text"]
+        "raise max_std"
+        not in advice.compute(_settings(max_std=0.01, vary="split"), scores, 40, True, regressed=True)[0]["text"]
     )
 
 
