@@ -20,11 +20,21 @@ def fresh_histories():
 
 
 def test_reused_models_score_like_fresh_builds_to_the_last_digit(fresh_histories):
-    reused, count = reuse_check.histories(True)
+    with reuse_check.counting_fits() as fits:
+        reused, count = reuse_check.histories(True)
     assert count == 2
     assert reused == fresh_histories
     # The seeds matter: otherwise equality would prove nothing.
     assert len({json.dumps(h) for h in fresh_histories}) == len(reuse_check.SEEDS)
+    # One fit per execution: a reused execution runs no warm-up fit.
+    assert len(fits) == len(reuse_check.SEEDS)
+
+
+@pytest.mark.parametrize("variant", [v for v in reuse_check.FIT_VARIANTS if v != "split"])
+def test_reuse_is_exact_however_the_fit_shuffles(variant):
+    compared = reuse_check.compare(variant)
+    assert compared["count"] == 2 and compared["fits"] == len(reuse_check.SEEDS)
+    assert compared["reused"] == compared["fresh"]
 
 
 # On JAX and PyTorch: tests/test_backends.py runs reuse_check there.
