@@ -34,8 +34,9 @@ its fresh model, as without reuse:
   ``train_step``, ``test_step``, ``compute_loss`` or ``compute_metrics``
   may keep state outside its variables), a built-in Keras optimizer, no
   distribution strategy;
-* arrays in memory (NumPy, pandas, tensors): a fit of zero epochs would
-  take batches from a generator, a ``PyDataset`` or a ``tf.data`` dataset;
+* arrays in memory (NumPy, pandas, tensors): the draw made on JAX is that
+  of Keras's array adapter; a generator, a ``PyDataset`` or a ``tf.data``
+  dataset shuffles (or is consumed) by its own code;
 * a model whose variables exist once it is built (``keras.Input``): one
   that creates them on first use (a Sequential without ``Input``, most
   subclassed models) is trained fresh;
