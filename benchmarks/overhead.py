@@ -25,8 +25,16 @@ start-up and the TensorFlow import, which every way pays alike, are left out.
 
 Prints both times, both verdicts and the ratio.
 
+**What a user times** (``--whole``, see ``whole.py``): ``pytest`` on a test
+file against a plain script of the same fits, whole processes timed from
+outside, interleaved, medians; with a cost table of one profiled run (plugin
+time beyond the fits, per trial and per execution, by part) and a JSON
+summary (``--out``). Cases: the digits MLP with ``tuner="grid"``, 4
+configurations x 3 and x 2 executions, and the digits ConvNet, 3 x 3.
+
     .venv/bin/python benchmarks/overhead.py [--model tiny|convnet|both] [--trials 3] [--executions 3]
         [--epochs 3] [--repeat 3] [--verdict] [--max-executions 8]
+    .venv/bin/python benchmarks/overhead.py --whole [--case mlp-4x3] [--epochs 3] [--repeat 3] [--out whole.json]
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+import whole
 from bench import run_pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -292,6 +301,9 @@ def main() -> None:
     parser.add_argument("--max-executions", type=int, default=8)
     parser.add_argument("--min-score", type=float, default=0.9)
     parser.add_argument("--max-std", type=float, default=0.02)
+    parser.add_argument("--whole", action="store_true", help="whole processes: pytest against a plain script")
+    parser.add_argument("--case", action="append", choices=list(whole.CASES), help="--whole: a case (default all)")
+    parser.add_argument("--out", help="--whole: write a JSON summary here")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -299,6 +311,9 @@ def main() -> None:
         tmp = Path(name)
         (tmp / "bench_models.py").write_text(MODELS)
         (tmp / "test_bench.py").write_text(PLUGIN_TEST)
+        if args.whole:
+            whole.main(args, tmp)
+            return
         if args.verdict:
             same_verdict(args, tmp)
             return

@@ -5,8 +5,15 @@ Every execution builds at its own seed; with reuse, executions 2..n fit the
 first execution's model holding the fresh build's initial state. A model
 with dropout and batch normalisation, shuffled batches and a validation
 split: the seed reaches the initial weights, the dropout masks and the data
-order, and the batch statistics are state that a copy could miss."""
+order, and the batch statistics are state that a copy could miss.
 
+The fit arguments vary over the ways a first fit's shuffle draws (on JAX,
+from NumPy's global generator: reuse.first_fit_draw makes that draw for a
+reused model), and every fit is counted: a reused execution fits once, with
+no warm-up fit."""
+
+import contextlib
+import functools
 import json
 
 import keras
@@ -15,6 +22,15 @@ import numpy as np
 from pytest_hptune.engine.reuse import ModelReuse
 
 SEEDS = (11, 22, 33)
+
+# Fit arguments that change what a fit draws before its first epoch.
+FIT_VARIANTS = {
+    "split": {},
+    "shuffle by batch, default batch size": {"shuffle": "batch", "batch_size": None},
+    "no shuffle": {"shuffle": False},
+    # Keras ignores validation_split when validation_data is given.
+    "validation data beside a split": {"validation": True},
+}
 
 
 def data():
@@ -34,12 +50,39 @@ def build(optimizer=None, model_class=keras.Model):
     return model
 
 
-def histories(reuse_on: bool, make=build, callbacks=lambda: [], seeds=SEEDS):
+@contextlib.contextmanager
+def counting_fits():
+    """Count every keras.Model.fit call (warm-up fits included)."""
+    calls = []
+    original = keras.Model.fit
+
+    @functools.wraps(original)
+    def fit(self, *args, **kwargs):
+        calls.append(self)
+        return original(self, *args, **kwargs)
+
+    keras.Model.fit = fit
+    try:
+        yield calls
+    finally:
+        keras.Model.fit = original
+
+
+def fit_kwargs(variant: str = "split") -> dict:
+    kwargs = dict(validation_split=0.25, epochs=2, batch_size=16, verbose=0)
+    kwargs.update(FIT_VARIANTS[variant])
+    if kwargs.pop("validation", False):
+        x, y = data()
+        kwargs["validation_data"] = (x[:24], y[:24])
+    return kwargs
+
+
+def histories(reuse_on: bool, make=build, callbacks=lambda: [], seeds=SEEDS, variant="split"):
     """Each execution's full validation history, and how many executions
     fitted a reused model."""
     reuse = ModelReuse(reuse_on)
     x, y = data()
-    kwargs = dict(validation_split=0.25, epochs=2, batch_size=16, verbose=0)
+    kwargs = fit_kwargs(variant)
     out = []
     for seed in seeds:
         keras.backend.clear_session(free_memory=False)
@@ -51,7 +94,14 @@ def histories(reuse_on: bool, make=build, callbacks=lambda: [], seeds=SEEDS):
     return out, reuse.reused
 
 
+def compare(variant: str = "split") -> dict:
+    """Fresh and reused histories for one variant, and the fits counted."""
+    fresh, _ = histories(False, variant=variant)
+    with counting_fits() as fits:
+        reused, count = histories(True, variant=variant)
+    return {"fresh": fresh, "reused": reused, "count": count, "fits": len(fits)}
+
+
 if __name__ == "__main__":
-    fresh, _ = histories(False)
-    reused, count = histories(True)
-    print(json.dumps({"backend": keras.backend.backend(), "fresh": fresh, "reused": reused, "count": count}))
+    results = {variant: compare(variant) for variant in FIT_VARIANTS}
+    print(json.dumps({"backend": keras.backend.backend(), "variants": results}))

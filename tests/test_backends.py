@@ -32,12 +32,15 @@ def test_hyperband(hptune):
 
 # engine/reuse.py: the same scores as fresh builds; PyTorch traces nothing
 # that a reused model would save, so reuse is off there.
-def test_reuse():
+# Every way a first fit shuffles (on JAX, reuse makes the draw that fit
+# would make), with one fit per execution (no warm-up fit).
+@pytest.mark.parametrize("variant", ["split", "shuffle by batch, default batch size", "no shuffle", "validation data beside a split"])
+def test_reuse(variant):
     import reuse_check
-    fresh, _ = reuse_check.histories(False)
-    reused, count = reuse_check.histories(True)
-    assert reused == fresh
-    assert count == (2 if keras.backend.backend() == "jax" else 0)
+    compared = reuse_check.compare(variant)
+    assert compared["reused"] == compared["fresh"]
+    assert compared["count"] == (2 if keras.backend.backend() == "jax" else 0)
+    assert compared["fits"] == len(reuse_check.SEEDS)
 """
 
 
@@ -52,7 +55,7 @@ def test_other_backends_run_searches_end_to_end(pytester, monkeypatch, backend, 
         test_backend=BACKEND_TESTS.replace("BACKEND", backend),
     )
     result = pytester.runpytest_subprocess("--hptune-json=report.json", "-W", "error")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=6)
     tests = json.loads((pytester.path / "report.json").read_text())["tests"]
     assert [t["tuner"] for t in tests] == ["random", "hyperband"]
     assert all(t["passed"] for t in tests)

@@ -20,11 +20,21 @@ def fresh_histories():
 
 
 def test_reused_models_score_like_fresh_builds_to_the_last_digit(fresh_histories):
-    reused, count = reuse_check.histories(True)
+    with reuse_check.counting_fits() as fits:
+        reused, count = reuse_check.histories(True)
     assert count == 2
     assert reused == fresh_histories
     # The seeds matter: otherwise equality would prove nothing.
     assert len({json.dumps(h) for h in fresh_histories}) == len(reuse_check.SEEDS)
+    # One fit per execution: a reused execution runs no warm-up fit.
+    assert len(fits) == len(reuse_check.SEEDS)
+
+
+@pytest.mark.parametrize("variant", [v for v in reuse_check.FIT_VARIANTS if v != "split"])
+def test_reuse_is_exact_however_the_fit_shuffles(variant):
+    compared = reuse_check.compare(variant)
+    assert compared["count"] == 2 and compared["fits"] == len(reuse_check.SEEDS)
+    assert compared["reused"] == compared["fresh"]
 
 
 # On JAX and PyTorch: tests/test_backends.py runs reuse_check there.
@@ -240,3 +250,44 @@ def test_a_hypermodel_fit_or_a_tuner_build_and_fit_of_the_users_gets_fresh_model
     pytester.runpytest("--hptune-json=r.json").assert_outcomes(passed=2)
     reports = json.loads((pytester.path / "r.json").read_text())["tests"]
     assert [r["reused_fits"] for r in reports] == [0, 0]
+
+
+BOOKKEEPING = """
+import pytest
+from models import build_small, data
+from pytest_hptune import atomic
+
+WRITES = []
+
+
+# Keras warns that the checkpoint's optimizer variables are not loaded (as
+# with Keras Tuner alone): the model's weights are.
+@pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
+@pytest.mark.hptune(max_trials=2, executions_per_trial=3, epochs=2)
+def test_search(hptune, monkeypatch):
+    original = atomic.write_text
+
+    def counted(path, *args, **kwargs):
+        WRITES.append(str(path))
+        return original(path, *args, **kwargs)
+
+    monkeypatch.setattr(atomic, "write_text", counted)
+    x, y = data()
+    result = hptune.search(build_small, x, y, validation_split=0.25)
+    assert len([w for w in WRITES if w.endswith("build_config.json")]) == len(result.trials)
+    # Keras Tuner's get_best_models still builds each model from its build
+    # config and loads its best epoch: the best trial's model scores its
+    # best execution's best epoch on the validation rows.
+    (model,) = result.tuner.get_best_models(1)
+    held_out = slice(len(x) - len(x) // 4, None)
+    _, accuracy = model.evaluate(x[held_out], y[held_out], verbose=0)
+    assert accuracy == pytest.approx(max(result.best.scores), abs=1e-6)
+"""
+
+
+def test_one_build_config_write_per_trial_and_get_best_models_still_loads(pytester):
+    pytester.makepyfile(models=MODELS, test_bookkeeping=BOOKKEEPING)
+    result = pytester.runpytest("--hptune-json=r.json")
+    result.assert_outcomes(passed=1)
+    (report,) = json.loads((pytester.path / "r.json").read_text())["tests"]
+    assert report["reused_fits"] == 4

@@ -14,11 +14,15 @@ to the last digit, with dropout and batch normalisation
 (``tests/reuse_check.py``, run on TensorFlow by ``tests/test_reuse.py`` and
 on JAX by ``tests/test_backends.py``).
 
-Before the copy, the fresh model is fitted for zero epochs with the
-execution's own data and arguments, and its optimizer is built. On JAX
-that fit builds the metrics as the first real fit would, drawing what that
-fit draws first: a shuffle order from NumPy's global generator, which a
-traced model skips. On TensorFlow it draws nothing.
+Before the copy, the fresh model's optimizer is built on its trainable
+variables, as its first fit would build it. Nothing is fitted: the first
+fit of a new model also builds its metrics, and on JAX it takes one batch
+to do so (``Trainer._symbolic_build``), drawing that batch's shuffle order
+from NumPy's global generator, which a traced model's fit skips.
+``first_fit_draw`` makes that same draw (the permutation of the training
+rows, or of the first batch's with ``shuffle="batch"``), so the epochs that
+follow draw what a fresh model's would. On TensorFlow the batch comes from
+a ``tf.data`` pipeline and nothing is drawn.
 
 Reuse is used only where it can be shown safe; otherwise the execution fits
 its fresh model, as without reuse:
@@ -30,8 +34,9 @@ its fresh model, as without reuse:
   ``train_step``, ``test_step``, ``compute_loss`` or ``compute_metrics``
   may keep state outside its variables), a built-in Keras optimizer, no
   distribution strategy;
-* arrays in memory (NumPy, pandas, tensors): a fit of zero epochs would
-  take batches from a generator, a ``PyDataset`` or a ``tf.data`` dataset;
+* arrays in memory (NumPy, pandas, tensors): the draw made on JAX is that
+  of Keras's array adapter; a generator, a ``PyDataset`` or a ``tf.data``
+  dataset shuffles (or is consumed) by its own code;
 * a model whose variables exist once it is built (``keras.Input``): one
   that creates them on first use (a Sequential without ``Input``, most
   subclassed models) is trained fresh;
@@ -48,10 +53,13 @@ its fresh model, as without reuse:
 
 from __future__ import annotations
 
+import inspect
+import math
 from typing import Any
 
 import keras
 import keras_tuner
+import numpy as np
 
 # Methods a model may not override for its traced training to be reused.
 TRAINING_METHODS = ("train_step", "test_step", "compute_loss", "compute_metrics", "fit", "make_train_function")
@@ -140,11 +148,74 @@ def _copy_state(fresh: Any, kept: Any) -> None:
     kept.reset_metrics()
 
 
-def _warm_kwargs(fit_kwargs: dict) -> dict:
-    """The execution's fit arguments for a fit of zero epochs (no callbacks:
-    the execution's own see only the real fit)."""
-    kwargs = {k: v for k, v in fit_kwargs.items() if k not in ("callbacks", "initial_epoch")}
-    return dict(kwargs, epochs=0, verbose=0)
+def _metrics_unbuilt(model: Any) -> bool:
+    """Will the model's first fit build its compiled loss and metrics (and
+    so, on JAX, take a batch first)? Read from Keras's private attributes:
+    a Keras that renamed them counts as no (no reuse on JAX)."""
+    compiled = [getattr(model, name, None) for name in ("_compile_loss", "_compile_metrics")]
+    return any(getattr(part, "built", True) is False for part in compiled)
+
+
+def _rows(arrays: Any) -> int | None:
+    """The number of rows of the first array in a nest of them."""
+    for leaf in keras.tree.flatten(arrays):
+        if leaf is not None:
+            return int(leaf.shape[0])
+    return None
+
+
+def _keras_fit(
+    x=None,
+    y=None,
+    batch_size=None,
+    epochs=1,
+    verbose="auto",
+    callbacks=None,
+    validation_split=0.0,
+    validation_data=None,
+    shuffle=True,
+    class_weight=None,
+    sample_weight=None,
+    initial_epoch=0,
+    steps_per_epoch=None,
+    validation_steps=None,
+    validation_batch_size=None,
+    validation_freq=1,
+):
+    """The signature of Keras 3's ``Model.fit``, to read a fit's arguments
+    by name (reusable models do not override ``fit``)."""
+
+
+def first_fit_draw(model: Any, args: tuple, kwargs: dict) -> bool:
+    """On JAX, draw from NumPy's global generator what the first fit of a
+    fresh ``model`` with these arguments draws before its first epoch: the
+    shuffle order of the batch that builds its metrics (Keras's
+    ``ArrayDataAdapter``: a permutation of the training rows, or with
+    ``shuffle="batch"`` of the first batch's). False when that draw cannot
+    be known (the execution then fits its fresh model)."""
+    if keras.backend.backend() != "jax":
+        return True
+    if not _metrics_unbuilt(model):
+        return False
+    try:
+        bound = inspect.signature(_keras_fit).bind(*args, **kwargs)
+    except TypeError:
+        return False
+    bound.apply_defaults()
+    fit = bound.arguments
+    rows = _rows((fit["x"], fit["y"], fit["sample_weight"]))
+    if rows is None:
+        return False
+    if fit["validation_split"] and fit["validation_data"] is None:
+        rows = int(math.floor(rows * (1.0 - fit["validation_split"])))
+    shuffle = fit["shuffle"]
+    if shuffle == "batch":
+        steps = fit["steps_per_epoch"]
+        batch = fit["batch_size"] or (int(math.ceil(rows / steps)) if steps else 32)
+        np.random.permutation(min(batch, rows))
+    elif shuffle:
+        np.random.permutation(rows)
+    return True
 
 
 def for_tuner(tuner: Any, own_loop: bool = False) -> ModelReuse:
@@ -178,10 +249,9 @@ class ModelReuse:
         kept, self.kept = self.kept, fresh
         if kept is None or not _same_model(fresh, kept):
             return fresh  # untouched; the next execution may reuse it
-        fresh.fit(*args, **_warm_kwargs(kwargs))
-        if not fresh.optimizer.built:  # TensorFlow builds it at the first step, on these variables
+        if not fresh.optimizer.built:  # as the first fit builds it, on these variables
             fresh.optimizer.build(fresh.trainable_variables)
-        if not _same_optimizer(fresh, kept):
+        if not _same_optimizer(fresh, kept) or not first_fit_draw(fresh, args, kwargs):
             return fresh
         _copy_state(fresh, kept)
         self.kept = kept

@@ -157,9 +157,21 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         self.hptune_reused += model is not fresh
         results = self.hypermodel.fit(hp, model, *args, **kwargs)
         reuse.after_fit()
-        atomic.write_text(compat.build_config_path(self, trial.trial_id), json.dumps(model.get_build_config()))
+        self.hptune_save_build_config(trial.trial_id, model)
         compat.validate_fit_results(results, self.oracle.objective)
         return results
+
+    def hptune_save_build_config(self, trial_id: str, model) -> None:
+        """Keras Tuner's build config (read by ``load_model``: Hyperband's
+        next round, ``get_best_models``), written as Keras Tuner writes it
+        after a fit, but only when it differs from what this trial's
+        earlier execution wrote: the same configuration builds the same
+        model, so one write per trial instead of one per execution."""
+        config = json.dumps(model.get_build_config())
+        written = self.__dict__.setdefault("hptune_build_configs", {})
+        if written.get(trial_id) != config:
+            atomic.write_text(compat.build_config_path(self, trial_id), config)
+            written[trial_id] = config
 
     def on_trial_end(self, trial):
         if trial.status != COMPLETED:
