@@ -107,9 +107,9 @@ def test_the_recipe_keeps_no_baseline_in_a_cache_and_installs_from_a_url():
     assert re.search(r'pip install "pytest-hptune\[[a-z,]*plot[a-z,]*\] @ git\+https://', runs)
 
 
-def test_the_readme_shows_the_recipe_as_it_is():
-    readme = (ROOT / "README.md").read_text()
-    blocks = re.findall(r"```yaml\n(.*?)```", readme, re.S)
+def test_the_docs_show_the_recipe_as_it_is():
+    page = (ROOT / "docs" / "ci.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", page, re.S)
     assert WORKFLOW.read_text() in blocks
 
 
