@@ -79,8 +79,11 @@ def test_concurrent_saves_lose_no_entry_and_leave_no_lock_file(tmp_path):
     """16 processes saving at once lose no entry; the lock file is gone once
     the saves are done (nothing for `git add -A` to commit by accident)."""
     path = tmp_path / "hptune-baseline.json"
-    with multiprocessing.get_context("fork").Pool(16) as pool:
-        pool.map(_save_one, [(path, i) for i in range(48)], chunksize=1)
+    # forkserver: a fork of this process, which may hold TensorFlow's
+    # threads from an earlier test, can deadlock; the timeout keeps a hang
+    # from stalling the suite.
+    with multiprocessing.get_context("forkserver").Pool(16) as pool:
+        pool.map_async(_save_one, [(path, i) for i in range(48)], chunksize=1).get(timeout=300)
     assert sorted(baseline_file.load(path)["entries"]) == sorted(f"t.py::t{i}" for i in range(48))
     assert [p.name for p in tmp_path.iterdir()] == ["hptune-baseline.json"]
 
