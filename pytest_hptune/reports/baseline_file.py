@@ -90,7 +90,7 @@ def machine() -> dict[str, Any]:
 
 
 class BaselineMissing(BaselineError):
-    """There is no baseline file yet (a skip, unlike a broken file)."""
+    """There is no baseline file yet (the gates alone judge, "not compared"; a broken file fails)."""
 
 
 def load(path: Path) -> dict:
