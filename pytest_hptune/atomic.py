@@ -38,11 +38,16 @@ def write_bytes(path: Path | str, data: bytes) -> None:
             os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        discard(tmp)
         raise
+
+
+def discard(path: Path | str) -> None:
+    """Remove a temporary file a failed write left, if it is there."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def write_text(path: Path | str, text: str) -> None:

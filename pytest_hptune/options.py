@@ -124,30 +124,27 @@ def parse_worker_timeout(text: str, where: str) -> float:
     return value
 
 
-REPORT_ERRORS = ("fail", "warn")
+def _one_of(name: str, text: str, where: str, choices: dict[str, str]) -> str:
+    """``text`` as one of ``choices`` (value: what it means), case-insensitive."""
+    value = str(text).strip().lower()
+    if value not in choices:
+        expected = " or ".join(f"'{k}' ({meaning})" for k, meaning in choices.items())
+        raise SettingError(f"invalid {name}={text!r} from {where}: expected {expected}")
+    return value
+
+
+REPORT_ERRORS = {"fail": "a report that cannot be written fails the run", "warn": "it is only reported"}
 
 
 def parse_report_errors(text: str, where: str) -> str:
-    value = str(text).strip().lower()
-    if value not in REPORT_ERRORS:
-        raise SettingError(
-            f"invalid report-errors={text!r} from {where}: expected 'fail' (a report that cannot be "
-            "written fails the run) or 'warn' (it is only reported)"
-        )
-    return value
+    return _one_of("report-errors", text, where, REPORT_ERRORS)
 
 
-FAMILIES = ("none", "bonferroni")
+FAMILIES = {"none": "each comparison at 1 - confidence", "bonferroni": "the session's comparisons share it"}
 
 
 def parse_family(text: str, where: str) -> str:
-    value = str(text).strip().lower()
-    if value not in FAMILIES:
-        raise SettingError(
-            f"invalid family={text!r} from {where}: expected 'none' (each comparison at 1 - confidence) or "
-            "'bonferroni' (the session's comparisons share it)"
-        )
-    return value
+    return _one_of("family", text, where, FAMILIES)
 
 
 def parse_path(text: str, where: str) -> Path:

@@ -14,6 +14,7 @@ import keras
 import keras_tuner
 import numpy as np
 
+from .. import atomic
 from .failures import ObjectiveNotFound, PluginFatalTypeError
 
 errors = keras_tuner.errors
@@ -124,8 +125,5 @@ def write_weights(model, filepath: str) -> None:
         model.save_weights(str(tmp))
         os.replace(tmp, target)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        atomic.discard(tmp)
         raise

@@ -70,34 +70,10 @@ def judge(
     record = build_record(nodeid, settings, result, verdicts, error, duration, directory)
     record["search"] = index
     if result is not None:
-        raised = code_errors(result.failed)
-        record["code_errors"] = {
-            "trials": [t.trial_id for t in raised],
-            "allowed": settings.max_failed_trials,
-        }
-        if len(raised) > settings.max_failed_trials:
-            record["passed"] = False
+        _code_errors(record, settings, result)
     if judged:
         assert result is not None  # judged_trial finds no trial without a result
-        if not result.confirmation and len(result.trials) >= 2:
-            # The best of several trials is a maximum: biased upward.
-            record["selection"] = {
-                "trials": len(result.trials),
-                "optimistic": True,
-                "interval_level": gates.interval_level(settings.confidence, len(result.trials)),
-                "adjustment": "bonferroni",
-            }
-        if settings.adaptive and not result.confirmation:
-            record["adaptive"] = {
-                "executions": len(judged.scores),
-                "undecided": adaptive.undecided(settings, judged.scores),
-                "topped_up": result.topped_up,
-            }
-            if settings.min_score is not None and "min_score" in record["adaptive"]["undecided"]:
-                record["adaptive"]["coin_flip"] = (
-                    f"min_score is still undecided after {len(judged.scores)} executions: the mean sits "
-                    "within its interval of the threshold, so this verdict is a coin flip at the threshold"
-                )
+        _selection_and_adaptive(record, settings, result, judged)
     if result is not None and (result.anchor is not None or result.best_anchor is not None):
         record["anchor"], record["best_anchor"] = result.anchor, result.best_anchor
     if baseline is not None and record["best_trial_id"] is not None:
@@ -106,14 +82,53 @@ def judge(
             record["passed"] = False
     if judged:
         assert result is not None  # judged_trial finds no trial without a result
-        folds = (result.tuner_info or {}).get("folds")
-        samples = advice.validation_samples(settings, fit_data[0], fit_data[1], folds)
-        means = [t.mean for t in result.trials if t.mean is not None] if not result.confirmation else []
-        regressed = (record.get("comparison") or {}).get("status") == "regressed"
-        record["advice"] = advice.compute(
-            settings, judged.scores, samples, baseline is not None, means, regressed=regressed
-        )
+        record["advice"] = _advice(record, settings, result, judged, fit_data, baseline is not None)
     lost = lost_trials(result)
     if lost:
         record.setdefault("advice", []).append(lost)
     return record
+
+
+def _code_errors(record: dict, settings: Settings, result: SearchResult) -> None:
+    """Failed trials whose model code raised: more than max_failed_trials fail the search."""
+    raised = code_errors(result.failed)
+    record["code_errors"] = {"trials": [t.trial_id for t in raised], "allowed": settings.max_failed_trials}
+    if len(raised) > settings.max_failed_trials:
+        record["passed"] = False
+
+
+def _selection_and_adaptive(record: dict, settings: Settings, result: SearchResult, judged: TrialResult) -> None:
+    """What the gates' reading depends on: the best of several trials
+    (biased upward), and what executions_per_trial="auto" left undecided."""
+    if result.confirmation:
+        return
+    if len(result.trials) >= 2:
+        record["selection"] = {
+            "trials": len(result.trials),
+            "optimistic": True,
+            "interval_level": gates.interval_level(settings.confidence, len(result.trials)),
+            "adjustment": "bonferroni",
+        }
+    if settings.adaptive:
+        undecided = adaptive.undecided(settings, judged.scores)
+        record["adaptive"] = {"executions": len(judged.scores), "undecided": undecided, "topped_up": result.topped_up}
+        if settings.min_score is not None and "min_score" in undecided:
+            record["adaptive"]["coin_flip"] = (
+                f"min_score is still undecided after {len(judged.scores)} executions: the mean sits "
+                "within its interval of the threshold, so this verdict is a coin flip at the threshold"
+            )
+
+
+def _advice(
+    record: dict,
+    settings: Settings,
+    result: SearchResult,
+    judged: TrialResult,
+    fit_data: tuple[Sequence[Any], dict],
+    comparing: bool,
+) -> list[dict]:
+    folds = (result.tuner_info or {}).get("folds")
+    samples = advice.validation_samples(settings, fit_data[0], fit_data[1], folds)
+    means = [t.mean for t in result.trials if t.mean is not None] if not result.confirmation else []
+    regressed = (record.get("comparison") or {}).get("status") == "regressed"
+    return advice.compute(settings, judged.scores, samples, comparing, means, regressed=regressed)
