@@ -208,7 +208,7 @@ def compare(
         "p_improvement_interval": improvement[1],
         "max_drop": max_drop,
         "mdd": max_drop + float(searchnull.detectable(null, alpha)[0]),
-        "regressed": p_value <= alpha,
+        "regressed": searchnull.significant(p_value, alpha, null.shape[1]),
         "method": METHOD,
         "df": df_t,
         "df_executions": df_w,

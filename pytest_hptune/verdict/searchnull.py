@@ -106,6 +106,13 @@ def p_values(observed: np.ndarray, null: np.ndarray) -> np.ndarray:
     return (1.0 + count) / (null.shape[1] + 1.0)
 
 
+def significant(p_value: float, alpha: float, draws: int) -> bool:
+    """p <= alpha, with the slack ``critical`` takes: p (B + 1) is a whole
+    count and alpha (B + 1) is one up to rounding (1 - 0.8 is 0.19999...),
+    so that the verdict and the interval agree at a tie."""
+    return bool(p_value * (draws + 1) <= np.floor(alpha * (draws + 1) + 1e-9) + 1e-9)
+
+
 def critical(null: np.ndarray, alpha: float) -> np.ndarray:
     """D*_(k), k = floor(alpha (B + 1)): p <= alpha exactly when the
     observed value (+ max_drop) lies below it (-inf when no p can be that
