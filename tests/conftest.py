@@ -1,7 +1,20 @@
+import importlib
 import json
+import pkgutil
 import textwrap
 
 import pytest
+
+import pytest_hptune
+
+# pytester's in-process runs drop the modules first imported inside a run, but
+# a package keeps its attribute for a dropped submodule: in a second run,
+# "-W ignore::pytest_hptune.HptuneAdvice" named a new class while the fixture
+# warned with the old one, and a test's monkeypatch of pytest_hptune.atomic
+# patched a module the engine no longer used. Every module imported once here
+# stays one module for the whole session, whatever order the tests run in.
+for _module in pkgutil.walk_packages(pytest_hptune.__path__, "pytest_hptune."):
+    importlib.import_module(_module.name)
 
 pytest_plugins = ["pytester"]
 
