@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import keras
 import keras_tuner
 import numpy as np
 
 from ..result import COMPLETED, FAILED, Objective, SearchResult, TrialResult, rank, trial_order
 from ..settings import Settings
+from . import compat
+from .fresh import fresh_model
 from .hyperband import HptuneHyperbandOracle
 from .seeding import execution_seed
 from .silence import quiet_keras
@@ -97,11 +98,11 @@ def _retrainer(tuner, settings: Settings, full_budget):
         if epochs is not None:
             fit_kwargs.setdefault("epochs", epochs)
         fit_kwargs.setdefault("verbose", 0)
-        keras.backend.clear_session(free_memory=False)
-        keras.utils.set_random_seed(execution_seed(settings.seed, "retrain", 0))
         with quiet_keras():
             # Built as a trial builds it (compile overrides), not from a checkpoint.
-            model = keras_tuner.Tuner._build_hypermodel(tuner, hp)
+            model = fresh_model(
+                execution_seed(settings.seed, "retrain", 0), lambda: compat.build_hypermodel_fresh(tuner, hp)
+            )
             hypermodel.fit(hp, model, *fit_args, **fit_kwargs)
         return model
 

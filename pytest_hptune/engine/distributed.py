@@ -236,7 +236,11 @@ class Chief:
                 # workers only, when the oracle has said stop) and no trial
                 # is still running on an external worker.
                 local_done = all(w.reported for w in self.workers)
-                if local_done and (self.workers or self.servicer.stop_triggered) and not self.oracle.ongoing_trials:
+                if (
+                    local_done
+                    and (self.workers or compat.servicer_stopped(self.servicer))
+                    and not self.oracle.ongoing_trials
+                ):
                     break
         except RuntimeError as exc:  # Keras Tuner: too many consecutive failures
             return _stopped_reason(exc)

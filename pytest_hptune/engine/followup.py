@@ -15,15 +15,15 @@ from .. import adaptive, sensitivity, stats
 from ..anchor import AnchorPlan, misfit
 from ..result import SearchResult, rank, trial_order
 from ..settings import Settings
-from . import splits
+from . import compat, splits
 from .failures import SearchError, tuning_directory_errors
+from .fresh import fresh_model
 from .reuse import ModelReuse
 from .reuse import for_tuner as reuse_for_tuner
 from .scoring import execution_score
 from .seeding import execution_seed
 from .silence import quiet_keras
 from .storage import save_scores
-from .tuners import collect_garbage_now
 
 errors = keras_tuner.errors
 
@@ -46,12 +46,9 @@ def _train_configuration(
     reuse = reuse or reuse_for_tuner(tuner)
     with quiet_keras():
         for execution, seed in seeds:
-            keras.backend.clear_session(free_memory=False)
-            collect_garbage_now()
-            keras.utils.set_random_seed(seed)
             # Built as a trial builds it (Keras Tuner's compile overrides,
             # distribution strategy), not from a Hyperband checkpoint.
-            model = keras_tuner.Tuner._build_hypermodel(tuner, hp)
+            model = fresh_model(seed, lambda: compat.build_hypermodel_fresh(tuner, hp))
             # Fresh copies for every fit, as the search's own executions get:
             # a user's callback keeps no state from an earlier fit.
             callbacks = copy.deepcopy(list(kwargs.get("callbacks", [])))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras_tuner
 
 from ..settings import Settings
+from . import compat
 
 HYPERBAND_DEFAULT_MAX_EPOCHS = 100  # Keras Tuner's default
 
@@ -21,6 +22,7 @@ def hyperband_max_epochs(settings: Settings) -> int:
     return min(bounds)
 
 
+@compat.overrides
 class HptuneHyperbandOracle(keras_tuner.oracles.HyperbandOracle):
     """Keras Tuner's Hyperband oracle with a trial budget.
 
@@ -36,21 +38,22 @@ class HptuneHyperbandOracle(keras_tuner.oracles.HyperbandOracle):
     """
 
     def __init__(self, *args, max_trials: int, **kwargs):
-        self.hptune_budget = max_trials  # read by _get_num_brackets in __init__
+        self.hptune_budget = max_trials  # read by hptune_num_brackets in __init__
         super().__init__(*args, **kwargs)
         self.max_trials = max_trials
 
     def bracket_trials(self, bracket: int) -> int:
-        return sum(self._get_size(bracket, r) for r in range(bracket + 1))
+        return sum(compat.bracket_size(self, bracket, r) for r in range(bracket + 1))
 
-    def _get_num_brackets(self) -> int:
-        brackets = super()._get_num_brackets()
+    def hptune_num_brackets(self) -> int:
+        # Keras Tuner's count of brackets, replaced (compat.OVERRIDES).
+        brackets = compat.num_brackets(super())
         fitting = [b for b in range(brackets) if self.bracket_trials(b) <= self.hptune_budget]
         return (max(fitting) + 1) if fitting else 1
 
     def plan(self) -> dict:
         """How the trial budget maps onto brackets, for the report."""
-        brackets = self._get_num_brackets()
+        brackets = compat.num_brackets(self)
         return {
             "max_epochs": self.max_epochs,
             "factor": self.factor,
@@ -59,10 +62,11 @@ class HptuneHyperbandOracle(keras_tuner.oracles.HyperbandOracle):
                 {
                     "bracket": b,
                     "rounds": [
-                        {"trials": self._get_size(b, r), "epochs": self._get_epochs(b, r)} for r in range(b + 1)
+                        {"trials": compat.bracket_size(self, b, r), "epochs": compat.bracket_epochs(self, b, r)}
+                        for r in range(b + 1)
                     ],
                 }
                 for b in reversed(range(brackets))
             ],
-            "all_brackets": super()._get_num_brackets(),
+            "all_brackets": compat.num_brackets(super()),
         }

@@ -61,6 +61,8 @@ import keras
 import keras_tuner
 import numpy as np
 
+from . import compat
+
 # Methods a model may not override for its traced training to be reused.
 TRAINING_METHODS = ("train_step", "test_step", "compute_loss", "compute_metrics", "fit", "make_train_function")
 
@@ -107,18 +109,6 @@ def _data_in_memory(args: tuple, kwargs: dict) -> bool:
     return all(in_memory(v) for v in args[:3]) and all(in_memory(kwargs.get(name)) for name in _DATA)
 
 
-def global_seed_generator_used() -> bool:
-    """Has Keras's global seed generator been created since the session was
-    cleared, i.e. did the model draw unseeded random numbers? Read from
-    Keras's global state, which Keras keeps private: a Keras that moved it
-    counts as yes (no reuse)."""
-    try:
-        from keras.src.backend.common import global_state
-    except ImportError:
-        return True
-    return global_state.get_global_attribute("global_seed_generator") is not None
-
-
 def _signature(variables) -> list[tuple]:
     return [(v.name, tuple(v.shape), str(v.dtype), bool(v.trainable)) for v in variables]
 
@@ -146,14 +136,6 @@ def _copy_state(fresh: Any, kept: Any) -> None:
     for target, source in zip(kept.optimizer.variables, fresh.optimizer.variables, strict=True):
         target.assign(source.value)
     kept.reset_metrics()
-
-
-def _metrics_unbuilt(model: Any) -> bool:
-    """Will the model's first fit build its compiled loss and metrics (and
-    so, on JAX, take a batch first)? Read from Keras's private attributes:
-    a Keras that renamed them counts as no (no reuse on JAX)."""
-    compiled = [getattr(model, name, None) for name in ("_compile_loss", "_compile_metrics")]
-    return any(getattr(part, "built", True) is False for part in compiled)
 
 
 def _rows(arrays: Any) -> int | None:
@@ -195,7 +177,7 @@ def first_fit_draw(model: Any, args: tuple, kwargs: dict) -> bool:
     be known (the execution then fits its fresh model)."""
     if keras.backend.backend() != "jax":
         return True
-    if not _metrics_unbuilt(model):
+    if not compat.metrics_unbuilt(model):
         return False
     try:
         bound = inspect.signature(_keras_fit).bind(*args, **kwargs)
@@ -225,7 +207,7 @@ def for_tuner(tuner: Any, own_loop: bool = False) -> ModelReuse:
     and fits as Keras Tuner does (no ``_build_and_fit_model`` of its own)."""
     enabled = tuner.hptune_settings.reuse and plain_fit(tuner.hypermodel)
     if own_loop:
-        enabled = enabled and type(tuner)._build_and_fit_model is keras_tuner.Tuner._build_and_fit_model
+        enabled = enabled and compat.builds_and_fits_as_keras_tuner(tuner)
     return ModelReuse(enabled, tuner.distribution_strategy)
 
 
@@ -261,6 +243,6 @@ class ModelReuse:
     def after_fit(self) -> None:
         """After every fit: a model that drew unseeded random numbers ends
         reuse for its configuration."""
-        if self.enabled and global_seed_generator_used():
+        if self.enabled and compat.global_seed_generator_used():
             self.enabled = False
             self.kept = None

@@ -122,11 +122,9 @@ def train_briefly(hypermodel, values: dict[str, Any], *fit_args, epochs: int = 1
     """Build one configuration and train it briefly (seeded, quiet); returns
     ``(model, history)`` for properties such as "no configuration's loss is
     NaN after one epoch on a small batch"."""
-    import keras
+    from .fresh import fresh_model  # Keras: only when called
 
-    keras.backend.clear_session(free_memory=False)
-    keras.utils.set_random_seed(seed)
-    model = build(hypermodel, values)
+    model = fresh_model(seed, lambda: build(hypermodel, values))
     fit_kwargs.setdefault("verbose", 0)
     history = model.fit(*fit_args, epochs=epochs, **fit_kwargs)
     return model, history

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import gc
 import json
 import math
 from typing import Any
@@ -21,6 +20,7 @@ from . import objective as objectives
 from .budget import TimeBudget
 from .custom import HptuneScoreKeeper, own_method
 from .failures import PluginFatalTypeError, PluginFatalValueError, SearchError, tuning_directory_errors
+from .fresh import collect_garbage_now
 from .hyperband import (
     HYPERBAND_DEFAULT_FACTOR,
     HptuneHyperbandOracle,
@@ -37,20 +37,6 @@ from .storage import save_message, save_scores
 errors = keras_tuner.errors
 
 
-GC_EVERY = 10
-
-
-_builds = [0]
-
-
-def collect_garbage_now() -> None:
-    """A full collection every GC_EVERY model builds in this process (not
-    per tuner: a session of many small searches is bounded too)."""
-    _builds[0] += 1
-    if _builds[0] % GC_EVERY == 0:
-        gc.collect()
-
-
 @contextlib.contextmanager
 def _objective_named(name: str):
     """Keras Tuner's own check of a dict from fit() names no metrics: say
@@ -64,6 +50,7 @@ def _objective_named(name: str):
         raise PluginFatalValueError(objectives.unusable(name, names)) from None
 
 
+@compat.overrides
 class HptuneTunerMixin(keras_tuner.Tuner):
     """Placed after a Keras Tuner strategy class in the MRO, so strategies that
     override ``run_trial`` (Hyperband) still call this one through ``super()``.
@@ -113,7 +100,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         # checks after each execution.
         checkpoint = BestEpochWeights(
             objective=self.oracle.objective,
-            filepath=self._get_checkpoint_fname(trial.trial_id),
+            filepath=compat.checkpoint_path(self, trial.trial_id),
         )
         original_callbacks = fit_kwargs.pop("callbacks", [])
         scores = self.hptune_scores[trial.trial_id] = []
@@ -122,8 +109,8 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         reuse = reuse_for_tuner(self, own_loop=True)
         while execution < self.executions_per_trial or self.hptune_more(trial, scores):
             kwargs = copy.copy(fit_kwargs)
-            callbacks = self._deepcopy_callbacks(original_callbacks)
-            self._configure_tensorboard_dir(callbacks, trial, execution)
+            callbacks = compat.copy_callbacks(self, original_callbacks)
+            compat.configure_tensorboard(self, callbacks, trial, execution)
             callbacks.append(compat.tuner_callback(self, trial))
             callbacks.append(checkpoint)
             callbacks.append(keras.callbacks.TerminateOnNaN())
@@ -147,12 +134,12 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         return results
 
     def hptune_build_and_fit(self, trial, reuse: ModelReuse, *args, **kwargs):
-        """Keras Tuner's _build_and_fit_model, fitting the model that the
+        """Keras Tuner's build and fit of a trial's model, fitting the model that the
         trial's first execution traced where that is safe (reuse.py)."""
         if not reuse.enabled:
-            return self._build_and_fit_model(trial, *args, **kwargs)
+            return compat.build_and_fit(self, trial, *args, **kwargs)
         hp = trial.hyperparameters
-        fresh = self._try_build(hp)
+        fresh = compat.try_build(self, hp)
         model = reuse.model_for(fresh, args, kwargs)
         self.hptune_reused += model is not fresh
         results = self.hypermodel.fit(hp, model, *args, **kwargs)
@@ -181,15 +168,15 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         self.hptune_budget.after_trial(self.oracle)
         report_progress(self, trial)
 
-    def _try_build(self, hp):
-        # Keras Tuner's version runs gc.collect() twice per build (about a
+    def hptune_try_build(self, hp):
+        # Keras Tuner's _try_build, replaced (compat.OVERRIDES): its version runs gc.collect() twice per build (about a
         # quarter of a second each with TensorFlow loaded). Clearing the Keras
         # session is what matters for correctness; the dead models' reference
         # cycles (TensorFlow graphs) are collected every GC_EVERY builds, which
         # bounds memory almost as well for a tenth of the time.
         keras.backend.clear_session(free_memory=False)
         collect_garbage_now()
-        model = self._build_hypermodel(hp)
+        model = compat.build_hypermodel(self, hp)
         if not isinstance(model, keras.Model):
             raise PluginFatalTypeError(
                 "the build function (or HyperModel.build) must return a compiled "
