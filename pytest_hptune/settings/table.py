@@ -23,6 +23,9 @@ DEFAULT_FOLDS = 5  # the scikit-learn tuner's folds when cv= is not set
 
 @dataclass(frozen=True)
 class Spec:
+    """One setting: its default, its validator (name, value, source) ->
+    value, its help, and its command-line option with the parser of its text."""
+
     default: Any
     validate: Callable[[str, Any, str], Any]
     help: str
@@ -282,7 +285,6 @@ REFUSED = {
     "overwrite": "the plugin overwrites a search unless --hptune-resume continues it",
     "hypermodel": "pass it as hptune.search()'s first argument",
 }
-# General settings that mean nothing to the scikit-learn tuner: an error when
 # Session-wide values (command line) that cap a test's own, not override it.
 CAPS = ("max_trials",)
 # Gates whose threshold is on the objective's own scale.
