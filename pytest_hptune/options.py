@@ -117,9 +117,9 @@ def parse_chief(text: str, where: str) -> str:
 
 
 def parse_worker_timeout(text: str, where: str) -> float:
-    from .settings import _seconds
+    from .settings.validators import seconds
 
-    value = _seconds("worker-timeout", text, where)
+    value = seconds("worker-timeout", text, where)
     assert value is not None  # text is never None here
     return value
 

@@ -18,7 +18,7 @@ import pytest
 from . import quiet, signals
 from .options import OPTIONS
 from .reports import session as report_session
-from .settings import OPTION_SETTINGS, SPECS, SettingError, describe, resolve
+from .settings import OPTION_SETTINGS, SPECS, SettingError, Settings, resolve, tuner_name
 from .state import PENDING_RECORDS, SessionState
 
 if TYPE_CHECKING:
@@ -90,6 +90,23 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     from . import hookspecs
 
     pluginmanager.add_hookspecs(hookspecs)
+
+
+def describe(settings: Settings) -> str:
+    """The session's settings in the header: 'tuner=random trials=3
+    executions=auto 3-10 epochs=fit default seed=0'. (Written here, not with
+    the reports' words in reports/text.py, so that a session without hptune
+    tests loads no report module; a test holds the two to the same words.)"""
+    epochs = "fit default" if settings.epochs is None else settings.epochs
+    executions = (
+        f"auto {settings.min_executions}-{settings.max_executions}"
+        if settings.adaptive
+        else settings.executions_per_trial
+    )
+    return (
+        f"tuner={tuner_name(settings.tuner)} trials={settings.max_trials} "
+        f"executions={executions} epochs={epochs} seed={settings.seed}"
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:

@@ -21,9 +21,46 @@ from pytest_hptune.settings import (
 )
 
 
-def test_settings_fields_match_specs_and_defaults():
-    fields = {f.name: f.default for f in dataclasses.fields(Settings) if f.name != "sources"}
-    assert fields == {name: spec.default for name, spec in SPECS.items()}
+def test_a_setting_no_layer_sets_takes_its_default_from_the_table():
+    resolved, constructed = resolve([]), Settings()
+    for name, spec in SPECS.items():
+        assert getattr(resolved, name) is spec.default, name
+        assert getattr(constructed, name) is spec.default, name
+    assert resolve([]).sources == {}
+
+
+def test_a_settings_field_and_the_table_must_name_the_same_settings():
+    from pytest_hptune.settings import Spec
+    from pytest_hptune.settings.resolved import FROM_TABLE, defaults_from
+
+    table = {"trials": Spec(3, lambda name, value, where: value, "help")}
+
+    @dataclasses.dataclass(frozen=True)
+    @defaults_from(table)
+    class Matching:
+        trials: int = FROM_TABLE
+        sources: dict = dataclasses.field(default_factory=dict)
+
+    assert Matching().trials == 3
+
+    class FieldWithoutSpec:
+        trials: int = FROM_TABLE
+        epochs: int = FROM_TABLE
+
+    with pytest.raises(TypeError, match=r"fields without a spec \['epochs'\], specs without a field \[\]"):
+        defaults_from(table)(FieldWithoutSpec)
+
+    class SpecWithoutField:
+        sources: dict
+
+    with pytest.raises(TypeError, match=r"fields without a spec \[\], specs without a field \['trials'\]"):
+        defaults_from(table)(SpecWithoutField)
+
+    class OwnDefault:
+        trials: int = 5
+
+    with pytest.raises(TypeError, match=r"OwnDefault.trials has a default of its own"):
+        defaults_from(table)(OwnDefault)
 
 
 def test_settings_are_frozen():
@@ -231,7 +268,7 @@ def test_the_command_lines_trial_budget_caps_a_tests_own_never_raises_it():
 
 
 def test_trials_and_executions_are_counted_as_run_with_their_plurals():
-    from pytest_hptune.settings import runs_text, trials_text
+    from pytest_hptune.reports.text import runs_text, trials_text
 
     record = {"settings": {"max_trials": 2}, "trials": [{"trial_id": "0"}]}
     assert trials_text(record) == "1 of 2 trials"  # a space with one configuration
@@ -241,6 +278,18 @@ def test_trials_and_executions_are_counted_as_run_with_their_plurals():
     assert (
         runs_text({"executions_per_trial": "auto", "min_executions": 3, "max_executions": 6}) == "auto 3-6 executions"
     )
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{}, {"executions_per_trial": 1}, {"executions_per_trial": "auto", "min_executions": 3, "max_executions": 6}],
+)
+def test_the_header_writes_the_executions_in_the_reports_words(values):
+    from pytest_hptune.plugin import describe
+    from pytest_hptune.reports.text import executions_text
+
+    settings = resolve([make_layer("marker", values)])
+    assert f" executions={executions_text(settings.as_dict())} " in describe(settings)
 
 
 # -- score gates outside the range of a bounded metric -------------------------

@@ -9,7 +9,7 @@ import keras_tuner
 import numpy as np
 
 from ..result import COMPLETED, FAILED, Objective, SearchResult, TrialResult, rank, trial_order
-from ..settings import Settings
+from ..settings import Settings, fold_count
 from . import compat
 from .fresh import fresh_model
 from .hyperband import HptuneHyperbandOracle
@@ -54,7 +54,7 @@ def collect(tuner, settings: Settings, stopped_reason: str | None) -> SearchResu
     if isinstance(oracle, HptuneHyperbandOracle):
         info = oracle.plan()
     elif settings.tuner == "sklearn":
-        info = {"folds": _folds(tuner.cv), "oracle": settings.strategy}
+        info = {"folds": fold_count(tuner.cv), "oracle": settings.strategy}
     if constructed:
         info["executions"] = ORACLE_SCORES
     elif getattr(tuner, "hptune_counted", None):
@@ -71,13 +71,6 @@ def collect(tuner, settings: Settings, stopped_reason: str | None) -> SearchResu
         _best_hp=best_hp,
         _retrain=_retrainer(tuner, settings, full_budget),
     )
-
-
-def _folds(cv) -> int | None:
-    try:
-        return int(cv.get_n_splits())
-    except (TypeError, ValueError):  # a splitter that needs X or groups to count its folds
-        return None
 
 
 def _retrainer(tuner, settings: Settings, full_budget):

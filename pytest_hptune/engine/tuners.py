@@ -14,7 +14,7 @@ import keras_tuner
 
 from .. import adaptive, atomic, stats
 from ..result import COMPLETED
-from ..settings import CUSTOM, ORACLE_OPTIONS, TUNER_OPTIONS, Settings, kind_of, tuner_name
+from ..settings import BAYESIAN_SETTINGS, CUSTOM, ORACLE_OPTIONS, TUNER_OPTIONS, Settings, kind_of, tuner_name
 from . import compat, splits
 from . import objective as objectives
 from .budget import TimeBudget
@@ -268,9 +268,6 @@ def check_hypermodel(hypermodel: Any, settings: Settings) -> None:
             "hptune.search() needs a build function f(hp) -> compiled keras.Model "
             f"or a keras_tuner.HyperModel as its first argument; got {hypermodel!r}"
         )
-
-
-BAYESIAN_SETTINGS = ("num_initial_points", "alpha", "beta")
 
 
 def _unconstructible(what: str, kwargs: dict, exc: TypeError) -> SearchError | None:

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from ..atomic import write_text
-from ..settings import runs_text, trials_text
 from ..verdict.gates import describe
 from ..verdict.record import direction_suffix
 from .outcome import FileReport, ReportOutcome, exception_text
 from .tables import confirmation_line, format_hyperparameters, format_order, robustness_lines, trial_cells
+from .text import runs_text, trials_text
 
 STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
 

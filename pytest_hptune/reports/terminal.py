@@ -11,13 +11,13 @@ import textwrap
 from collections.abc import Iterable
 from typing import Any
 
-from ..settings import runs_text, trials_text
 from ..verdict.advice import WARNINGS
 from ..verdict.gates import describe
 from ..verdict.message import describe_neighbour
 from ..verdict.message import num as _num
 from ..verdict.record import best_trial, direction_suffix, signed
 from .tables import format_hyperparameters, format_order
+from .text import runs_text, trials_text
 
 Line = tuple[str, dict]
 MAX_ROWS = 10  # trials shown per search without -v
