@@ -115,13 +115,7 @@ class Hptune:
         ...) set it for this search.
         """
         __tracebackhide__ = True
-        try:
-            settings = for_search(self._state, self._marker, self._item.nodeid, hypermodel, fit_args, fit_kwargs)
-            problem = None
-        except SettingError as exc:
-            problem = str(exc)
-        if problem is not None:  # failed outside the except block: printed once
-            pytest.fail(problem, pytrace=False)
+        settings = self._search_settings(hypermodel, fit_args, fit_kwargs)
         engine = _load_engine()
         constructed = hypermodel if is_tuner_instance(hypermodel) else None
         worker = worker_id()
@@ -162,7 +156,17 @@ class Hptune:
         conclude(self._item, record, result, self._state.compare_strict)
         return result
 
-    def _placement(self, constructed) -> tuple[str, str, workers.Workers | None]:
+    def _search_settings(self, hypermodel: Any, fit_args: tuple, fit_kwargs: dict) -> Settings:
+        """The search's settings (the keywords named like a setting leave
+        ``fit_kwargs``), or a failed test naming the bad one."""
+        __tracebackhide__ = True
+        try:
+            return for_search(self._state, self._marker, self._item.nodeid, hypermodel, fit_args, fit_kwargs)
+        except SettingError as exc:
+            problem = str(exc)
+        pytest.fail(problem, pytrace=False)  # outside the except block: printed once
+
+    def _placement(self, constructed: Any) -> tuple[str, str, workers.Workers | None]:
         """The search's tuning directory, project and workers (--hptune-workers,
         --hptune-chief: only a test's first search); a tuner the test
         constructed keeps its own directory, and is not distributed."""

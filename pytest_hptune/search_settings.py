@@ -48,7 +48,9 @@ def resolve_search(state: SessionState, marker: Layer, nodeid: str, overrides: d
     return resolve([state.ini_layer, marker, search_layer, state.cli_layer])
 
 
-def for_search(state: SessionState, marker: Layer, nodeid: str, hypermodel, fit_args, fit_kwargs: dict) -> Settings:
+def for_search(
+    state: SessionState, marker: Layer, nodeid: str, hypermodel: Any, fit_args: tuple, fit_kwargs: dict
+) -> Settings:
     """The settings of one search. Takes the keywords named like a setting
     out of ``fit_kwargs`` (the rest go to ``model.fit``)."""
     overrides = {k: fit_kwargs.pop(k) for k in list(fit_kwargs) if k in SPECS}

@@ -6,6 +6,7 @@ not be made (an unusable baseline, a missing entry under
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from . import advice
 from .message import failure_message
 
 
-def conclude(item: pytest.Item, record: dict, result, compare_strict: bool) -> None:
+def conclude(item: pytest.Item, record: dict, result: Any, compare_strict: bool) -> None:
     """Fail the test on a failed verdict. A missing baseline entry is no
     skip: the gates judged the search, and the reports say it was not
     compared (--hptune-compare-strict fails it)."""
