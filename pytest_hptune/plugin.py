@@ -147,7 +147,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def hptune(request: pytest.FixtureRequest) -> Hptune:
     """Run bounded Keras Tuner searches gated by the ``hptune`` marker."""
     __tracebackhide__ = True
-    from .fixture import Hptune, marker_layer
+    from .fixture import Hptune
+    from .search_settings import marker_layer
 
     try:
         marker = marker_layer(request.node)

@@ -18,13 +18,14 @@ another plugin is left alone. Imports nothing heavy (loaded with the plugin).
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from .worker_env import worker_id
 
 INSTALLED = pytest.StashKey[bool]()  # this session's handler is in place
 SESSION = pytest.StashKey[pytest.Session]()  # the session whose reports are written
@@ -57,10 +58,7 @@ def sigterm_as_interrupt(signum: int, frame: Any) -> None:
 def is_worker(config: pytest.Config) -> bool:
     """A pytest-xdist worker, or a worker of ``--hptune-workers`` (the same
     test run by the chief with Keras Tuner's worker variables set)."""
-    if hasattr(config, "workerinput"):
-        return True
-    tuner_id = os.environ.get("KERASTUNER_TUNER_ID")
-    return bool(tuner_id and "chief" not in tuner_id and os.environ.get("KERASTUNER_ORACLE_IP"))
+    return hasattr(config, "workerinput") or worker_id() is not None
 
 
 def install(config: pytest.Config) -> None:

@@ -21,7 +21,7 @@ def resumed_tuner(tmp_path, lines):
         oracle=SimpleNamespace(trials=trials, max_trials=5, objective=SimpleNamespace(direction="max")),
         hptune_scores={"2": [0.7, 0.72]},
         get_trial_dir=lambda tid: str(tmp_path / f"trial_{tid}"),
-        hptune_progress=lambda *args: lines.append(args),
+        hptune_progress=SimpleNamespace(trial_finished=lines.append),
     )
     for tid in trials:
         (tmp_path / f"trial_{tid}").mkdir()
@@ -34,14 +34,14 @@ def test_the_progress_lines_best_counts_the_trials_a_resumed_search_reused(tmp_p
     lines = []
     tuner = resumed_tuner(tmp_path, lines)
     report_progress(tuner, tuner.oracle.trials["2"])
-    ((done, total, trial_id, status, mean, best, best_mean),) = lines
-    assert (done, total, trial_id, status) == (4, 5, "2", "COMPLETED")
-    assert round(mean, 4) == 0.71
-    assert (best, round(best_mean, 4)) == ("0", 0.85)  # the reused trial, read back from disk
+    (event,) = lines
+    assert (event.done, event.total, event.trial_id, event.status) == (4, 5, "2", "COMPLETED")
+    assert round(event.mean, 4) == 0.71
+    assert (event.best_id, round(event.best_mean, 4)) == ("0", 0.85)  # the reused trial, read back from disk
     # A minimised objective: this run's trial is the best.
     tuner.oracle.objective.direction = "min"
     report_progress(tuner, tuner.oracle.trials["2"])
-    assert lines[-1][5:] == ("2", mean)
+    assert (lines[-1].best_id, lines[-1].best_mean) == ("2", event.mean)
 
 
 def test_an_unreadable_baseline_fails_the_comparison_and_a_missing_one_does_not(project):

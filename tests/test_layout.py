@@ -70,6 +70,17 @@ def test_nothing_below_the_engine_calls_back_into_it(path):
         assert fixture == [], f"{path.name} imports {fixture}"
 
 
+@pytest.mark.parametrize("path", sorted((PACKAGE / "engine").glob("*.py")), ids=lambda p: p.name)
+def test_the_engine_emits_events_and_never_writes_to_pytests_terminal(path):
+    """The progress line is a report (reports/progress.py), fed by the
+    engine's TrialFinished events (events.py): no engine module imports a
+    report or reaches pytest's terminal or capture plugins."""
+    reports = [m for m in imports(path) if m.startswith("pytest_hptune.reports")]
+    assert reports == [], f"{path.name} imports {reports}"
+    source = path.read_text()
+    assert "terminalreporter" not in source and "capturemanager" not in source
+
+
 def test_a_missing_keras_tuner_internal_fails_each_search_with_one_line(project, monkeypatch):
     from pytest_hptune.engine import compat
 

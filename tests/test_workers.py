@@ -374,3 +374,22 @@ def test_only_trials_lost_with_their_worker_carry_the_warning():
     assert warning["kind"] == "lost_trials" and warning["trials"] == ["1"]
     assert "trial 1 {'units': 8} (worker worker1 was killed by signal 9 during this trial)" in warning["text"]
     assert "judges the 1 trial(s) that completed" in warning["text"] and "trial 2" not in warning["text"]
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"KERASTUNER_TUNER_ID": "worker3", "KERASTUNER_ORACLE_IP": "10.0.0.1"}, "worker3"),
+        ({"KERASTUNER_TUNER_ID": "chief", "KERASTUNER_ORACLE_IP": "10.0.0.1"}, None),
+        ({"KERASTUNER_TUNER_ID": "worker3"}, None),
+        ({}, None),
+    ],
+)
+def test_a_worker_is_a_tuner_id_other_than_the_chiefs_with_the_chiefs_address(monkeypatch, env, expected):
+    for name in ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    from pytest_hptune.worker_env import worker_id
+
+    assert worker_id() == expected

@@ -14,7 +14,7 @@ died mid-trial. The loop here serves the same protocol, notices dead workers
 at once and fails their trial with the reason, so the search finishes.
 
 Imported only by ``engine/search.py`` when a search has workers (it needs grpc, which
-Keras Tuner brings).
+Keras Tuner brings), and by ``engine/workers.py`` in a worker (``watch_chief``).
 """
 
 from __future__ import annotations
@@ -29,13 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..worker_env import CHIEF_PID, ORACLE_IP, ORACLE_PORT, TUNER_ID
 from . import compat
 
-TUNER_ID = "KERASTUNER_TUNER_ID"
-ORACLE_IP = "KERASTUNER_ORACLE_IP"
-ORACLE_PORT = "KERASTUNER_ORACLE_PORT"
 POLL_S = 0.1
-CHIEF_PID = "HPTUNE_CHIEF_PID"
 # --hptune-worker-timeout's default: the longest silence from every worker
 # the chief waits out (a trial reports after each epoch), or twice max_time.
 SILENCE_S = 600.0
@@ -134,14 +131,6 @@ def watch_chief() -> None:
     threading.Thread(target=watch, name="hptune-chief-watch", daemon=True).start()
 
 
-def worker_environment() -> str | None:
-    """This process's Keras Tuner worker id, if it is a worker."""
-    tuner_id = os.environ.get(TUNER_ID)
-    if tuner_id and "chief" not in tuner_id and os.environ.get(ORACLE_IP):
-        return tuner_id
-    return None
-
-
 @dataclass
 class Worker:
     tuner_id: str
@@ -207,7 +196,7 @@ class Chief:
             env = dict(os.environ, **{TUNER_ID: tuner_id, ORACLE_IP: host, ORACLE_PORT: str(self.port)})
             env[CHIEF_PID] = str(os.getpid())
             # The worker's command line is complete: it carries the chief's
-            # -p, -o, -W and --import-mode (fixture._chief_options), from
+            # -p, -o, -W and --import-mode (workers.chief_options), from
             # PYTEST_ADDOPTS too; the rest (-n 2 from CI, say) must not reach it.
             env.pop("PYTEST_ADDOPTS", None)
             log = log_dir / f"{tuner_id}.log"

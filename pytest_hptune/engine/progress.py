@@ -1,10 +1,12 @@
-"""After each trial: one progress report to the fixture's callback, if any."""
+"""After each trial: one ``TrialFinished`` event to the search's listener,
+if any (the fixture passes the progress line of ``reports/progress.py``)."""
 
 from __future__ import annotations
 
 import logging
 
 from .. import stats
+from ..events import TrialFinished
 from ..result import COMPLETED
 from .storage import load_scores
 
@@ -26,25 +28,26 @@ def completed_means(tuner) -> dict[str, float]:
 
 
 def report_progress(tuner, trial) -> None:
-    """After each trial: (done, total, trial id, status, its mean, best id,
-    best mean) to the fixture's progress callback, if any."""
-    callback = getattr(tuner, "hptune_progress", None)
-    if callback is None:
+    """After each trial: a TrialFinished event to the search's listener
+    (``tuner.hptune_progress``), if any."""
+    listener = getattr(tuner, "hptune_progress", None)
+    if listener is None:
         return
     trials = tuner.oracle.trials
     means = completed_means(tuner)
     pick = max if tuner.oracle.objective.direction == "max" else min
     best = pick(means, key=lambda tid: means[tid]) if means else None
+    event = TrialFinished(
+        done=len(trials),
+        total=tuner.oracle.max_trials,
+        trial_id=trial.trial_id,
+        status=trial.status,
+        mean=means.get(trial.trial_id),
+        best_id=best,
+        best_mean=None if best is None else means[best],
+    )
     try:
-        callback(
-            len(trials),
-            tuner.oracle.max_trials,
-            trial.trial_id,
-            trial.status,
-            means.get(trial.trial_id),
-            best,
-            None if best is None else means[best],
-        )
+        listener.trial_finished(event)
     except OSError as exc:  # a closed terminal: progress is a courtesy, the search goes on
         log.warning("hptune: progress line not shown (%s); no more progress lines", exc)
         tuner.hptune_progress = None

@@ -3,7 +3,6 @@ or on workers) and the follow-up fits; returns one complete SearchResult."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import keras
@@ -31,6 +30,7 @@ from .resume import plan_resume
 from .silence import quiet_keras
 from .storage import read_scores
 from .tuners import build_tuner, check_hypermodel
+from .workers import Workers
 
 errors = keras_tuner.errors
 # What the fixture catches: the engine's own errors, not the user's.
@@ -69,18 +69,6 @@ def run_worker(hypermodel, settings: Settings, directory: str, project_name: str
     tuner = build_tuner(hypermodel, settings, directory, project_name, fit_kwargs, overwrite=False)
     with quiet_keras():
         tuner.search(*fit_args, **_fit_kwargs(settings, fit_kwargs, tuner))
-
-
-@dataclasses.dataclass(frozen=True)
-class Workers:
-    """--hptune-workers: how many local worker processes, the command that
-    runs the test in one, and the chief's listening address."""
-
-    count: int
-    command: list
-    cwd: str
-    address: str = "127.0.0.1:0"
-    timeout: float | None = None  # --hptune-worker-timeout (None: distributed.silence_limit's default)
 
 
 def run_search(
