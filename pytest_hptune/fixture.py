@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from .reports import junit
 from .settings import (
     SPECS,
     Layer,
@@ -121,7 +120,6 @@ class Hptune:
             self._baseline(),
         )
         self._item.stash.setdefault(PENDING_RECORDS, []).append(record)
-        self._item.user_properties.extend(junit.properties(record, self._searches - 1))
         # The search's table is printed once, in the hptune section of the
         # summary (from the record): not again as a captured section here.
         return record
@@ -131,7 +129,7 @@ class Hptune:
         path = self._state.compare_baseline
         if path is None:
             return None
-        from .reports.baseline_file import BaselineError, BaselineMissing
+        from .baseline_input import BaselineError, BaselineMissing
 
         try:
             data = self._state.baseline_data()
@@ -254,7 +252,7 @@ class Hptune:
         skip: the gates judged the search, and the reports say it was not
         compared (--hptune-compare-strict fails it)."""
         __tracebackhide__ = True
-        problems = [failure_message(record, result), self._warn(record)]
+        problems = [failure_message(record), self._warn(record)]
         if any(problems):
             problems.append(
                 f"(every trial of this search: the hptune section of the summary below, {record['nodeid']})"

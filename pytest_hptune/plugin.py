@@ -19,7 +19,7 @@ from . import quiet, signals
 from .options import OPTIONS
 from .reports import session as report_session
 from .settings import OPTION_SETTINGS, SPECS, SettingError, describe, resolve
-from .state import PENDING_RECORDS, SessionState
+from .state import SessionState
 
 if TYPE_CHECKING:
     from .fixture import Hptune
@@ -143,15 +143,3 @@ def hptune(request: pytest.FixtureRequest) -> Hptune:
         # Outside the except block: the error is printed once, not chained.
         pytest.fail(problem, pytrace=False)
     return fixture
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call):
-    report = yield
-    pending = item.stash.get(PENDING_RECORDS, None)
-    if pending:
-        # A plain, JSON-serialisable attribute: pytest-xdist ships it to the
-        # controller with the report.
-        report.hptune = list(pending)
-        pending.clear()
-    return report

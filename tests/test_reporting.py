@@ -129,6 +129,7 @@ def test_summary_caps_rows_without_verbose():
 
 def test_hyperband_without_a_full_budget_trial_fails_and_says_why():
     from pytest_hptune.result import SearchResult
+    from pytest_hptune.verdict.judge import judge
     from pytest_hptune.verdict.message import failure_message
 
     partial = TrialResult("0", {"units": 4}, (0.7,), COMPLETED, budget=3)
@@ -140,8 +141,8 @@ def test_hyperband_without_a_full_budget_trial_fails_and_says_why():
         tuner=None,
         tuner_info={"max_epochs": 9},
     )
-    record = {"nodeid": "t.py::t", "error": None, "objective": {"name": "val_accuracy", "direction": "max"}}
-    message = failure_message(record, result)
+    record = judge("t.py::t", 0, resolve([]), result, None, 0.1, "dir")
+    message = failure_message(record)
     assert message.startswith(
         "hptune: search in t.py::t: no trial completed at the full budget of 9 epochs "
         "(1 completed at fewer epochs, 1 failed)"
