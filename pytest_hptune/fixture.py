@@ -13,12 +13,11 @@ from typing import Any
 import pytest
 
 from .engine import workers
-from .reports import junit, progress
 from .search_settings import for_search, resolve_search
 from .settings import Layer, SettingError, Settings, is_tuner_instance
 from .state import PENDING_RECORDS, SessionState
 from .verdict.compare import Baseline
-from .verdict.conclude import conclude
+from .conclude import conclude
 from .verdict.judge import judge
 from .worker_env import worker_id
 
@@ -42,11 +41,14 @@ def _load_engine():
 class Hptune:
     """What the ``hptune`` fixture returns."""
 
-    def __init__(self, request: pytest.FixtureRequest, state: SessionState, marker: Layer):
+    def __init__(self, request: pytest.FixtureRequest, state: SessionState, marker: Layer, progress: Any = None):
+        """``progress``: the listener of the engine's events (the reports'
+        progress line, from the plugin), or None."""
         self._request = request
         self._item = request.node
         self._state = state
         self._marker = marker
+        self._progress = progress
         self._searches = 0
 
     def settings(self, **overrides: Any) -> Settings:
@@ -66,7 +68,6 @@ class Hptune:
             self._baseline(),
         )
         self._item.stash.setdefault(PENDING_RECORDS, []).append(record)
-        self._item.user_properties.extend(junit.properties(record, self._searches - 1))
         # The search's table is printed once, in the hptune section of the
         # summary (from the record): not again as a captured section here.
         return record
@@ -76,7 +77,7 @@ class Hptune:
         path = self._state.compare_baseline
         if path is None:
             return None
-        from .reports.baseline_file import BaselineError, BaselineMissing
+        from .baseline_input import BaselineError, BaselineMissing
 
         try:
             data = self._state.baseline_data()
@@ -138,7 +139,7 @@ class Hptune:
                 fit_kwargs,
                 resume_nodeid=self._item.nodeid if self._state.resume and constructed is None else None,
                 workers=plan,
-                progress=progress.for_config(self._request.config),
+                progress=self._progress,
                 anchor=None if constructed is not None else self._anchor_plan(settings),
             )
         except engine.SearchError as exc:
@@ -153,7 +154,7 @@ class Hptune:
             self._record(settings, None, f"{type(exc).__name__}: {exc}", started, directory, project)
             raise
         record = self._record(settings, result, error, started, directory, project, (fit_args, fit_kwargs))
-        conclude(self._item, record, result, self._state.compare_strict)
+        conclude(self._item, record, self._state.compare_strict)
         return result
 
     def _search_settings(self, hypermodel: Any, fit_args: tuple, fit_kwargs: dict) -> Settings:

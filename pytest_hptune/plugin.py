@@ -19,7 +19,7 @@ from . import quiet, signals
 from .options import OPTIONS
 from .reports import session as report_session
 from .settings import OPTION_SETTINGS, SPECS, SettingError, Settings, resolve, tuner_name
-from .state import PENDING_RECORDS, SessionState
+from .state import SessionState
 
 if TYPE_CHECKING:
     from .fixture import Hptune
@@ -148,11 +148,12 @@ def hptune(request: pytest.FixtureRequest) -> Hptune:
     """Run bounded Keras Tuner searches gated by the ``hptune`` marker."""
     __tracebackhide__ = True
     from .fixture import Hptune
+    from .reports import progress
     from .search_settings import marker_layer
 
     try:
         marker = marker_layer(request.node)
-        fixture = Hptune(request, request.config.stash[STATE], marker)
+        fixture = Hptune(request, request.config.stash[STATE], marker, progress.for_config(request.config))
         fixture.settings()  # validate the marker with ini and command line now
         problem = None
     except SettingError as exc:
@@ -161,15 +162,3 @@ def hptune(request: pytest.FixtureRequest) -> Hptune:
         # Outside the except block: the error is printed once, not chained.
         pytest.fail(problem, pytrace=False)
     return fixture
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call):
-    report = yield
-    pending = item.stash.get(PENDING_RECORDS, None)
-    if pending:
-        # A plain, JSON-serialisable attribute: pytest-xdist ships it to the
-        # controller with the report.
-        report.hptune = list(pending)
-        pending.clear()
-    return report

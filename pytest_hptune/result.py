@@ -71,9 +71,11 @@ def rank(trials: Sequence[TrialResult], objective: Objective) -> list[TrialResul
     return sorted(done, key=key)
 
 
-@dataclass
+@dataclass(frozen=True)
 class SearchResult:
-    """What ``hptune.search()`` returns."""
+    """What ``hptune.search()`` returns: the search's one complete outcome,
+    built once by the engine and never changed afterwards (frozen: the
+    engine's later steps make new ones with ``dataclasses.replace``)."""
 
     objective: Objective
     # Completed trials the verdict is about, best first (for Hyperband, those

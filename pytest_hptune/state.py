@@ -15,8 +15,7 @@ from . import options
 from .options import BY_NAME, BY_SETTING, Reader
 from .settings import Layer, SettingError
 
-# The baseline file's default name (reports.baseline_file.DEFAULT_PATH),
-# here so that the reports load only when a search has something to report.
+# The baseline file's default name (--hptune-save-baseline, --hptune-compare).
 BASELINE_PATH = "hptune-baseline.json"
 
 PENDING_RECORDS = pytest.StashKey[list]()  # on an item: records not yet reported
@@ -94,7 +93,7 @@ class SessionState:
 
     def baseline_data(self) -> dict:
         """The --hptune-compare file, loaded once; raises BaselineError."""
-        from .reports import baseline_file as baseline
+        from . import baseline_input as baseline
 
         if self._baseline is None:
             path = self.compare_baseline
@@ -112,7 +111,7 @@ class SessionState:
         entries whose test was collected (a test's second search is an entry
         ``nodeid#search2``). Known before the first test runs, so each test's
         verdict is decided at its own teardown."""
-        from .reports import baseline_file as baseline
+        from . import baseline_input as baseline
 
         try:
             entries = self.baseline_data()["entries"]

@@ -6,6 +6,7 @@ import multiprocessing
 
 import pytest
 
+from pytest_hptune import baseline_input
 from pytest_hptune.reports import baseline_file
 
 RECORD = {
@@ -46,7 +47,7 @@ def _write(path, entries, **top):
 def test_a_file_that_cannot_be_read_is_never_overwritten(tmp_path, text):
     path = tmp_path / "hptune-baseline.json"
     path.write_text(text)
-    with pytest.raises(baseline_file.BaselineError, match="it was not overwritten"):
+    with pytest.raises(baseline_input.BaselineError, match="it was not overwritten"):
         baseline_file.save(path, [("t.py::t", RECORD)], {})
     assert path.read_text() == text
 
@@ -84,7 +85,7 @@ def test_concurrent_saves_lose_no_entry_and_leave_no_lock_file(tmp_path):
     # from stalling the suite.
     with multiprocessing.get_context("forkserver").Pool(16) as pool:
         pool.map_async(_save_one, [(path, i) for i in range(48)], chunksize=1).get(timeout=300)
-    assert sorted(baseline_file.load(path)["entries"]) == sorted(f"t.py::t{i}" for i in range(48))
+    assert sorted(baseline_input.load(path)["entries"]) == sorted(f"t.py::t{i}" for i in range(48))
     assert [p.name for p in tmp_path.iterdir()] == ["hptune-baseline.json"]
 
 
@@ -109,20 +110,20 @@ def test_concurrent_saves_lose_no_entry_and_leave_no_lock_file(tmp_path):
 def test_every_entry_is_checked_on_load_naming_the_test_and_the_field(tmp_path, entry, top, field):
     path = tmp_path / "b.json"
     _write(path, {"t.py::t": entry}, **top)
-    with pytest.raises(baseline_file.BaselineError) as info:
-        baseline_file.load(path)
+    with pytest.raises(baseline_input.BaselineError) as info:
+        baseline_input.load(path)
     assert field in str(info.value)
     if not top:
         assert "the entry 't.py::t'" in str(info.value)
 
 
 def test_a_missing_file_is_not_a_broken_one(tmp_path):
-    with pytest.raises(baseline_file.BaselineMissing):
-        baseline_file.load(tmp_path / "none.json")
+    with pytest.raises(baseline_input.BaselineMissing):
+        baseline_input.load(tmp_path / "none.json")
     (tmp_path / "dir.json").mkdir()
-    with pytest.raises(baseline_file.BaselineError) as info:
-        baseline_file.load(tmp_path / "dir.json")
-    assert not isinstance(info.value, baseline_file.BaselineMissing)
+    with pytest.raises(baseline_input.BaselineError) as info:
+        baseline_input.load(tmp_path / "dir.json")
+    assert not isinstance(info.value, baseline_input.BaselineMissing)
 
 
 @pytest.mark.parametrize(

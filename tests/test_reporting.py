@@ -129,6 +129,7 @@ def test_summary_caps_rows_without_verbose():
 
 def test_hyperband_without_a_full_budget_trial_fails_and_says_why():
     from pytest_hptune.result import SearchResult
+    from pytest_hptune.verdict.judge import judge
     from pytest_hptune.verdict.message import failure_message
 
     partial = TrialResult("0", {"units": 4}, (0.7,), COMPLETED, budget=3)
@@ -140,10 +141,40 @@ def test_hyperband_without_a_full_budget_trial_fails_and_says_why():
         tuner=None,
         tuner_info={"max_epochs": 9},
     )
-    record = {"nodeid": "t.py::t", "error": None, "objective": {"name": "val_accuracy", "direction": "max"}}
-    message = failure_message(record, result)
+    record = judge("t.py::t", 0, resolve([]), result, None, 0.1, "dir")
+    message = failure_message(record)
     assert message.startswith(
         "hptune: search in t.py::t: no trial completed at the full budget of 9 epochs "
         "(1 completed at fewer epochs, 1 failed)"
     )
     assert "--- trial 1 FAILED: loss is nan at epoch 1" in message
+
+
+def test_the_failure_message_prints_a_code_errors_traceback_from_the_record_alone():
+    import json
+
+    from pytest_hptune.result import SearchResult
+    from pytest_hptune.verdict.judge import judge
+    from pytest_hptune.verdict.message import failure_message
+
+    raised = 'Traceback (most recent call last):\n  File "model.py", line 3, in build\nValueError: bad units\n'
+    skipped = (
+        'Traceback (most recent call last):\n  File "model.py", line 5, in build\n'
+        "keras_tuner.src.errors.FailedTrialError: units too small\n"
+    )
+    failed = [
+        TrialResult("0", {"units": 3}, (), "FAILED", raised),
+        TrialResult("1", {"units": 1}, (), "FAILED", skipped),
+    ]
+    result = SearchResult(Objective("val_accuracy", "max"), trials=[], failed=failed, tuner=None)
+    record = json.loads(json.dumps(judge("t.py::t", 0, resolve([]), result, None, 0.1, "dir")))
+    first, second = record["trials"]
+    assert first["traceback"] == raised.rstrip() and "traceback" not in second
+    assert (first["message"], second["message"]) == ("ValueError: bad units", "units too small")
+    message = failure_message(record)  # the record as the JSON report has it: no outcome
+    assert message.splitlines() == [
+        "hptune: search in t.py::t: no trial completed (2 failed).",
+        "--- trial 0 FAILED {'units': 3}: ValueError: bad units",
+        *raised.rstrip().splitlines(),
+        "--- trial 1 FAILED {'units': 1}: units too small",
+    ]

@@ -1,6 +1,7 @@
 """--hptune-workers: trials on worker processes against a chief oracle served
 over gRPC (Keras Tuner's distributed mode)."""
 
+import dataclasses
 import json
 
 import pytest
@@ -369,8 +370,7 @@ def test_only_trials_lost_with_their_worker_carry_the_warning():
     skipped = TrialResult("2", {"units": 16}, (), "FAILED", "FailedTrialError: skip")
     result = SearchResult(Objective("val_accuracy", "max"), [done], [killed, skipped], None)
     assert lost_trials(result) is None  # no worker was lost
-    result.tuner_info = {"lost_trials": ["1"]}
-    warning = lost_trials(result)
+    warning = lost_trials(dataclasses.replace(result, tuner_info={"lost_trials": ["1"]}))
     assert warning["kind"] == "lost_trials" and warning["trials"] == ["1"]
     assert "trial 1 {'units': 8} (worker worker1 was killed by signal 9 during this trial)" in warning["text"]
     assert "judges the 1 trial(s) that completed" in warning["text"] and "trial 2" not in warning["text"]

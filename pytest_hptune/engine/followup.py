@@ -29,18 +29,16 @@ errors = keras_tuner.errors
 
 
 def _train_configuration(
-    tuner, hp, seeds, result: SearchResult, fit_args, fit_kwargs, reuse: ModelReuse | None = None
+    tuner, hp, seeds, budget: int | None, fit_args, fit_kwargs, reuse: ModelReuse | None = None
 ) -> list[float]:
     """Scores of one configuration trained once per (execution, seed), the
     way a trial runs an execution (the HyperModel's fit(), its split of the
-    data under vary=, best epoch of the objective, Hyperband's full budget).
-    ``reuse``: the configuration's traced model from earlier calls.
-    Raises FailedTrialError on a NaN."""
+    data under vary=, best epoch of the objective, Hyperband's full budget:
+    ``budget``, the best trial's). ``reuse``: the configuration's traced
+    model from earlier calls. Raises FailedTrialError on a NaN."""
     kwargs = dict(fit_kwargs)
-    best = result.best
-    assert best is not None  # fits after the search run only when it has a best trial
-    if best.budget:
-        kwargs["epochs"] = best.budget
+    if budget:
+        kwargs["epochs"] = budget
         kwargs.pop("initial_epoch", None)
     scores = []
     reuse = reuse or reuse_for_tuner(tuner)
@@ -66,8 +64,10 @@ def confirm(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwarg
     """Re-run the best configuration with ``settings.confirm`` seeds that the
     search never used."""
     seeds = [(k, execution_seed(settings.seed, "confirm", k)) for k in range(settings.confirm)]
+    best = result.best
+    assert best is not None  # fits after the search run only when it has a best trial
     try:
-        return _train_configuration(tuner, result.best_hyperparameters, seeds, result, fit_args, fit_kwargs)
+        return _train_configuration(tuner, result.best_hyperparameters, seeds, best.budget, fit_args, fit_kwargs)
     except errors.FailedTrialError as exc:
         raise SearchError(f"a confirmation run of the best configuration failed: {exc}") from None
 
@@ -107,7 +107,7 @@ def neighbours_of_best(tuner, settings: Settings, result: SearchResult, fit_args
     out = []
 
     def train(hp):
-        return _train_configuration(tuner, hp, seeds, result, fit_args, fit_kwargs)
+        return _train_configuration(tuner, hp, seeds, best.budget, fit_args, fit_kwargs)
 
     if best_hp.values.get("tuner/trial_id"):
         entry: dict[str, Any] = {"name": None, "value": None, "neighbour": None, "reference": True}
@@ -143,18 +143,21 @@ def _train_into(entry: dict, train) -> str | None:
     return None
 
 
-def top_up_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> int:
+def top_up_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> SearchResult:
     """executions_per_trial='auto', after the search: a trial that finished
     with its minimum executions can end up best (a lucky start, or a leader
     that dipped). Add executions to the best trial, with its own next seeds,
     while its verdict is undecided; re-rank after each, so that a trial that
-    falls behind hands over to the new best. Returns the fits added.
-    Not for Hyperband, whose trials continue earlier rounds' models."""
+    falls behind hands over to the new best. Returns a new outcome: the
+    trials re-ranked, the best's hyperparameters and the fits added
+    (``topped_up``). Not for Hyperband, whose trials continue earlier
+    rounds' models."""
     added = 0
     oracle = tuner.oracle
     reuses: dict[str, ModelReuse] = {}  # per trial: its traced model for its next fit
-    while result.trials:
-        best = result.trials[0]
+    trials = list(result.trials)
+    while trials:
+        best = trials[0]
         if len(best.scores) >= settings.max_executions or not adaptive.undecided(settings, best.scores):
             break
         if tuner.hptune_budget.spent():
@@ -163,7 +166,9 @@ def top_up_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_k
         seed = execution_seed(settings.seed, best.trial_id, len(best.scores))
         try:
             reuse = reuses.setdefault(best.trial_id, reuse_for_tuner(tuner))
-            scores = _train_configuration(tuner, hp, [(len(best.scores), seed)], result, fit_args, fit_kwargs, reuse)
+            scores = _train_configuration(
+                tuner, hp, [(len(best.scores), seed)], best.budget, fit_args, fit_kwargs, reuse
+            )
         except errors.FailedTrialError:
             break  # the verdict stands on the executions that trained
         added += 1
@@ -171,11 +176,10 @@ def top_up_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_k
         with tuning_directory_errors(tuner):
             save_scores(tuner, best.trial_id, list(grown.scores))
         # Ties keep trial order, as in collect().
-        ordered = sorted([grown] + result.trials[1:], key=lambda t: trial_order(t.trial_id))
-        result.trials = rank(ordered, result.objective)
-    if result.trials:
-        result._best_hp = oracle.trials[result.trials[0].trial_id].hyperparameters
-    return added
+        ordered = sorted([grown, *trials[1:]], key=lambda t: trial_order(t.trial_id))
+        trials = rank(ordered, result.objective)
+    best_hp = oracle.trials[trials[0].trial_id].hyperparameters if trials else result.best_hyperparameters
+    return dataclasses.replace(result, trials=trials, topped_up=added, _best_hp=best_hp)
 
 
 def _anchor_fits(result: SearchResult, values: dict, seeds, train, done: dict[int, float]) -> dict:
@@ -209,37 +213,44 @@ def unanchored(settings: Settings) -> str | None:
     return None
 
 
-def train_anchors(tuner, settings: Settings, result: SearchResult, plan: AnchorPlan, fit_args, fit_kwargs) -> None:
-    """The anchor fits of ``plan``, into the result: the baseline's anchor
-    (``--hptune-compare``) and this search's own (``--hptune-save-baseline``).
+def train_anchors(
+    tuner, settings: Settings, result: SearchResult, plan: AnchorPlan, fit_args, fit_kwargs
+) -> SearchResult:
+    """The anchor fits of ``plan``, in a new outcome: the baseline's anchor
+    (``--hptune-compare``, ``anchor``) and this search's own
+    (``--hptune-save-baseline``, ``best_anchor``).
 
     A new anchor's seeds are fresh (``execution_seed(seed, "anchor", k)``),
     never the best trial's own: those executions are why it was picked (the
     best of K means is biased upward), and a baseline anchored on them
     would read every unchanged rerun as a drop."""
     reason = unanchored(settings)
+    best = result.best
+    assert best is not None  # fits after the search run only when it has a best trial
 
     def train(values, todo):
         hp = tuner.oracle.get_space()
         for name, value in values.items():
             hp.values[name] = value
-        return _train_configuration(tuner, hp, todo, result, fit_args, fit_kwargs)
+        return _train_configuration(tuner, hp, todo, best.budget, fit_args, fit_kwargs)
 
+    anchor = result.anchor
     if plan.hyperparameters is not None:
-        result.anchor = (
+        anchor = (
             {"unavailable": reason}
             if reason
             else _anchor_fits(result, dict(plan.hyperparameters), plan.seeds, train, {})
         )
-    best = result.best
-    if plan.keep and best is not None and not reason:
+    best_anchor = result.best_anchor
+    if plan.keep and not reason:
         seeds = [execution_seed(settings.seed, "anchor", k) for k in range(plan.keep)]
         done = {}
-        compared = result.anchor or {}
+        compared = anchor or {}
         if compared.get("scores") and compared["hyperparameters"] == dict(best.hyperparameters):
             done = {
                 k: score
                 for k, (seed, score) in enumerate(zip(compared["seeds"], compared["scores"]))
                 if k < len(seeds) and seed == seeds[k]
             }
-        result.best_anchor = _anchor_fits(result, dict(best.hyperparameters), seeds, train, done)
+        best_anchor = _anchor_fits(result, dict(best.hyperparameters), seeds, train, done)
+    return dataclasses.replace(result, anchor=anchor, best_anchor=best_anchor)

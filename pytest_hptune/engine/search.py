@@ -3,7 +3,9 @@ or on workers) and the follow-up fits; returns one complete SearchResult."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Any
 
 import keras
 import keras_tuner
@@ -96,8 +98,7 @@ def run_search(
     check_supported()
     if is_tuner_instance(hypermodel):
         result = _run_constructed(hypermodel, settings, fit_args, fit_kwargs)
-        result.backend = keras.backend.backend()
-        return result
+        return dataclasses.replace(result, backend=keras.backend.backend())
     check_hypermodel(hypermodel, settings)
     keywords.check(hypermodel, settings, fit_kwargs)
     splits.check(settings, fit_args, fit_kwargs)
@@ -111,16 +112,18 @@ def run_search(
     if workers is not None:
         result = _serve_workers(tuner, settings, workers, project_dir, resume)
     else:
-        result = _search_here(tuner, settings, fit_args, fit_kwargs)
-        result.resume = resume
+        result = dataclasses.replace(_search_here(tuner, settings, fit_args, fit_kwargs), resume=resume)
     if result.best is not None and result.stopped_reason is None:
-        _follow_up(tuner, settings, result, fit_args, fit_kwargs)
+        result = _follow_up(tuner, settings, result, fit_args, fit_kwargs)
         if anchor is not None:
-            train_anchors(tuner, settings, result, anchor, fit_args, fit_kwargs)
-    result.time_budget = tuner.hptune_budget.report()
-    result.reused_fits = None if workers is not None else getattr(tuner, "hptune_reused", None)
-    result.backend = keras.backend.backend()
-    return result
+            result = train_anchors(tuner, settings, result, anchor, fit_args, fit_kwargs)
+    # The outcome is frozen: each step above returned a new one; this is the last.
+    return dataclasses.replace(
+        result,
+        time_budget=tuner.hptune_budget.report(),
+        reused_fits=None if workers is not None else getattr(tuner, "hptune_reused", None),
+        backend=keras.backend.backend(),
+    )
 
 
 def _run_constructed(tuner, settings: Settings, fit_args, fit_kwargs) -> SearchResult:
@@ -198,15 +201,17 @@ def _unreadable_scores(tuner) -> str | None:
     return None
 
 
-def _follow_up(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> None:
-    """The fits after the search, into the result: the top-up of an
+def _follow_up(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> SearchResult:
+    """The fits after the search, in a new outcome: the top-up of an
     undecided best (auto executions), the confirmation, the neighbours."""
     if settings.adaptive and settings.kind != "hyperband" and not settings.confirm and isinstance(settings.tuner, str):
-        result.topped_up = top_up_best(tuner, settings, result, fit_args, fit_kwargs)
+        result = top_up_best(tuner, settings, result, fit_args, fit_kwargs)
+    fits: dict[str, Any] = {}
     if settings.confirm:
-        result.confirmation = confirm(tuner, settings, result, fit_args, fit_kwargs)
+        fits["confirmation"] = confirm(tuner, settings, result, fit_args, fit_kwargs)
     if settings.max_neighbour_drop is not None:
-        result.neighbours = neighbours_of_best(tuner, settings, result, fit_args, fit_kwargs)
+        fits["neighbours"] = neighbours_of_best(tuner, settings, result, fit_args, fit_kwargs)
+    return dataclasses.replace(result, **fits)
 
 
 def _search_here(tuner, settings: Settings, fit_args, fit_kwargs) -> SearchResult:
@@ -237,7 +242,7 @@ def _search_here(tuner, settings: Settings, fit_args, fit_kwargs) -> SearchResul
             stopped = str(exc) if isinstance(exc, TuningDirectoryError) else directory_error(tuner.project_dir, exc)
     result = collect(tuner, settings, stopped)
     if result.stopped_reason is None:
-        result.stopped_reason = directory_failure(tuner.project_dir, result.failed)
+        result = dataclasses.replace(result, stopped_reason=directory_failure(tuner.project_dir, result.failed))
     return result
 
 
@@ -262,11 +267,13 @@ def _serve_workers(tuner, settings, workers: Workers, project_dir: Path, resume)
         chief.stop()
         raise
     result = collect(tuner, settings, stopped)
-    result.resume = resume
-    result.tuner_info = dict(
-        result.tuner_info,
-        workers=[{"id": w.tuner_id, "exit_code": w.process.returncode} for w in chief.workers],
-        lost_trials=list(chief.lost),
-        chief=f"{workers.address.rsplit(':', 1)[0]}:{chief.port}",
+    return dataclasses.replace(
+        result,
+        resume=resume,
+        tuner_info=dict(
+            result.tuner_info,
+            workers=[{"id": w.tuner_id, "exit_code": w.process.returncode} for w in chief.workers],
+            lost_trials=list(chief.lost),
+            chief=f"{workers.address.rsplit(':', 1)[0]}:{chief.port}",
+        ),
     )
-    return result

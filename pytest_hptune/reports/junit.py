@@ -1,6 +1,8 @@
 """Each search's key figures as JUnit XML properties (``--junitxml``).
 
-Added to the test item's ``user_properties`` (pytest's public channel for
+The fixture hands each record over (``state.PENDING_RECORDS``); when pytest
+makes the test's report, the session's reporter (``reports/session.py``)
+adds these to the item's ``user_properties`` (pytest's public channel for
 ``record_property``), so they reach the XML, and travel with the report
 under pytest-xdist.
 """
@@ -13,9 +15,10 @@ from typing import Any
 from ..verdict.record import best_trial, direction_suffix
 
 
-def properties(record: dict, index: int) -> list[tuple[str, Any]]:
-    """(name, value) pairs for one search record; ``index`` numbers the
+def properties(record: dict) -> list[tuple[str, Any]]:
+    """(name, value) pairs for one search record; its ``search`` numbers the
     searches of one test (the first has no suffix)."""
+    index = record.get("search", 0)
     prefix = "hptune" if index == 0 else f"hptune{index + 1}"
     best = best_trial(record)
     objective = record["objective"]

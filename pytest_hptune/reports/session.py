@@ -98,6 +98,25 @@ class Reporter:
         self.config = config
         self.state = state
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+        """The records the fixture handed over (``PENDING_RECORDS``) move to
+        the report, as a plain, JSON-serialisable attribute that
+        pytest-xdist ships to the controller, and their JUnit XML properties
+        to the item's ``user_properties`` (the teardown report's, which
+        ``--junitxml`` writes) and this report's."""
+        report = yield
+        pending = item.stash.get(PENDING_RECORDS, None)
+        if pending:
+            from .junit import properties
+
+            junit = [pair for record in pending for pair in properties(record)]
+            item.user_properties.extend(junit)
+            report.user_properties.extend(junit)
+            report.hptune = list(pending)
+            pending.clear()
+        return report
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         records = getattr(report, "hptune", None)
         if records:

@@ -41,6 +41,21 @@ def is_code_error(message: str | None) -> bool:
     return not re.search(r"No space left on device|[Ee]rrno( =)? (28|122)\b|Disk quota exceeded", line)
 
 
+def ends_in_failed_trial_error(message: str) -> bool:
+    """Keras Tuner's FailedTrialError is the expected way to fail a trial: its
+    reason says it all, the traceback is noise."""
+    return "FailedTrialError:" in message.strip().splitlines()[-1]
+
+
+def keeps_traceback(message: str | None) -> bool:
+    """Whether a failed trial's record keeps its full message (its
+    ``traceback``), which the failure message prints: an error of the
+    user's code, or anything but a FailedTrialError."""
+    if not message or not message.strip():
+        return False
+    return not ends_in_failed_trial_error(message) or is_code_error(message)
+
+
 def code_errors(failed) -> list:
     """The failed trials (TrialResult) whose reason is an error of the user's code."""
     return [t for t in failed if is_code_error(t.message)]

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from ..settings import SPEED_SETTINGS, VERDICT_SETTINGS
-from .record import best_trial, signed
+from .record import best_trial, judged_trials, signed
 
 METHOD = "best-of-K difference against its simulated null (both sides' budgets, spread from the trials)"
 # The test is judged by its gates alone (never skipped); the reports say so.
@@ -340,13 +340,8 @@ def _leading(settings: dict) -> int | None:
 
 
 def _judged(trials: list[dict], best: dict) -> list[list[float]]:
-    """The scores of the trials judged with the best (same budget: Hyperband's
-    partial trials are left out)."""
-    return [
-        list(t["scores"])
-        for t in trials
-        if t.get("status", "COMPLETED") == "COMPLETED" and t.get("budget") == best.get("budget") and t["scores"]
-    ]
+    """The scores of the trials judged with the best (record.judged_trials)."""
+    return [list(t["scores"]) for t in judged_trials(trials, best)]
 
 
 def _cannot(reason: str, name: str, path: Path) -> dict:

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .code_errors import code_errors
+from .code_errors import ends_in_failed_trial_error
 from .compare import describe as describe_comparison
 from .gates import describe as describe_gate
-from .record import direction_suffix, signed
-from .record import last_line as _last_line
+from .record import best_trial, completed_trials, direction_suffix, failed_trials, signed
 
 
 def num(value: Any) -> str:
@@ -40,38 +39,37 @@ def _fmt_scores(scores) -> str:
     return ", ".join(f"{s:.4f}" for s in scores)
 
 
-def _is_failed_trial_error(message: str) -> bool:
-    """Keras Tuner's FailedTrialError is the expected way to fail a trial: its
-    reason says it all, the traceback is noise."""
-    return "FailedTrialError:" in message.strip().splitlines()[-1]
-
-
-def failure_message(record: dict, result) -> str | None:
-    """Why this search fails its test, or None when it passes."""
+def failure_message(record: dict) -> str | None:
+    """Why this search fails its test, or None when it passes. Read from
+    the search's record alone (the verdict's output), never from the
+    engine's outcome."""
     head = f"hptune: search in {record['nodeid']}"
     if record["error"]:
         return f"{head} could not run: {record['error']}"
-    if result.best is None:
-        return _nothing_completed(head, result)
+    best = best_trial(record)
+    if best is None:
+        return _nothing_completed(head, record)
     lines = []
-    if result.stopped_reason:
-        lines.append(f"{head} stopped early: {result.stopped_reason}.")
-        for trial in result.failed:
-            lines.append(f"  trial {trial.trial_id}: {_last_line(trial.message)}")
+    if record["stopped_reason"]:
+        lines.append(f"{head} stopped early: {record['stopped_reason']}.")
+        for trial in failed_trials(record):
+            lines.append(f"  trial {trial['trial_id']}: {trial['message']}")
     comparison = record.get("comparison") or {}
     if comparison.get("status") in ("regressed", "inconclusive"):
-        lines += _regressed(head, comparison, result.best)
+        lines += _regressed(head, comparison, best)
     if any(not g["passed"] for g in record["gates"]):
-        lines += _failed_gates(head, record, result.best)
-    lines += _raised(head, record, result)
+        lines += _failed_gates(head, record, best)
+    lines += _raised(head, record)
     return "\n".join(lines) or None
 
 
-def _raised(head: str, record: dict, result) -> list[str]:
+def _raised(head: str, record: dict) -> list[str]:
     """Trials whose build, fit or callback raised, beyond max_failed_trials:
     each with its configuration and its own traceback."""
-    raised = code_errors(result.failed)
-    allowed = (record.get("code_errors") or {}).get("allowed", 0)
+    code_errors = record.get("code_errors") or {}
+    ids = set(code_errors.get("trials") or ())
+    raised = [t for t in record["trials"] if t["trial_id"] in ids]
+    allowed = code_errors.get("allowed", 0)
     if len(raised) <= allowed:
         return []
     lines = [
@@ -80,39 +78,43 @@ def _raised(head: str, record: dict, result) -> list[str]:
         "to skip a configuration on purpose):"
     ]
     for trial in raised:
-        lines.append(f"--- trial {trial.trial_id} {trial.status} {trial.hyperparameters}:")
-        lines.append(trial.message.rstrip())
+        lines.append(f"--- trial {trial['trial_id']} {trial['status']} {trial['hyperparameters']}:")
+        lines.append(trial.get("traceback") or trial["message"] or "")
     return lines
 
 
-def _nothing_completed(head: str, result) -> str:
-    if result.partial:
-        full = result.tuner_info.get("max_epochs")
+def _nothing_completed(head: str, record: dict) -> str:
+    failed = failed_trials(record)
+    # No trial was judged: every completed one stopped short of the full budget.
+    partial = completed_trials(record)
+    if partial:
+        full = (record.get("tuner_info") or {}).get("max_epochs")
         lines = [
             f"{head}: no trial completed at the full budget of {full} epochs "
-            f"({len(result.partial)} completed at fewer epochs, {len(result.failed)} "
+            f"({len(partial)} completed at fewer epochs, {len(failed)} "
             "failed); the gates judge only full-budget trials. "
             + (
                 "The time budget ended the search first: raise max_time."
-                if (result.time_budget or {}).get("ended_search")
+                if (record.get("time_budget") or {}).get("ended_search")
                 else "Raise max_trials or lower max_epochs."
             )
         ]
-        for trial in result.failed:
-            lines.append(f"--- trial {trial.trial_id} {trial.status}: {_last_line(trial.message)}")
+        for trial in failed:
+            lines.append(f"--- trial {trial['trial_id']} {trial['status']}: {trial['message']}")
         return "\n".join(lines)
-    lines = [f"{head}: no trial completed ({len(result.failed)} failed)."]
-    if result.stopped_reason:
-        lines.append(result.stopped_reason + ".")
-    for trial in result.failed:
-        reason = _last_line(trial.message) or "no reason recorded"
-        lines.append(f"--- trial {trial.trial_id} {trial.status} {trial.hyperparameters}: {reason}")
-        if trial.message and not _is_failed_trial_error(trial.message):
-            lines.append(trial.message.rstrip())  # an unexpected error: its traceback
+    lines = [f"{head}: no trial completed ({len(failed)} failed)."]
+    if record["stopped_reason"]:
+        lines.append(record["stopped_reason"] + ".")
+    for trial in failed:
+        reason = trial["message"] or "no reason recorded"
+        lines.append(f"--- trial {trial['trial_id']} {trial['status']} {trial['hyperparameters']}: {reason}")
+        traceback = trial.get("traceback")
+        if traceback and not ends_in_failed_trial_error(traceback):
+            lines.append(traceback)  # an unexpected error: its traceback
     return "\n".join(lines)
 
 
-def _regressed(head: str, comparison: dict, best) -> list[str]:
+def _regressed(head: str, comparison: dict, best: dict) -> list[str]:
     base = comparison["baseline"]
     what = "regressed against" if comparison["status"] == "regressed" else "could not show no drop against"
     lines = [f"{head} {what} its baseline ({comparison['path']}, {comparison['key']}):"]
@@ -129,7 +131,7 @@ def _regressed(head: str, comparison: dict, best) -> list[str]:
         ]
     else:
         lines += [
-            f"  new      trial {best.trial_id} {best.hyperparameters}: [{_fmt_scores(best.scores)}]",
+            f"  new      trial {best['trial_id']} {best['hyperparameters']}: [{_fmt_scores(best['scores'])}]",
             f"  baseline trial {base['best_trial_id']} {base['hyperparameters']}: [{_fmt_scores(base['scores'])}]",
         ]
     lines.append(f"  {comparison['method']}, confidence {comparison['confidence']}")
@@ -152,7 +154,7 @@ def _gate_subjects(settings: dict, selection: dict | None = None) -> dict[str, s
     }
 
 
-def _failed_gates(head: str, record: dict, best) -> list[str]:
+def _failed_gates(head: str, record: dict, best: dict) -> list[str]:
     failed = [g for g in record["gates"] if not g["passed"]]
     objective = f"{record['objective']['name']}{direction_suffix(record['objective'])}"
     confirmation = record.get("confirmation")
@@ -161,10 +163,10 @@ def _failed_gates(head: str, record: dict, best) -> list[str]:
     whats = _gate_subjects(record["settings"], record.get("selection"))
     for gate in failed:
         what = whats.get(gate["name"], "mean")
-        lines.append(f"  {gate['name']}: best trial {best.trial_id} {what} {describe_gate(gate)}")
+        lines.append(f"  {gate['name']}: best trial {best['trial_id']} {what} {describe_gate(gate)}")
     lines.append(
-        f"  best trial {best.trial_id} {best.hyperparameters}: scores "
-        f"[{_fmt_scores(best.scores)}], mean {best.mean:.4f} +- {best.std:.4f}"
+        f"  best trial {best['trial_id']} {best['hyperparameters']}: scores "
+        f"[{_fmt_scores(best['scores'])}], mean {best['mean']:.4f} +- {best['std']:.4f}"
     )
     if any(g["name"] == "max_neighbour_drop" for g in failed):
         lines += [f"  {describe_neighbour(n)}" for n in record.get("neighbours") or ()]

@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 
 from .. import stats
-from ..result import trial_order
+from ..result import COMPLETED, trial_order
 from ..sensitivity import near_best_share
 from ..settings import VARIES, tuner_name
+from .code_errors import keeps_traceback
 
 
 def build_record(nodeid, settings, result, gates, error, duration, directory) -> dict:
@@ -23,6 +24,8 @@ def build_record(nodeid, settings, result, gates, error, duration, directory) ->
         everything = {t.trial_id: t for t in result.trials + result.partial + result.failed}
         for trial_id in sorted(everything, key=trial_order):
             entry = everything[trial_id].to_dict()
+            if keeps_traceback(entry["message"]):
+                entry["traceback"] = entry["message"].rstrip()  # the failure message prints it
             entry["message"] = last_line(entry["message"])
             bounds = stats.interval(entry["scores"], settings.confidence) if entry["scores"] else None
             entry["interval"] = list(bounds) if bounds else None
@@ -161,6 +164,23 @@ def last_line(message: str | None) -> str | None:
     # way for a trial to fail); "pkg.mod.ValueError: why" -> "ValueError: why"
     line = re.sub(r"^(?:[A-Za-z_]\w*\.)+(?=\w+(?:Error|Exception)\b)", "", lines[-1])
     return line.removeprefix("FailedTrialError: ")
+
+
+def judged_trials(trials: list[dict], best: dict) -> list[dict]:
+    """The trial entries judged with the best one: completed, with scores,
+    at the best's budget (Hyperband's partial trials are left out). What a
+    comparison compares and what a baseline entry keeps."""
+    return [t for t in trials if t["status"] == COMPLETED and t.get("budget") == best.get("budget") and t["scores"]]
+
+
+def completed_trials(record: dict) -> list[dict]:
+    """The record's completed trials, in trial order."""
+    return [t for t in record["trials"] if t["status"] == COMPLETED]
+
+
+def failed_trials(record: dict) -> list[dict]:
+    """The record's failed trials, in trial order."""
+    return [t for t in record["trials"] if t["status"] != COMPLETED]
 
 
 def best_trial(record: dict) -> dict | None:

@@ -6,20 +6,19 @@ not be made (an unusable baseline, a missing entry under
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import pytest
 
-from . import advice
-from .message import failure_message
+from .verdict import advice
+from .verdict.message import failure_message
 
 
-def conclude(item: pytest.Item, record: dict, result: Any, compare_strict: bool) -> None:
+def conclude(item: pytest.Item, record: dict, compare_strict: bool) -> None:
     """Fail the test on a failed verdict. A missing baseline entry is no
     skip: the gates judged the search, and the reports say it was not
     compared (--hptune-compare-strict fails it)."""
     __tracebackhide__ = True
-    problems = [failure_message(record, result), warn(item, record)]
+    problems = [failure_message(record), warn(item, record)]
     if any(problems):
         problems.append(f"(every trial of this search: the hptune section of the summary below, {record['nodeid']})")
         pytest.fail("\n".join(p for p in problems if p), pytrace=False)
