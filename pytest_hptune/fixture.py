@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
+from .conclude import conclude
 from .engine import workers
 from .search_settings import for_search, resolve_search
 from .settings import Layer, SettingError, Settings, is_tuner_instance
 from .state import PENDING_RECORDS, SessionState
 from .verdict.compare import Baseline
-from .conclude import conclude
 from .verdict.judge import judge
 from .worker_env import worker_id
 
