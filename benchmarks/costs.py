@@ -47,7 +47,7 @@ SEARCH = "pytest_hptune.engine.search"
 class Clock:
     """Exclusive time per part: entering a part pauses the one around it."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
         self.calls: dict[str, int] = {}
         self.stack: list[list] = []  # [part, start of its running segment]
@@ -109,11 +109,11 @@ def _patch() -> None:
         FOUND.append(f"{module_name}.{path}")
 
 
-def pytest_configure(config):
+def pytest_configure(config) -> None:
     _stamp("start-up (interpreter, pytest, plugins)")
 
 
-def pytest_collection_finish(session):
+def pytest_collection_finish(session) -> None:
     _stamp("collection (the test module: Keras)")
 
 
@@ -134,12 +134,12 @@ def pytest_runtest_call(item):
         CLOCK.leave()
 
 
-def pytest_runtest_logfinish(nodeid, location):
+def pytest_runtest_logfinish(nodeid, location) -> None:
     _stamp("tests (set-up, search, teardown)")
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config):
+def pytest_unconfigure(config) -> None:
     _stamp("session end (summary, reports)")
     path = os.environ.get("HPTUNE_COSTS_OUT")
     if path:

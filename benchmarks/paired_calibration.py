@@ -52,7 +52,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench import run_pytest  # noqa: E402
+from bench import run_pytest  # noqa: E402
 
 VARIANTS = {
     "digits-null": "digits MLP, unchanged (a flag is a false alarm)",

@@ -103,7 +103,7 @@ MODELS = textwrap.dedent(
 
 
 @pytest.fixture(scope="session")
-def heavy_modules():
+def heavy_modules() -> None:
     """Load TensorFlow, Keras and Keras Tuner once, before any pytester
     snapshot: pytester unloads modules first imported during a test, and
     TensorFlow cannot be loaded twice in one process."""
@@ -114,7 +114,7 @@ def heavy_modules():
 
 
 @pytest.fixture
-def project(heavy_modules, pytester, monkeypatch):
+def project(heavy_modules: None, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
     """A pytester project with the model module in place."""
     # Our own CI's job summary is not the place for the inner runs' reports.
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
@@ -122,5 +122,5 @@ def project(heavy_modules, pytester, monkeypatch):
     return pytester
 
 
-def load_json(pytester, name="report.json"):
+def load_json(pytester: pytest.Pytester, name="report.json"):
     return json.loads((pytester.path / name).read_text())

@@ -24,7 +24,7 @@ MAIN = ("workflow_dispatch", "refs/heads/main")
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
+def wheel(tmp_path_factory: pytest.TempPathFactory):
     return build_wheel(ROOT, tmp_path_factory.mktemp("wheel"))
 
 
@@ -38,7 +38,7 @@ def _copy(tmp_path: Path, name: str, baseline: Path | None = None) -> Path:
     return repo
 
 
-def _run(tmp_path, wheel, repo, event_ref):
+def _run(tmp_path: Path, wheel, repo, event_ref):
     event, ref = event_ref
     work = tmp_path / f"runner-{repo.name}"
     return Runner(WORKFLOW, repo, wheel, work, event, ref, FAST).run()
@@ -48,7 +48,7 @@ def _outcomes(job):
     return {step.name: step.outcome for step in job.steps}
 
 
-def test_the_recipe_runs_green_first_saves_on_main_and_goes_red_on_a_regression(tmp_path, wheel):
+def test_the_recipe_runs_green_first_saves_on_main_and_goes_red_on_a_regression(tmp_path: Path, wheel) -> None:
     # A first pull request, no baseline committed yet: the gates judge, green,
     # and the job summary says the search was not compared.
     job = _run(tmp_path, wheel, _copy(tmp_path, "first-pr"), PULL_REQUEST)
@@ -84,7 +84,7 @@ def test_the_recipe_runs_green_first_saves_on_main_and_goes_red_on_a_regression(
     assert "REGRESSED" in job.summary or "FAILED" in job.summary
 
 
-def test_the_runner_fails_a_step_that_fails_as_written(tmp_path, wheel):
+def test_the_runner_fails_a_step_that_fails_as_written(tmp_path: Path, wheel) -> None:
     """The original recipe's fault: --hptune-html without the plot extra is
     a usage error in the fresh environment (matplotlib is not there)."""
     text = WORKFLOW.read_text().replace("[tensorflow,sklearn,plot]", "[tensorflow,sklearn]")
@@ -97,7 +97,7 @@ def test_the_runner_fails_a_step_that_fails_as_written(tmp_path, wheel):
     assert "--hptune-html needs matplotlib" in step.output
 
 
-def test_the_recipe_keeps_no_baseline_in_a_cache_and_installs_from_a_url():
+def test_the_recipe_keeps_no_baseline_in_a_cache_and_installs_from_a_url() -> None:
     job = load_job(WORKFLOW)
     uses = [step.get("uses", "") for step in job["steps"]]
     assert not any(u.startswith("actions/cache") for u in uses), "a cache must never replace a reviewed baseline"
@@ -107,7 +107,7 @@ def test_the_recipe_keeps_no_baseline_in_a_cache_and_installs_from_a_url():
     assert re.search(r'pip install "pytest-hptune\[[a-z,]*plot[a-z,]*\] @ git\+https://', runs)
 
 
-def test_the_docs_show_the_recipe_as_it_is():
+def test_the_docs_show_the_recipe_as_it_is() -> None:
     page = (ROOT / "docs" / "ci.md").read_text()
     blocks = re.findall(r"```yaml\n(.*?)```", page, re.S)
     assert WORKFLOW.read_text() in blocks
@@ -137,12 +137,12 @@ def test_the_docs_show_the_recipe_as_it_is():
         ("success()", "pull_request", "refs/pull/1/merge", True, False),
     ],
 )
-def test_step_conditions_are_evaluated_as_github_does(expression, event, ref, failed, expected):
+def test_step_conditions_are_evaluated_as_github_does(expression, event, ref, failed, expected) -> None:
     context = {"github.event_name": event, "github.ref": ref}
     assert evaluate(expression, context, failed) is expected
 
 
-def test_an_expression_the_runner_does_not_know_is_an_error():
+def test_an_expression_the_runner_does_not_know_is_an_error() -> None:
     with pytest.raises(WorkflowError, match="unsupported expression"):
         evaluate("contains(github.ref, 'main')", {"github.event_name": "x", "github.ref": "y"}, False)
     assert yaml  # the workflow is YAML: PyYAML is in the test extra

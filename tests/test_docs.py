@@ -35,13 +35,13 @@ def first_cells(markdown: str, header: str) -> list[str]:
     return [re.match(r"\| `([^`]+)`", row).group(1) for row in rows]
 
 
-def test_the_settings_page_lists_every_setting_once(hooks):
+def test_the_settings_page_lists_every_setting_once(hooks) -> None:
     SPECS = hooks.SPECS  # the tables as the hook imports them (one import to change when they move)
     listed = first_cells(hooks.reference(), "### Per-search settings")
     assert sorted(listed) == sorted(SPECS)
 
 
-def test_the_settings_page_lists_every_option_and_ini_key(hooks):
+def test_the_settings_page_lists_every_option_and_ini_key(hooks) -> None:
     SPECS, OPTIONS = hooks.SPECS, hooks.options.OPTIONS
     reference = hooks.reference()
     session = first_cells(reference, "### Session options")
@@ -53,14 +53,14 @@ def test_the_settings_page_lists_every_option_and_ini_key(hooks):
         assert hooks.cell(row.about if not row.setting else SPECS[row.setting].help) in reference, row.flag
 
 
-def test_the_settings_page_holds_the_placeholder_once(hooks):
+def test_the_settings_page_holds_the_placeholder_once(hooks) -> None:
     lines = (DOCS / "settings.md").read_text().splitlines()
     assert sum(line.startswith(hooks.PLACEHOLDER) for line in lines) == 1
 
 
-def test_the_hook_fills_only_the_settings_page(hooks):
+def test_the_hook_fills_only_the_settings_page(hooks) -> None:
     class Page:
-        def __init__(self, uri):
+        def __init__(self, uri) -> None:
             self.file = type("File", (), {"src_uri": uri})()
 
     text = f"# Settings\n\n{hooks.PLACEHOLDER} here -->\n"
@@ -71,12 +71,12 @@ def test_the_hook_fills_only_the_settings_page(hooks):
         hooks.on_page_markdown("# Settings\n", Page("settings.md"))
 
 
-def test_the_installed_version_is_the_package_version():
+def test_the_installed_version_is_the_package_version() -> None:
     assert importlib.metadata.version("pytest-hptune") == pytest_hptune.__version__
     assert re.fullmatch(r"\d+\.\d+\.\d+", pytest_hptune.__version__)
 
 
-def test_the_version_has_one_source():
+def test_the_version_has_one_source() -> None:
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert 'dynamic = ["version"]' in pyproject
     assert re.search(r'^version = \{attr = "pytest_hptune.__version__"\}$', pyproject, flags=re.M)

@@ -16,7 +16,7 @@ def test_search(hptune):
 """
 
 
-def test_a_tuning_directory_that_cannot_be_created_fails_before_training(project):
+def test_a_tuning_directory_that_cannot_be_created_fails_before_training(project: pytest.Pytester) -> None:
     project.makepyfile(test_dir=TEST)
     (project.path / "not_a_dir").write_text("a file")
     result = project.runpytest("--hptune-dir=not_a_dir/tuning")
@@ -31,13 +31,15 @@ def test_a_tuning_directory_that_cannot_be_created_fails_before_training(project
     assert "INTERNALERROR" not in result.stdout.str()
 
 
-def test_a_disk_that_fills_up_mid_search_stops_it_with_one_reason(project, monkeypatch):
+def test_a_disk_that_fills_up_mid_search_stops_it_with_one_reason(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pytest_hptune.engine import tuners
 
     saved = tuners.save_scores
     calls = []
 
-    def full_at_the_second_trial(*args):
+    def full_at_the_second_trial(*args) -> None:
         calls.append(args)
         if len(calls) >= 2:
             raise OSError(errno.ENOSPC, "No space left on device")
@@ -61,7 +63,9 @@ def test_a_disk_that_fills_up_mid_search_stops_it_with_one_reason(project, monke
     assert record["passed"] is False
 
 
-def test_a_full_disk_in_keras_tuners_own_bookkeeping_keeps_the_completed_trials(project, monkeypatch):
+def test_a_full_disk_in_keras_tuners_own_bookkeeping_keeps_the_completed_trials(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import keras_tuner
 
     create = keras_tuner.Oracle.create_trial
@@ -83,7 +87,9 @@ def test_a_full_disk_in_keras_tuners_own_bookkeeping_keeps_the_completed_trials(
     assert [t["status"] for t in record["trials"]] == ["COMPLETED", "COMPLETED"]
 
 
-def test_a_trial_that_keras_tuner_failed_on_a_full_disk_stops_the_search(project, monkeypatch):
+def test_a_trial_that_keras_tuner_failed_on_a_full_disk_stops_the_search(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """HDF5 and TensorFlow report a full disk in their own words (no OSError
     errno): the failed trial's message still names it, and the test fails."""
     from pytest_hptune.engine import tuners
@@ -105,7 +111,7 @@ def test_a_trial_that_keras_tuner_failed_on_a_full_disk_stops_the_search(project
 
 
 @pytest.mark.parametrize("words", ["Read-only file system", "Permission denied"])
-def test_tensorflow_file_system_errors_count_as_directory_errors(heavy_modules, words):
+def test_tensorflow_file_system_errors_count_as_directory_errors(heavy_modules: None, words) -> None:
     import tensorflow as tf
 
     from pytest_hptune.engine.failures import is_directory_error

@@ -3,6 +3,7 @@ concurrent saves lose nothing, every entry is checked on load."""
 
 import json
 import multiprocessing
+from pathlib import Path
 
 import pytest
 
@@ -34,7 +35,7 @@ def _entry(**changes):
     return saved
 
 
-def _write(path, entries, **top):
+def _write(path, entries, **top) -> None:
     path.write_text(json.dumps({"version": 1, "entries": entries, **top}))
 
 
@@ -43,7 +44,7 @@ def _write(path, entries, **top):
     ["<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> main\n", json.dumps({"version": 2, "entries": {}})],
     ids=["merge-conflict", "other-version"],
 )
-def test_a_file_that_cannot_be_read_is_never_overwritten(tmp_path, text):
+def test_a_file_that_cannot_be_read_is_never_overwritten(tmp_path: Path, text) -> None:
     path = tmp_path / "hptune-baseline.json"
     path.write_text(text)
     with pytest.raises(baseline_file.BaselineError, match="it was not overwritten"):
@@ -51,7 +52,7 @@ def test_a_file_that_cannot_be_read_is_never_overwritten(tmp_path, text):
     assert path.read_text() == text
 
 
-def test_a_save_to_an_unreadable_baseline_fails_the_run(project):
+def test_a_save_to_an_unreadable_baseline_fails_the_run(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_save="""
         from models import FastModel, data
@@ -69,13 +70,13 @@ def test_a_save_to_an_unreadable_baseline_fails_the_run(project):
     assert (project.path / "hptune-baseline.json").read_text() == conflicted
 
 
-def _save_one(args):
+def _save_one(args) -> None:
     path, index = args
     record = dict(RECORD, nodeid=f"t.py::t{index}")
     baseline_file.save(path, [(f"t.py::t{index}", record)], {})
 
 
-def test_concurrent_saves_lose_no_entry_and_leave_no_lock_file(tmp_path):
+def test_concurrent_saves_lose_no_entry_and_leave_no_lock_file(tmp_path: Path) -> None:
     """16 processes saving at once lose no entry; the lock file is gone once
     the saves are done (nothing for `git add -A` to commit by accident)."""
     path = tmp_path / "hptune-baseline.json"
@@ -106,7 +107,7 @@ def test_concurrent_saves_lose_no_entry_and_leave_no_lock_file(tmp_path):
         (_entry(scores=[0.9, "0.8"]), {}, "'scores' (a non-empty list of finite numbers)"),
     ],
 )
-def test_every_entry_is_checked_on_load_naming_the_test_and_the_field(tmp_path, entry, top, field):
+def test_every_entry_is_checked_on_load_naming_the_test_and_the_field(tmp_path: Path, entry, top, field) -> None:
     path = tmp_path / "b.json"
     _write(path, {"t.py::t": entry}, **top)
     with pytest.raises(baseline_file.BaselineError) as info:
@@ -116,7 +117,7 @@ def test_every_entry_is_checked_on_load_naming_the_test_and_the_field(tmp_path, 
         assert "the entry 't.py::t'" in str(info.value)
 
 
-def test_a_missing_file_is_not_a_broken_one(tmp_path):
+def test_a_missing_file_is_not_a_broken_one(tmp_path: Path) -> None:
     with pytest.raises(baseline_file.BaselineMissing):
         baseline_file.load(tmp_path / "none.json")
     (tmp_path / "dir.json").mkdir()
@@ -134,7 +135,7 @@ def test_a_missing_file_is_not_a_broken_one(tmp_path):
     ],
     ids=["overflowing", "contradicting mean", "negative std"],
 )
-def test_an_unusable_baseline_keeps_the_record_in_every_report(project, change, reason):
+def test_an_unusable_baseline_keeps_the_record_in_every_report(project: pytest.Pytester, change, reason) -> None:
     project.makepyfile(
         test_kept="""
         from models import FastModel, data

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import pytest
 from conftest import load_json
@@ -56,7 +57,7 @@ def build_large(hp):
 
 
 @pytest.fixture
-def small_disk(tmp_path):
+def small_disk(tmp_path: Path):
     """A 200 KiB tmpfs (needs root and mount(8)); skipped where it cannot be mounted."""
     disk = tmp_path / "disk"
     disk.mkdir()
@@ -71,7 +72,9 @@ def small_disk(tmp_path):
     subprocess.run(["umount", str(disk)], check=False)
 
 
-def test_a_full_small_file_system_fails_with_the_reason_and_keeps_every_report(project, small_disk):
+def test_a_full_small_file_system_fails_with_the_reason_and_keeps_every_report(
+    project: pytest.Pytester, small_disk
+) -> None:
     project.makepyfile(test_disk=TESTS.format(units=[4, 8]))
     process = subprocess.run(
         [
@@ -123,11 +126,11 @@ def fake_statvfs(free):
     return statvfs
 
 
-def _enospc(*args, **kwargs):
+def _enospc(*args, **kwargs) -> None:
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
-def _half_written_weights(self, filepath, *args, **kwargs):
+def _half_written_weights(self, filepath, *args, **kwargs) -> None:
     with open(filepath, "wb") as fh:
         fh.write(b"\x89HDF half")
     raise OSError(errno.ENOSPC, "No space left on device")
@@ -152,7 +155,9 @@ WRITES = {
 
 
 @pytest.mark.parametrize("write", list(WRITES))
-def test_enospc_at_each_weights_write_stops_the_search_cleanly(project, monkeypatch, write):
+def test_enospc_at_each_weights_write_stops_the_search_cleanly(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, write
+) -> None:
     from pytest_hptune.engine import scoring
 
     WRITES[write](monkeypatch, scoring)
@@ -170,7 +175,7 @@ def test_enospc_at_each_weights_write_stops_the_search_cleanly(project, monkeypa
     assert not [p for p in project.path.rglob("*.weights.h5") if p.read_bytes().startswith(b"\x89HDF half")]
 
 
-def test_weights_size_estimate_covers_the_real_file(heavy_modules, tmp_path):
+def test_weights_size_estimate_covers_the_real_file(heavy_modules: None, tmp_path: Path) -> None:
     import keras
 
     from pytest_hptune.engine.scoring import weights_size, write_weights

@@ -2,6 +2,7 @@
 it cannot read is left out) and a baseline file that cannot be read."""
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -10,7 +11,7 @@ from pytest_hptune.engine import storage
 from pytest_hptune.engine.progress import report_progress
 
 
-def resumed_tuner(tmp_path, lines):
+def resumed_tuner(tmp_path: Path, lines):
     """Trials 0 and 1 completed in an earlier run (1's scores file is
     half-written), trial 2 in this one; trial 3 failed."""
     trials = {
@@ -30,7 +31,7 @@ def resumed_tuner(tmp_path, lines):
     return tuner
 
 
-def test_the_progress_lines_best_counts_the_trials_a_resumed_search_reused(tmp_path):
+def test_the_progress_lines_best_counts_the_trials_a_resumed_search_reused(tmp_path: Path) -> None:
     lines = []
     tuner = resumed_tuner(tmp_path, lines)
     report_progress(tuner, tuner.oracle.trials["2"])
@@ -44,7 +45,7 @@ def test_the_progress_lines_best_counts_the_trials_a_resumed_search_reused(tmp_p
     assert lines[-1][5:] == ("2", mean)
 
 
-def test_an_unreadable_baseline_fails_the_comparison_and_a_missing_one_does_not(project):
+def test_an_unreadable_baseline_fails_the_comparison_and_a_missing_one_does_not(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_cmp="""
         from models import FastModel, data

@@ -5,6 +5,7 @@ Reports that can be written keep the umask's permissions, or the file's."""
 import errno
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +26,7 @@ REPORTS = {
 FAILED_RUN = "hptune: a report could not be written: exit code 1 (--hptune-report-errors=warn only reports it)"
 
 
-def blocked_run(project, *args):
+def blocked_run(project: pytest.Pytester, *args):
     """Every file report aimed at a directory that is in the way (the
     pictures' directory at a file)."""
     project.makepyfile(test_one=TEST)
@@ -36,7 +37,7 @@ def blocked_run(project, *args):
     return project.runpytest(*(f"{flag}={path}" for flag, path in paths.items()), *args)
 
 
-def test_a_report_in_the_way_of_a_directory_fails_a_run_that_passed(project):
+def test_a_report_in_the_way_of_a_directory_fails_a_run_that_passed(project: pytest.Pytester) -> None:
     result = blocked_run(project)
     result.assert_outcomes(passed=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -54,7 +55,7 @@ def test_a_report_in_the_way_of_a_directory_fails_a_run_that_passed(project):
 
 
 @pytest.mark.parametrize("how", ["command line", "ini"])
-def test_report_errors_warn_only_reports_them(project, how):
+def test_report_errors_warn_only_reports_them(project: pytest.Pytester, how) -> None:
     if how == "ini":
         project.makeini("[pytest]\nhptune_report_errors = warn\n")
         result = blocked_run(project)
@@ -65,7 +66,7 @@ def test_report_errors_warn_only_reports_them(project, how):
     assert FAILED_RUN not in result.stdout.str()
 
 
-def test_a_failing_test_keeps_its_exit_code_and_a_bad_value_is_a_usage_error(project):
+def test_a_failing_test_keeps_its_exit_code_and_a_bad_value_is_a_usage_error(project: pytest.Pytester) -> None:
     project.makepyfile(test_one=TEST + "\ndef test_fails():\n    assert False\n")
     (project.path / "blocker").write_text("a file")
     result = project.runpytest("--hptune-json=blocker/report.json")
@@ -77,7 +78,7 @@ def test_a_failing_test_keeps_its_exit_code_and_a_bad_value_is_a_usage_error(pro
     result.stderr.fnmatch_lines(["*--hptune-report-errors: invalid report-errors='maybe'*expected 'fail'*or 'warn'*"])
 
 
-def test_a_read_only_directory_fails_the_run(project, monkeypatch):
+def test_a_read_only_directory_fails_the_run(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """The error a read-only file system gives (root ignores chmod, so the
     creation of the temporary file is refused by hand)."""
     from pytest_hptune import atomic
@@ -102,7 +103,7 @@ def test_a_read_only_directory_fails_the_run(project, monkeypatch):
 
 @pytest.fixture
 def umask():
-    def set_umask(mask):
+    def set_umask(mask) -> None:
         os.umask(mask)
 
     previous = os.umask(0o022)
@@ -114,7 +115,7 @@ def mode(path):
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_reports_get_the_umasks_permissions_and_keep_an_existing_files(project, umask):
+def test_reports_get_the_umasks_permissions_and_keep_an_existing_files(project: pytest.Pytester, umask) -> None:
     project.makepyfile(test_one=TEST)
     (project.path / "kept.json").write_text("{}")
     (project.path / "kept.json").chmod(0o644)
@@ -133,13 +134,15 @@ def test_reports_get_the_umasks_permissions_and_keep_an_existing_files(project, 
     assert '"tests"' in (project.path / "kept.json").read_text()
 
 
-def test_a_write_that_fails_leaves_the_earlier_file_whole_and_no_temporary_file(tmp_path, monkeypatch):
+def test_a_write_that_fails_leaves_the_earlier_file_whole_and_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pytest_hptune import atomic
 
     target = tmp_path / "report.json"
     target.write_text("the earlier report")
 
-    def full(*args):
+    def full(*args) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(atomic.os, "replace", full)
@@ -150,7 +153,9 @@ def test_a_write_that_fails_leaves_the_earlier_file_whole_and_no_temporary_file(
 
 
 @pytest.mark.parametrize("option", ["--hptune-plot=plots", "--hptune-html=report.html"])
-def test_an_option_whose_extra_is_missing_is_a_usage_error_before_any_test(project, monkeypatch, option):
+def test_an_option_whose_extra_is_missing_is_a_usage_error_before_any_test(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, option
+) -> None:
     from pytest_hptune import state
 
     real = state.find_spec

@@ -36,21 +36,21 @@ def modules():
     return sorted(p for p in PACKAGE.rglob("*.py"))
 
 
-def test_the_reader_sees_relative_and_absolute_imports(tmp_path):
+def test_the_reader_sees_relative_and_absolute_imports(tmp_path: Path) -> None:
     engine = PACKAGE / "engine" / "compat.py"
     assert "keras_tuner" in imports(engine)
     assert "pytest_hptune.engine.compat" in imports(PACKAGE / "engine" / "distributed.py")
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
-def test_only_the_engine_imports_keras_and_keras_tuner(path):
+def test_only_the_engine_imports_keras_and_keras_tuner(path) -> None:
     heavy = [m for m in imports(path) if m.split(".")[0] in HEAVY]
     if path.relative_to(PACKAGE).parts[0] != "engine":
         assert heavy == [], f"{path.name} imports {heavy}: only pytest_hptune/engine/ may"
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
-def test_only_compat_touches_keras_tuner_internals(path):
+def test_only_compat_touches_keras_tuner_internals(path) -> None:
     private = [m for m in imports(path) if m.startswith("keras_tuner.src")]
     if path != PACKAGE / "engine" / "compat.py":
         assert private == [], f"{path.name} imports {private}: only engine/compat.py may"
@@ -60,7 +60,7 @@ def test_only_compat_touches_keras_tuner_internals(path):
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
-def test_nothing_below_the_engine_calls_back_into_it(path):
+def test_nothing_below_the_engine_calls_back_into_it(path) -> None:
     """verdict/ and reports/ judge and show outcomes: they never run the engine."""
     layer = path.relative_to(PACKAGE).parts[0]
     if layer in ("verdict", "reports") or path.name in ("result.py", "stats.py", "adaptive.py", "sensitivity.py"):
@@ -70,7 +70,9 @@ def test_nothing_below_the_engine_calls_back_into_it(path):
         assert fixture == [], f"{path.name} imports {fixture}"
 
 
-def test_a_missing_keras_tuner_internal_fails_each_search_with_one_line(project, monkeypatch):
+def test_a_missing_keras_tuner_internal_fails_each_search_with_one_line(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pytest_hptune.engine import compat
 
     monkeypatch.setattr(compat, "REQUIRED", compat.REQUIRED + (("engine.tuner", "Tuner._renamed_in_a_new_release"),))
@@ -102,7 +104,7 @@ def test_a_missing_keras_tuner_internal_fails_each_search_with_one_line(project,
     assert "AttributeError" not in result.stdout.str()
 
 
-def test_a_session_without_hptune_tests_loads_no_fixture_verdict_or_report_machinery(pytester):
+def test_a_session_without_hptune_tests_loads_no_fixture_verdict_or_report_machinery(pytester: pytest.Pytester) -> None:
     # pytest's start-up with the plugin: only options, settings, session
     # state and the report hook's collector load (benchmarks/startup.py).
     pytester.makeconftest(

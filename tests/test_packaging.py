@@ -21,18 +21,18 @@ EXTRAS = set(re.findall(r"^([a-z0-9_-]+) = ", _SECTION, re.M))
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
+def wheel(tmp_path_factory: pytest.TempPathFactory):
     return build_wheel(ROOT, tmp_path_factory.mktemp("wheel"))
 
 
-def test_the_wheel_declares_every_extra(wheel):
+def test_the_wheel_declares_every_extra(wheel) -> None:
     assert EXTRAS >= {"tensorflow", "plot", "sklearn"} and wheel_extras(wheel) == EXTRAS
 
 
 # "test" is left out: it holds the development tools (build, twine, ruff,
 # mypy), which .ci/run installs from the index in its own fresh venv.
 @pytest.mark.parametrize("extra", sorted(EXTRAS - {"test"}))
-def test_the_wheel_installs_with_each_extra_in_a_fresh_environment(wheel, tmp_path, extra):
+def test_the_wheel_installs_with_each_extra_in_a_fresh_environment(wheel, tmp_path: Path, extra) -> None:
     venv = fresh_environment(tmp_path / "venv", closure(wheel, {extra}))
     python, pip = str(venv / "bin" / "python"), str(venv / "bin" / "pip")
     requirement = f"pytest-hptune[{extra}] @ {wheel.as_uri()}"

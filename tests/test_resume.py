@@ -15,7 +15,7 @@ def test_resumable(hptune):
 """
 
 
-def run(project, *args, kill_at=None, monkeypatch):
+def run(project: pytest.Pytester, *args, kill_at=None, monkeypatch: pytest.MonkeyPatch):
     if kill_at is None:
         monkeypatch.delenv("HPTUNE_TEST_KILL_AT_FIT", raising=False)
     else:
@@ -37,7 +37,9 @@ def scores(entry):
     return {t["trial_id"]: (t["hyperparameters"], t["scores"]) for t in entry["trials"]}
 
 
-def test_a_killed_search_resumes_from_its_completed_trials(project, monkeypatch):
+def test_a_killed_search_resumes_from_its_completed_trials(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project.makepyfile(test_killable=TEST)
     resume = ["--hptune-resume", "--hptune-dir=tuning"]
     # Killed during trial 2's first execution (fit 5): trials 0 and 1 are done.
@@ -71,7 +73,9 @@ def test_a_killed_search_resumes_from_its_completed_trials(project, monkeypatch)
         (["--hptune-seed=7"], "settings (seed: 0 -> 7) changed since the earlier run"),
     ],
 )
-def test_a_changed_search_starts_fresh_and_says_why(project, monkeypatch, change, reason):
+def test_a_changed_search_starts_fresh_and_says_why(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, change, reason
+) -> None:
     project.makepyfile(test_killable=TEST)
     resume = ["--hptune-resume", "--hptune-dir=tuning"]
     run(project, *resume, monkeypatch=monkeypatch)
@@ -81,7 +85,7 @@ def test_a_changed_search_starts_fresh_and_says_why(project, monkeypatch, change
     result.stdout.fnmatch_lines([f"*started fresh: {reason.split(' changed')[0]} changed*"])
 
 
-def test_changed_data_and_search_space_start_fresh(project, monkeypatch):
+def test_changed_data_and_search_space_start_fresh(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     project.makepyfile(test_killable=TEST)
     resume = ["--hptune-resume", "--hptune-dir=tuning"]
     run(project, *resume, monkeypatch=monkeypatch)
@@ -104,7 +108,9 @@ def test_changed_data_and_search_space_start_fresh(project, monkeypatch):
     assert entry["resume"]["reason"] == "search space changed since the earlier run"
 
 
-def test_half_written_files_from_a_killed_run_start_fresh(project, monkeypatch):
+def test_half_written_files_from_a_killed_run_start_fresh(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project.makepyfile(test_killable=TEST)
     resume = ["--hptune-resume", "--hptune-dir=tuning"]
     run(project, *resume, kill_at=5, monkeypatch=monkeypatch)
@@ -117,7 +123,9 @@ def test_half_written_files_from_a_killed_run_start_fresh(project, monkeypatch):
     assert len(entry["trials"]) == 4
 
 
-def test_resume_uses_pytest_cache_and_needs_a_dir_without_it(project, monkeypatch):
+def test_resume_uses_pytest_cache_and_needs_a_dir_without_it(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project.makepyfile(test_killable=TEST)
     result, entry, _ = run(project, "--hptune-resume", monkeypatch=monkeypatch)
     result.assert_outcomes(passed=1)
@@ -127,7 +135,9 @@ def test_resume_uses_pytest_cache_and_needs_a_dir_without_it(project, monkeypatc
     result.stderr.fnmatch_lines(["*--hptune-resume * pass --hptune-dir=PATH as well*"])
 
 
-def test_a_changed_callback_setting_starts_the_search_fresh(project, monkeypatch):
+def test_a_changed_callback_setting_starts_the_search_fresh(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     test = """
 import keras
 import pytest
@@ -154,7 +164,9 @@ def test_resumable(hptune):
     }
 
 
-def test_an_unreadable_scores_file_of_a_reused_trial_starts_fresh(project, monkeypatch):
+def test_an_unreadable_scores_file_of_a_reused_trial_starts_fresh(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project.makepyfile(test_killable=TEST)
     resume = ["--hptune-resume", "--hptune-dir=tuning"]
     result, first, _ = run(project, *resume, monkeypatch=monkeypatch)
@@ -171,7 +183,9 @@ def test_an_unreadable_scores_file_of_a_reused_trial_starts_fresh(project, monke
 
 
 @pytest.mark.parametrize("lost", ["trial_1", "trial_0"])
-def test_a_lost_trial_directory_of_a_completed_trial_starts_fresh_and_says_why(project, monkeypatch, lost):
+def test_a_lost_trial_directory_of_a_completed_trial_starts_fresh_and_says_why(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, lost
+) -> None:
     """A partially restored CI cache: a completed trial's directory is gone."""
     project.makepyfile(test_killable=TEST)
     resume = ["--hptune-resume", "--hptune-dir=tuning"]
@@ -205,7 +219,9 @@ def test_a_lost_trial_directory_of_a_completed_trial_starts_fresh_and_says_why(p
     ],
     ids=["strings", "booleans", "another mean"],
 )
-def test_a_scores_file_that_contradicts_keras_tuners_trial_starts_fresh(project, monkeypatch, edit, why):
+def test_a_scores_file_that_contradicts_keras_tuners_trial_starts_fresh(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, edit, why
+) -> None:
     project.makepyfile(test_killable=TEST)
     resume = ["--hptune-resume", "--hptune-dir=tuning"]
     result, first, _ = run(project, *resume, monkeypatch=monkeypatch)

@@ -33,7 +33,7 @@ def numeric_entries(draw):
 
 
 @given(numeric_entries())
-def test_numeric_neighbours_are_one_step_inside_the_range(case):
+def test_numeric_neighbours_are_one_step_inside_the_range(case) -> None:
     entry, value = case
     moved = sensitivity.neighbours(entry, value)
     assert len(moved) <= 2 and value not in moved
@@ -54,19 +54,19 @@ def test_numeric_neighbours_are_one_step_inside_the_range(case):
 
 
 @given(st.lists(st.integers(), min_size=1, max_size=8, unique=True), st.data())
-def test_choice_neighbours_are_the_adjacent_declared_values(values, data):
+def test_choice_neighbours_are_the_adjacent_declared_values(values, data) -> None:
     i = data.draw(st.integers(0, len(values) - 1))
     moved = sensitivity.neighbours({"type": "Choice", "values": values}, values[i])
     assert moved == [values[j] for j in (i - 1, i + 1) if 0 <= j < len(values)]
 
 
-def test_boolean_and_fixed():
+def test_boolean_and_fixed() -> None:
     assert sensitivity.neighbours({"type": "Boolean"}, True) == [False]
     assert sensitivity.neighbours({"type": "Fixed", "value": 3}, 3) == []
 
 
 @given(st.floats(-10, 10), st.floats(-10, 10))
-def test_relative_drop_is_positive_exactly_when_worse(best, other):
+def test_relative_drop_is_positive_exactly_when_worse(best, other) -> None:
     assume(best != 0)
     assert (sensitivity.relative_drop(best, other, "max") > 0) == (other < best)
     assert (sensitivity.relative_drop(best, other, "min") > 0) == (other > best)
@@ -74,7 +74,7 @@ def test_relative_drop_is_positive_exactly_when_worse(best, other):
 
 
 @given(st.lists(st.floats(0, 1), min_size=1, max_size=20), st.floats(0, 0.5))
-def test_near_best_share_counts_the_best_and_grows_with_epsilon(means, epsilon):
+def test_near_best_share_counts_the_best_and_grows_with_epsilon(means, epsilon) -> None:
     best = max(means)
     share = sensitivity.near_best_share(means, best, epsilon)
     assert 1 / len(means) <= share <= 1
@@ -90,12 +90,12 @@ def test_near_best_share_counts_the_best_and_grows_with_epsilon(means, epsilon):
         ({"max_neighbor_drop": 0.1}, "did you mean 'max_neighbour_drop'"),
     ],
 )
-def test_bad_robustness_settings(kwargs, message):
+def test_bad_robustness_settings(kwargs, message) -> None:
     with pytest.raises(SettingError, match=message):
         make_layer("hptune marker", kwargs)
 
 
-def test_neighbours_are_trained_reported_and_gated(project):
+def test_neighbours_are_trained_reported_and_gated(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_sens="""
         import pytest
@@ -137,7 +137,7 @@ def test_neighbours_are_trained_reported_and_gated(project):
         assert n["drop"] == pytest.approx((best["mean"] - n["mean"]) / best["mean"])
 
 
-def test_a_neighbour_that_fails_to_train_fails_the_gate_and_says_which(project):
+def test_a_neighbour_that_fails_to_train_fails_the_gate_and_says_which(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_sens="""
         import keras
@@ -168,7 +168,7 @@ def test_a_neighbour_that_fails_to_train_fails_the_gate_and_says_which(project):
     )
 
 
-def test_moving_a_conditional_parent_opens_the_other_branch_at_its_defaults(project):
+def test_moving_a_conditional_parent_opens_the_other_branch_at_its_defaults(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_cond="""
         import keras
@@ -212,7 +212,7 @@ def _result(means, neighbours=None):
     return SimpleNamespace(trials=trials, best=trials[0] if trials else None, neighbours=neighbours)
 
 
-def test_robustness_values_that_cannot_be_judged_fail_with_a_reason():
+def test_robustness_values_that_cannot_be_judged_fail_with_a_reason() -> None:
     from pytest_hptune.settings import resolve
     from pytest_hptune.verdict.record import robustness as _robustness
 

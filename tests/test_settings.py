@@ -21,12 +21,12 @@ from pytest_hptune.settings import (
 )
 
 
-def test_settings_fields_match_specs_and_defaults():
+def test_settings_fields_match_specs_and_defaults() -> None:
     fields = {f.name: f.default for f in dataclasses.fields(Settings) if f.name != "sources"}
     assert fields == {name: spec.default for name, spec in SPECS.items()}
 
 
-def test_settings_are_frozen():
+def test_settings_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         resolve([]).max_trials = 5
 
@@ -36,7 +36,7 @@ COUNTS = st.integers(min_value=1, max_value=50)
 
 
 @given(st.lists(st.one_of(st.none(), COUNTS), min_size=4, max_size=4))
-def test_highest_layer_that_sets_a_value_wins(values):
+def test_highest_layer_that_sets_a_value_wins(values) -> None:
     layers = [Layer(name, {} if value is None else {"max_trials": value}) for name, value in zip(LAYER_NAMES, values)]
     settings = resolve(layers)
     given_values = [(n, v) for n, v in zip(LAYER_NAMES, values) if v is not None]
@@ -56,23 +56,23 @@ def test_highest_layer_that_sets_a_value_wins(values):
         st.none(),
     )
 )
-def test_bad_counts_are_rejected_with_setting_value_and_source(value):
+def test_bad_counts_are_rejected_with_setting_value_and_source(value) -> None:
     with pytest.raises(SettingError) as info:
         make_layer("hptune marker on t.py::test", {"max_trials": value})
     assert f"invalid max_trials={value!r} from hptune marker on t.py::test" in str(info.value)
 
 
 @given(st.floats(allow_nan=False, allow_infinity=False))
-def test_finite_thresholds_are_accepted(value):
+def test_finite_thresholds_are_accepted(value) -> None:
     assert make_layer("m", {"min_score": value}).values["min_score"] == value
 
 
-def test_unknown_keyword_suggests_the_closest_setting():
+def test_unknown_keyword_suggests_the_closest_setting() -> None:
     with pytest.raises(SettingError, match=r"'executions' \(did you mean 'executions_per_trial'\?\)"):
         make_layer("hptune marker on t.py::test", {"executions": 2})
 
 
-def test_objective_accepts_names_and_objective_like_objects():
+def test_objective_accepts_names_and_objective_like_objects() -> None:
     class Obj:
         name = "val_f1"
         direction = "max"
@@ -85,7 +85,7 @@ def test_objective_accepts_names_and_objective_like_objects():
         make_layer("m", {"direction": "up"})
 
 
-def test_command_line_converter_raises_argparse_errors():
+def test_command_line_converter_raises_argparse_errors() -> None:
     convert = BY_SETTING["max_trials"].convert
     assert convert(" 4 ") == 4
     with pytest.raises(argparse.ArgumentTypeError, match="expected an integer, got 'x'"):
@@ -94,7 +94,7 @@ def test_command_line_converter_raises_argparse_errors():
         convert("0")
 
 
-def test_ini_values_name_the_ini_file(pytester):
+def test_ini_values_name_the_ini_file(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nhptune_seed = -1\n")
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -104,7 +104,7 @@ def test_ini_values_name_the_ini_file(pytester):
 # -- the options table ------------------------------------------------------
 
 
-def test_the_table_has_a_row_per_setting_option_and_ini_keys_named_like_the_options():
+def test_the_table_has_a_row_per_setting_option_and_ini_keys_named_like_the_options() -> None:
     assert tuple(BY_SETTING) == OPTION_SETTINGS
     assert len(BY_NAME) == len(OPTIONS)
     renamed = {row.name: row.ini for row in OPTIONS if row.ini != "hptune_" + row.name.replace("-", "_")}
@@ -112,7 +112,7 @@ def test_the_table_has_a_row_per_setting_option_and_ini_keys_named_like_the_opti
     assert renamed == {"save-baseline": "hptune_baseline", "compare": "hptune_baseline"}
 
 
-def test_every_row_is_registered_as_an_option_and_an_ini_key(pytester):
+def test_every_row_is_registered_as_an_option_and_an_ini_key(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--help")
     assert result.ret == 0
     text = result.stdout.str()
@@ -123,7 +123,7 @@ def test_every_row_is_registered_as_an_option_and_an_ini_key(pytester):
         assert " ".join(row.about.split()[:4]) in " ".join(text.split()), row.about
 
 
-def test_a_bad_ini_bool_is_a_usage_error_naming_the_key_and_the_file(pytester):
+def test_a_bad_ini_bool_is_a_usage_error_naming_the_key_and_the_file(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nhptune_resume = maybe\n")
     result = pytester.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -183,7 +183,7 @@ STATE_FIELDS = {
 }
 
 
-def test_the_samples_cover_the_table():
+def test_the_samples_cover_the_table() -> None:
     assert set(SAMPLES) == set(BY_NAME)
 
 
@@ -193,7 +193,7 @@ def _session_value(state, row):
     return getattr(state, STATE_FIELDS[row.name])
 
 
-def _expected(pytester, row, text):
+def _expected(pytester: pytest.Pytester, row, text):
     if text is None:
         return True
     if row.kind in ("path", "optional path"):
@@ -202,7 +202,7 @@ def _expected(pytester, row, text):
 
 
 @pytest.mark.parametrize("name", list(SAMPLES))
-def test_every_row_is_read_from_the_ini_file_and_the_command_line_wins(pytester, name):
+def test_every_row_is_read_from_the_ini_file_and_the_command_line_wins(pytester: pytest.Pytester, name) -> None:
     row = BY_NAME[name]
     ini_text, cli_text = SAMPLES[name]
     pytester.makeini(f"[pytest]\n{row.ini} = {ini_text}\n")
@@ -215,12 +215,12 @@ def test_every_row_is_read_from_the_ini_file_and_the_command_line_wins(pytester,
         assert _session_value(state, row) == _expected(pytester, row, cli_text)
 
 
-def test_min_above_max_is_rejected_naming_both_sources():
+def test_min_above_max_is_rejected_naming_both_sources() -> None:
     with pytest.raises(SettingError, match=r"min_score=0.9 \(from a\) is above max_score=0.5 \(from b\)"):
         resolve([Layer("a", {"min_score": 0.9}), Layer("b", {"max_score": 0.5})])
 
 
-def test_the_command_lines_trial_budget_caps_a_tests_own_never_raises_it():
+def test_the_command_lines_trial_budget_caps_a_tests_own_never_raises_it() -> None:
     cli = Layer("command line", {"max_trials": 3})
     assert resolve([make_layer("marker", {"max_trials": 1}), cli]).max_trials == 1
     capped = resolve([make_layer("marker", {"max_trials": 10}), cli])
@@ -230,7 +230,7 @@ def test_the_command_lines_trial_budget_caps_a_tests_own_never_raises_it():
     assert resolve([make_layer("marker", {"max_trials": 10}), search, cli]).max_trials == 2
 
 
-def test_trials_and_executions_are_counted_as_run_with_their_plurals():
+def test_trials_and_executions_are_counted_as_run_with_their_plurals() -> None:
     from pytest_hptune.settings import runs_text, trials_text
 
     record = {"settings": {"max_trials": 2}, "trials": [{"trial_id": "0"}]}
@@ -265,13 +265,13 @@ def test_trials_and_executions_are_counted_as_run_with_their_plurals():
         ),
     ],
 )
-def test_a_score_gate_outside_a_bounded_metrics_range_is_a_setting_error(layer, expected):
+def test_a_score_gate_outside_a_bounded_metrics_range_is_a_setting_error(layer, expected) -> None:
     with pytest.raises(SettingError) as info:
         resolve([make_layer("marker", layer)])
     assert re.fullmatch(re.escape(expected).replace(r"\*", ".*"), str(info.value)), str(info.value)
 
 
-def test_gates_on_unbounded_or_unknown_objectives_are_left_alone():
+def test_gates_on_unbounded_or_unknown_objectives_are_left_alone() -> None:
     from pytest_hptune.settings import check_score_gates
 
     assert resolve([make_layer("marker", {"objective": "val_loss", "max_score": 2.5})]).max_score == 2.5
@@ -284,7 +284,9 @@ def test_gates_on_unbounded_or_unknown_objectives_are_left_alone():
         check_score_gates(default, default_objective_holds=True)
 
 
-def test_min_score_above_one_on_an_accuracy_fails_before_any_training(project, monkeypatch):
+def test_min_score_above_one_on_an_accuracy_fails_before_any_training(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     builds = project.path / "builds.txt"
     monkeypatch.setenv("HPTUNE_TEST_BUILDS", str(builds))
     project.makepyfile(

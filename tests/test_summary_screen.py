@@ -32,7 +32,7 @@ def _section(text: str) -> list[str]:
     return lines[start:end]
 
 
-def test_thirty_passing_searches_fit_a_screen(project):
+def test_thirty_passing_searches_fit_a_screen(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_many=MANY.replace(
             "@pytest.mark.hptune(max_trials=2", "@pytest.mark.skip\n@pytest.mark.hptune(max_trials=2"
@@ -53,7 +53,7 @@ def test_thirty_passing_searches_fit_a_screen(project):
     result.stdout.no_fnmatch_line("*trial  mean +- std*")
 
 
-def test_a_failing_search_keeps_its_table_and_v_shows_every_table(project):
+def test_a_failing_search_keeps_its_table_and_v_shows_every_table(project: pytest.Pytester) -> None:
     project.makepyfile(test_many=MANY.replace("range(30)", "range(2)"))
     result = project.runpytest()
     result.assert_outcomes(passed=2, failed=1)
@@ -79,7 +79,7 @@ def test_same(hptune):
 """
 
 
-def test_identical_scores_are_a_warning_said_once_before_the_gates(project):
+def test_identical_scores_are_a_warning_said_once_before_the_gates(project: pytest.Pytester) -> None:
     project.makepyfile(test_same=IDENTICAL)
     result = project.runpytest("-v", "-W", "always::pytest_hptune.HptuneAdvice")
     result.assert_outcomes(passed=1)
@@ -97,7 +97,7 @@ def _settings(**kwargs):
     return resolve([make_layer("hptune marker on t.py::t", kwargs)])
 
 
-def test_advice_never_loosens_a_gate_on_a_regressed_run_and_speaks_of_splits_under_split():
+def test_advice_never_loosens_a_gate_on_a_regressed_run_and_speaks_of_splits_under_split() -> None:
     scores = [0.80, 0.85, 0.90]
     seed = advice.compute(_settings(max_std=0.01), scores, 40, True)
     assert "raise max_std" in seed[0]["text"]
@@ -113,7 +113,7 @@ def test_advice_never_loosens_a_gate_on_a_regressed_run_and_speaks_of_splits_und
     )
 
 
-def test_identical_scores_advice_names_the_validation_set():
+def test_identical_scores_advice_names_the_validation_set() -> None:
     (item, *_) = advice.compute(_settings(max_std=0.05), [0.75, 0.75, 0.75], 28, False)
     assert item["kind"] == "identical_scores" and "28 validation samples" in item["text"]
     (item, *_) = advice.compute(_settings(), [0.75, 0.75, 0.75], None, True)  # compared: the spread is read
@@ -123,7 +123,7 @@ def test_identical_scores_advice_names_the_validation_set():
     assert "identical_scores" not in kinds(advice.compute(_settings(), [0.75, 0.75], 28, False))  # nothing reads it
 
 
-def test_differences_keep_their_sign_and_never_read_minus_zero():
+def test_differences_keep_their_sign_and_never_read_minus_zero() -> None:
     assert signed(-0.00001) == "0.0000" and signed(0.00001) == "0.0000"
     assert signed(0.0123) == "+0.0123" and signed(-0.0123) == "-0.0123"
     assert signed(-0.00006) == "-0.0001"  # a difference that rounds to a digit keeps its sign
@@ -147,7 +147,7 @@ def _record(nodeid):
     }
 
 
-def test_png_titles_fit_the_picture_and_the_html_keeps_the_whole_id():
+def test_png_titles_fit_the_picture_and_the_html_keeps_the_whole_id() -> None:
     import matplotlib.pyplot as plt
 
     from pytest_hptune.reports import html, plot
@@ -164,7 +164,7 @@ def test_png_titles_fit_the_picture_and_the_html_keeps_the_whole_id():
     assert long_id in html.render_html([_record(long_id)])
 
 
-def test_confirmation_scores_are_in_the_markdown_and_html_beside_their_gates():
+def test_confirmation_scores_are_in_the_markdown_and_html_beside_their_gates() -> None:
     from pytest_hptune.reports import html, markdown
 
     record = _record("t.py::t")
