@@ -5,6 +5,8 @@ differences with their sign and never -0.0000."""
 
 import re
 
+import pytest
+
 from pytest_hptune.settings import make_layer, resolve
 from pytest_hptune.verdict import advice
 from pytest_hptune.verdict.record import signed
