@@ -43,6 +43,7 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -119,7 +120,7 @@ PROJECT = textwrap.dedent(
 BASELINE_ID = "test_calibration.py::test_search[baseline-0]"
 
 
-def pytest_run(project: Path, env: dict, *options: str) -> subprocess.CompletedProcess:
+def pytest_run(project: Path, env: dict[str, Any], *options: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *options],
         cwd=project,
@@ -144,7 +145,7 @@ def variant_of(nodeid: str) -> tuple[str, int]:
     return variant, int(seed)
 
 
-def collect(seeds: int, variants: list[str], keep: Path | None) -> dict:
+def collect(seeds: int, variants: list[str], keep: Path | None) -> dict[str, Any]:
     """Train everything; returns the raw document."""
     with tempfile.TemporaryDirectory(prefix="hptune-calibration-") as tmp:
         project = Path(keep) if keep else Path(tmp)
@@ -226,7 +227,7 @@ def collect(seeds: int, variants: list[str], keep: Path | None) -> dict:
     }
 
 
-def rejudge(raw: dict) -> None:
+def rejudge(raw: dict[str, Any]) -> None:
     """Re-run the installed comparison on the saved records (no training)."""
     from pytest_hptune.settings import Settings
     from pytest_hptune.verdict import compare
@@ -252,8 +253,8 @@ def rejudge(raw: dict) -> None:
         run["comparison"] = compare.against(compare.Baseline(Path("baseline.json"), data), record, Settings())
 
 
-def summarise(raw: dict) -> None:
-    by_variant: dict[str, list[dict]] = {}
+def summarise(raw: dict[str, Any]) -> None:
+    by_variant: dict[str, list[dict[str, Any]]] = {}
     for run in raw["runs"]:
         by_variant.setdefault(run["variant"], []).append(run)
     entry = raw["baseline"]["entry"]

@@ -18,6 +18,7 @@ import importlib
 import json
 import os
 import time
+from typing import Any
 
 import pytest
 
@@ -50,7 +51,7 @@ class Clock:
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
         self.calls: dict[str, int] = {}
-        self.stack: list[list] = []  # [part, start of its running segment]
+        self.stack: list[list[Any]] = []  # [part, start of its running segment]
 
     def enter(self, part: str) -> None:
         now = time.perf_counter()

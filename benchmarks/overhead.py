@@ -48,6 +48,7 @@ import sys
 import tempfile
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import whole
 from bench import run_pytest
@@ -162,7 +163,7 @@ PLUGIN_TEST = textwrap.dedent(
 )
 
 
-def run_python(code: str, cfg: dict, tmp: Path) -> dict:
+def run_python(code: str, cfg: dict[str, Any], tmp: Path) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-c", code, json.dumps(cfg)],
         check=True,
@@ -174,7 +175,7 @@ def run_python(code: str, cfg: dict, tmp: Path) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def run_plugin(cfg: dict, tmp: Path, options: list[str]) -> dict:
+def run_plugin(cfg: dict[str, Any], tmp: Path, options: list[str]) -> dict[str, Any]:
     report, rss = tmp / "report.json", tmp / "rss.txt"
     env = dict(os.environ, PYTHONPATH=str(tmp), HPTUNE_BENCH_RSS=str(rss), HPTUNE_BENCH_MODEL=cfg["model"])
     done = run_pytest(
@@ -216,7 +217,7 @@ def per_search(model: str, args, tmp: Path) -> None:
         "oracle_seed": oracle_seed(0),
     }
     executions = [f"--hptune-executions={args.executions}"]
-    rounds: dict[str, list[dict]] = {"plain": [], "kt": [], "fresh": [], "plugin": []}
+    rounds: dict[str, list[dict[str, Any]]] = {"plain": [], "kt": [], "fresh": [], "plugin": []}
     for _ in range(args.repeat):
         # Interleaved, so that every way sees the same machine state.
         plugin = run_plugin(cfg, tmp, executions)
@@ -269,7 +270,7 @@ def same_verdict(args, tmp: Path) -> None:
     marker = f"@pytest.mark.hptune(min_score={args.min_score}, max_std={args.max_std})\n"
     test = tmp / "test_bench.py"
     test.write_text("import pytest\n" + PLUGIN_TEST.replace("def test_bench", marker + "def test_bench"))
-    rounds: dict[str, list[dict]] = {"kt": [], "plugin": []}
+    rounds: dict[str, list[dict[str, Any]]] = {"kt": [], "plugin": []}
     for _ in range(args.repeat):
         rounds["plugin"].append(run_plugin(cfg, tmp, options))
         rounds["kt"].append(run_python(KERAS_TUNER, cfg, tmp))

@@ -6,6 +6,7 @@ against that entry, another search seed), both at the plugin's defaults
 (3 trials x 3 executions, 6 anchor executions). The anchor reuses the
 baseline's seeds, so a "reseed" must change how the model's own code
 consumes randomness: the candidate's model draws ``offset`` extra numbers
+from typing import Any
 from Keras' global generator before each build (other initial weights) and
 reads its training rows in an ``offset``-seeded order (other batches), with
 a distinct offset per pair; the validation rows never change.
@@ -147,7 +148,7 @@ def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     return low, high
 
 
-def _env(cases: list, phase: str) -> dict:
+def _env(cases: list[Any], phase: str) -> dict[str, Any]:
     threads = "1"
     return dict(
         os.environ,
@@ -162,7 +163,7 @@ def _env(cases: list, phase: str) -> dict:
     )
 
 
-def run_chunk(project: Path, job: int, cases: list) -> list[dict]:
+def run_chunk(project: Path, job: int, cases: list[Any]) -> list[dict[str, Any]]:
     """One worker: save the chunk's baselines, then compare its candidates."""
     base, report = f"base-{job}.json", f"report-{job}.json"
     common = ["-p", "no:randomly", "test_pairs.py"]
@@ -179,7 +180,7 @@ def run_chunk(project: Path, job: int, cases: list) -> list[dict]:
     return [_pair(record) for record in json.loads((project / report).read_text())["tests"]]
 
 
-def _pair(record: dict) -> dict:
+def _pair(record: dict[str, Any]) -> dict[str, Any]:
     case = record["nodeid"].split("[", 1)[1].rstrip("]")
     variant, pair = case.rsplit("-", 1)
     comparison = record.get("comparison") or {}
@@ -224,10 +225,10 @@ def power_at(differences: list[list[float]], drop: float, draws: int = 4000) -> 
     return float(caught.mean())
 
 
-def summarise(pairs: list[dict]) -> dict:
+def summarise(pairs: list[dict[str, Any]]) -> dict[str, Any]:
     from scipy import stats as sps
 
-    out: dict = {}
+    out: dict[str, Any] = {}
     for variant in VARIANTS:
         runs = [p for p in pairs if p["variant"] == variant]
         if not runs:
@@ -264,7 +265,7 @@ def summarise(pairs: list[dict]) -> dict:
     return out
 
 
-def show(summary: dict) -> None:
+def show(summary: dict[str, Any]) -> None:
     for variant, s in summary.items():
         low, high = s["clopper_pearson_95"]
         target = TARGETS[variant]
@@ -326,7 +327,7 @@ def main() -> None:
         stream.parent.mkdir(parents=True, exist_ok=True)
         stream.write_text("")
 
-    def job(index: int) -> list[dict]:
+    def job(index: int) -> list[dict[str, Any]]:
         done = run_chunk(project, index, chunks[index])
         if stream:
             with stream.open("a") as out:  # one write per finished chunk (threads: appends of whole lines)

@@ -5,6 +5,8 @@ one more execution, the verdict reports which gates are still undecided."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from . import stats
 from .settings import Settings
 
@@ -12,7 +14,7 @@ from .settings import Settings
 MEAN_GATES = ("min_score", "max_score", "min_lower_bound", "max_upper_bound")
 
 
-def undecided(settings: Settings, scores) -> list[str]:
+def undecided(settings: Settings, scores: Sequence[float]) -> list[str]:
     """The gates whose verdict on these scores is not statistically decided
     at ``settings.confidence`` (executions_per_trial='auto' adds executions
     while any is):

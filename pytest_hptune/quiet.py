@@ -99,7 +99,7 @@ class _QuietLoader(importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         with filtered_fd():
-            self.inner.exec_module(module)  # type: ignore[attr-defined]
+            self.inner.exec_module(module)
 
 
 class QuietTensorFlowFinder(importlib.abc.MetaPathFinder):

@@ -8,6 +8,7 @@ split: the seed reaches the initial weights, the dropout masks and the data
 order, and the batch statistics are state that a copy could miss.
 
 The fit arguments vary over the ways a first fit's shuffle draws (on JAX,
+from typing import Any
 from NumPy's global generator: reuse.first_fit_draw makes that draw for a
 reused model), and every fit is counted: a reused execution fits once, with
 no warm-up fit."""
@@ -68,7 +69,7 @@ def counting_fits():
         keras.Model.fit = original
 
 
-def fit_kwargs(variant: str = "split") -> dict:
+def fit_kwargs(variant: str = "split") -> dict[str, Any]:
     kwargs = dict(validation_split=0.25, epochs=2, batch_size=16, verbose=0)
     kwargs.update(FIT_VARIANTS[variant])
     if kwargs.pop("validation", False):
@@ -94,7 +95,7 @@ def histories(reuse_on: bool, make=build, callbacks=lambda: [], seeds=SEEDS, var
     return out, reuse.reused
 
 
-def compare(variant: str = "split") -> dict:
+def compare(variant: str = "split") -> dict[str, Any]:
     """Fresh and reused histories for one variant, and the fits counted."""
     fresh, _ = histories(False, variant=variant)
     with counting_fits() as fits:

@@ -46,6 +46,7 @@ import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from packaging.markers import default_environment
@@ -90,7 +91,7 @@ class WorkflowError(Exception):
     """The workflow uses something this runner does not check."""
 
 
-def load_job(workflow: Path) -> dict:
+def load_job(workflow: Path) -> dict[str, Any]:
     doc = yaml.safe_load(workflow.read_text())
     jobs = doc["jobs"]
     if len(jobs) != 1:
@@ -98,7 +99,7 @@ def load_job(workflow: Path) -> dict:
     return next(iter(jobs.values()))
 
 
-def triggers(workflow: Path) -> dict:
+def triggers(workflow: Path) -> dict[str, Any]:
     doc = yaml.safe_load(workflow.read_text())
     return doc.get("on", doc.get(True))  # PyYAML reads the bare key `on` as True
 
@@ -288,7 +289,7 @@ class Runner:
             **self.extra_env,
         }
 
-    def _install_requirement(self, job: dict) -> Requirement:
+    def _install_requirement(self, job: dict[str, Any]) -> Requirement:
         """The plugin's requirement in the install step (the only one)."""
         found = [m for s in job["steps"] for m in INSTALL.finditer(s.get("run", ""))]
         if len(found) != 1:
@@ -301,7 +302,7 @@ class Runner:
             return requirement
         return Requirement(PROJECT + text[text.index("[") :])  # a wheel path with extras
 
-    def _step(self, step: dict, summary: Path, result: JobResult) -> tuple[str, str]:
+    def _step(self, step: dict[str, Any], summary: Path, result: JobResult) -> tuple[str, str]:
         if "uses" in step:
             return self._action(step, result)
         script = step["run"]
@@ -340,7 +341,7 @@ class Runner:
             return f"\npytest_hptune NOT FROM THE WHEEL: {where} {done.stderr}"
         return f"\npytest_hptune from {where}"
 
-    def _action(self, step: dict, result: JobResult) -> tuple[str, str]:
+    def _action(self, step: dict[str, Any], result: JobResult) -> tuple[str, str]:
         action, _, _ = step["uses"].partition("@")
         settings = step.get("with") or {}
         if action == "actions/checkout":

@@ -13,7 +13,7 @@ from typing import Any
 from ..verdict.record import best_trial, direction_suffix
 
 
-def properties(record: dict, index: int) -> list[tuple[str, Any]]:
+def properties(record: dict[str, Any], index: int) -> list[tuple[str, Any]]:
     """(name, value) pairs for one search record; ``index`` numbers the
     searches of one test (the first has no suffix)."""
     prefix = "hptune" if index == 0 else f"hptune{index + 1}"

@@ -8,7 +8,10 @@ the chief from a worker of ``--hptune-workers`` too."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import re
+from typing import Any
 
 TRACEBACK = "Traceback (most recent call last):"
 
@@ -41,6 +44,6 @@ def is_code_error(message: str | None) -> bool:
     return not re.search(r"No space left on device|[Ee]rrno( =)? (28|122)\b|Disk quota exceeded", line)
 
 
-def code_errors(failed) -> list:
+def code_errors(failed: Iterable[Any]) -> list[Any]:
     """The failed trials (TrialResult) whose reason is an error of the user's code."""
     return [t for t in failed if is_code_error(t.message)]
