@@ -6,7 +6,6 @@ against that entry, another search seed), both at the plugin's defaults
 (3 trials x 3 executions, 6 anchor executions). The anchor reuses the
 baseline's seeds, so a "reseed" must change how the model's own code
 consumes randomness: the candidate's model draws ``offset`` extra numbers
-from typing import Any
 from Keras' global generator before each build (other initial weights) and
 reads its training rows in an ``offset``-seeded order (other batches), with
 a distinct offset per pair; the validation rows never change.
@@ -49,6 +48,7 @@ import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

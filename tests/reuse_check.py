@@ -8,7 +8,6 @@ split: the seed reaches the initial weights, the dropout masks and the data
 order, and the batch statistics are state that a copy could miss.
 
 The fit arguments vary over the ways a first fit's shuffle draws (on JAX,
-from typing import Any
 from NumPy's global generator: reuse.first_fit_draw makes that draw for a
 reused model), and every fit is counted: a reused execution fits once, with
 no warm-up fit."""
@@ -16,6 +15,7 @@ no warm-up fit."""
 import contextlib
 import functools
 import json
+from typing import Any
 
 import keras
 import numpy as np

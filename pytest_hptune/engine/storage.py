@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 from ..atomic import write_text
 

@@ -8,9 +8,8 @@ the chief from a worker of ``--hptune-workers`` too."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import re
+from collections.abc import Iterable
 from typing import Any
 
 TRACEBACK = "Traceback (most recent call last):"
