@@ -83,9 +83,9 @@ def main() -> None:
         shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("*.json", "__pycache__", ".pytest_cache"))
         (project / "test_bench_gates.py").write_text(EXTRA)
         common = [f"--hptune-trials={args.trials}"]
-        fixed, fixed_wall = run(project, "fixed", common + [f"--hptune-executions={args.max}"])
+        fixed, fixed_wall = run(project, "fixed", [*common, f"--hptune-executions={args.max}"])
         auto, auto_wall = run(
-            project, "auto", common + ["--hptune-executions=auto", f"--hptune-max-executions={args.max}"]
+            project, "auto", [*common, "--hptune-executions=auto", f"--hptune-max-executions={args.max}"]
         )
     print(f"{'test':<48} {'fixed ' + str(args.max):>24} {'auto':>24}  fits  saved")
     agree = True

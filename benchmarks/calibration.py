@@ -127,6 +127,7 @@ def pytest_run(project: Path, env: dict[str, Any], *options: str) -> subprocess.
         env=env,
         capture_output=True,
         text=True,
+        check=False,
     )
 
 
@@ -263,7 +264,7 @@ def summarise(raw: dict[str, Any]) -> None:
         f"mean {entry['mean']:.4f} scores {[round(s, 4) for s in entry['scores']]}"
     )
     print(f"{'variant':<16} {'flagged':>8} {'rate':>6}  {'95% Clopper-Pearson':<20} {'other':<8} mean diff")
-    for variant in VARIANTS:
+    for variant, what_changed in VARIANTS.items():
         runs = by_variant.get(variant)
         if not runs:
             continue
@@ -276,7 +277,7 @@ def summarise(raw: dict[str, Any]) -> None:
         what = "false alarms" if variant == "unchanged" else "detected"
         print(
             f"{variant:<16} {flagged:>3}/{len(runs):<4} {flagged / len(runs):>6.0%}  "
-            f"[{low:.3f}, {high:.3f}]       {other:<8} {mean_diff:+.4f}  ({what}: {VARIANTS[variant]})"
+            f"[{low:.3f}, {high:.3f}]       {other:<8} {mean_diff:+.4f}  ({what}: {what_changed})"
         )
 
 

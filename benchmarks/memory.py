@@ -148,8 +148,8 @@ def summary(samples: list[float], trials_between: int) -> dict[str, Any]:
 
 
 def run(trials: int, tests: int, executions: int) -> dict[str, dict[str, Any]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory() as directory:
+        tmp = Path(directory)
         (tmp / "bench_model.py").write_text(MODEL)
         env = dict(os.environ, PYTHONPATH=str(tmp), TF_CPP_MIN_LOG_LEVEL="2")
 

@@ -229,7 +229,7 @@ def summarise(pairs: list[dict[str, Any]]) -> dict[str, Any]:
     from scipy import stats as sps
 
     out: dict[str, Any] = {}
-    for variant in VARIANTS:
+    for variant, what in VARIANTS.items():
         runs = [p for p in pairs if p["variant"] == variant]
         if not runs:
             continue
@@ -240,7 +240,7 @@ def summarise(pairs: list[dict[str, Any]]) -> dict[str, Any]:
         mdds = [p["mdd"] for p in runs if p["mdd"] is not None]
         fits = [(p["search_fits"], p["anchor_fits"]) for p in runs]
         entry = {
-            "what": VARIANTS[variant],
+            "what": what,
             "pairs": len(runs),
             "paired": sum(p["kind"] == "paired" for p in runs),
             "flagged": flagged,

@@ -38,7 +38,7 @@ from scipy import stats as sps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pytest_hptune.verdict import compare, gates, searchnull  # noqa: E402
+from pytest_hptune.verdict import compare, gates, searchnull
 
 ALPHA = 0.05
 DROPS = (1, 2, 3)  # in sigma

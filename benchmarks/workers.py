@@ -69,8 +69,8 @@ def main() -> None:
     parser.add_argument("--executions", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory() as directory:
+        tmp = Path(directory)
         (tmp / "test_bench.py").write_text(TEST)
         one = run(tmp, args, 0)
         many = run(tmp, args, args.workers)

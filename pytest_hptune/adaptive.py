@@ -33,7 +33,7 @@ def undecided(settings: Settings, scores: Sequence[float]) -> list[str]:
     max - min + 1 looks one trial can get), so that stopping at the first
     decided look errs no more often than ``1 - c`` overall: repeated looks at
     a fixed level would decide wrongly more often (optional stopping)."""
-    names = [n for n in MEAN_GATES + ("max_std",) if getattr(settings, n) is not None]
+    names = [n for n in (*MEAN_GATES, "max_std") if getattr(settings, n) is not None]
     if len(scores) < 2 or (len(set(scores)) == 1 and len(scores) < settings.max_executions):
         # Identical scores (common with accuracies on small validation sets)
         # say nothing about the spread: the intervals would be one point.

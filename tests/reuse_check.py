@@ -78,7 +78,7 @@ def fit_kwargs(variant: str = "split") -> dict[str, Any]:
     return kwargs
 
 
-def histories(reuse_on: bool, make=build, callbacks=lambda: [], seeds=SEEDS, variant="split"):
+def histories(reuse_on: bool, make=build, callbacks=list, seeds=SEEDS, variant="split"):
     """Each execution's full validation history, and how many executions
     fitted a reused model."""
     reuse = ModelReuse(reuse_on)

@@ -286,7 +286,7 @@ def test_p_005_is_regressed_and_its_printed_bound_excludes_zero() -> None:
     [([0.9], [0.95, 0.96]), ([0.9, 0.91], [0.95]), ([0.5], [0.95])],
 )
 def test_a_one_execution_side_cannot_be_compared(new, old) -> None:
-    with pytest.raises(baseline.CannotCompare, match="cannot compare: .* 1 execution"):
+    with pytest.raises(baseline.CannotCompare, match=r"cannot compare: .* 1 execution"):
         baseline.compare(new, old, "max", 0.0, 0.95)
 
 

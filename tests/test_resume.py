@@ -189,7 +189,7 @@ def test_a_lost_trial_directory_of_a_completed_trial_starts_fresh_and_says_why(
     """A partially restored CI cache: a completed trial's directory is gone."""
     project.makepyfile(test_killable=TEST)
     resume = ["--hptune-resume", "--hptune-dir=tuning"]
-    result, first, _ = run(project, *resume, kill_at=5, monkeypatch=monkeypatch)
+    result, _first, _ = run(project, *resume, kill_at=5, monkeypatch=monkeypatch)
     (trial_dir,) = [p for p in (project.path / "tuning").rglob(lost) if p.is_dir()]
     shutil.rmtree(trial_dir)
     reason = f"the earlier run's files are incomplete: trial {lost[-1]} of the earlier run is missing"

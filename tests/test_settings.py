@@ -79,7 +79,7 @@ def test_objective_accepts_names_and_objective_like_objects() -> None:
 
     assert make_layer("m", {"objective": " val_loss "}).values["objective"] == "val_loss"
     assert make_layer("m", {"objective": Obj}).values["objective"] is Obj
-    with pytest.raises(SettingError, match="keras_tuner.Objective"):
+    with pytest.raises(SettingError, match=r"keras_tuner\.Objective"):
         make_layer("m", {"objective": 3})
     with pytest.raises(SettingError, match="'min' or 'max'"):
         make_layer("m", {"direction": "up"})

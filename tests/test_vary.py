@@ -106,7 +106,7 @@ def test_split_needs_a_validation_split_and_no_validation_data(
 
 
 def test_folds_need_a_fixed_number_of_executions() -> None:
-    with pytest.raises(SettingError, match="vary='folds' .* needs a fixed executions_per_trial of 2 or more"):
+    with pytest.raises(SettingError, match=r"vary='folds' .* needs a fixed executions_per_trial of 2 or more"):
         resolve([make_layer("test", {"vary": "folds", "executions_per_trial": "auto"})])
     with pytest.raises(SettingError, match="invalid vary='bootstrap'"):
         resolve([make_layer("test", {"vary": "bootstrap"})])
@@ -137,5 +137,5 @@ def test_vary_split_or_folds_does_not_apply_to_a_hyperband_subclass(vary) -> Non
         pass
 
     layer = {"vary": vary, "tuner": MyHyperband, "executions_per_trial": 2}
-    with pytest.raises(SettingError, match="does not apply to tuner=.*MyHyperband .*, a Hyperband: its continuation"):
+    with pytest.raises(SettingError, match=r"does not apply to tuner=.*MyHyperband .*, a Hyperband: its continuation"):
         resolve([make_layer("test", layer)])

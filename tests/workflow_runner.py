@@ -151,8 +151,19 @@ def build_wheel(checkout: Path, into: Path) -> Path:
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(checkout / name, source / name)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index"]
-        + ["-w", str(into), str(source)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-w",
+            str(into),
+            str(source),
+        ],
         check=True,
         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
     )
@@ -322,6 +333,7 @@ class Runner:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            check=False,
         )
         output = f"$ {script}\n{done.stdout}"
         if match and done.returncode == 0:
@@ -334,7 +346,7 @@ class Runner:
         """The plugin the steps import is the wheel's, in the fresh venv."""
         probe = "import pytest_hptune, sys; print(pytest_hptune.__file__, sys.prefix)"
         done = subprocess.run(
-            ["python", "-c", probe], cwd=self.repository, env=self.env, capture_output=True, text=True
+            ["python", "-c", probe], cwd=self.repository, env=self.env, capture_output=True, text=True, check=False
         )
         where = done.stdout.strip()
         if not where.startswith(str(self.work / "venv")):
