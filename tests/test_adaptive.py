@@ -1,6 +1,8 @@
 """executions_per_trial='auto': more executions for the leading trial only
 until the gates' verdict is statistically decided."""
 
+from typing import Any
+
 import numpy as np
 import pytest
 from conftest import load_json
@@ -149,7 +151,7 @@ def test_auto_from_the_command_line_and_its_errors(project: pytest.Pytester) -> 
         ),
     ],
 )
-def test_bad_adaptive_settings_name_the_setting_and_the_fix(kwargs, message) -> None:
+def test_bad_adaptive_settings_name_the_setting_and_the_fix(kwargs: Any, message: str) -> None:
     with pytest.raises(SettingError) as info:
         _settings(**kwargs)
     assert message in str(info.value)
@@ -212,7 +214,7 @@ def test_undecided_names_only_the_gates_whose_interval_holds_the_threshold() -> 
     high=st.integers(3, 10),
 )
 def test_stopping_at_the_first_decided_look_errs_no_more_than_one_minus_confidence(
-    seed, margin, confidence, high
+    seed: int, margin: float, confidence: float, high: int
 ) -> None:
     """A true mean at or above the threshold: the procedure (add executions
     while undecided, up to max_executions) decides "fail" at most 1 - c of

@@ -4,6 +4,7 @@ level, require_no_drop and the reports."""
 
 import json
 import xml.etree.ElementTree as ET
+from typing import Any
 
 import pytest
 
@@ -179,7 +180,7 @@ def test_an_entry_without_anchor_falls_back_and_a_broken_anchor_is_unusable(proj
         ({"units": 8, "lr": 0.01, "blocks": 4}, "blocks=4 is outside the search space's range 1..9 step 2"),
     ],
 )
-def test_misfit_names_what_left_the_space(values, expected) -> None:
+def test_misfit_names_what_left_the_space(values: dict[str, Any], expected: str | None) -> None:
     space = [
         {"name": "units", "type": "Choice", "values": [4, 8]},
         {"name": "lr", "type": "Float", "min": 0.0001, "max": 0.1, "sampling": "log"},

@@ -113,7 +113,7 @@ def test_a_missing_entry_is_judged_by_the_gates_and_fails_when_strict(project: p
 
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(3, 8))
-def test_a_clear_drop_is_always_flagged(seed, n) -> None:
+def test_a_clear_drop_is_always_flagged(seed: int, n: int) -> None:
     rng = np.random.default_rng(seed)
     good = rng.normal(0.95, 0.01, n).tolist()
     worse = rng.normal(0.85, 0.01, n).tolist()  # a learning rate 100x too small
@@ -135,7 +135,7 @@ def test_an_unchanged_model_is_not_flagged_in_ten_reruns() -> None:
 
 @settings(max_examples=3, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
-def test_false_alarm_rate_is_close_to_nominal(seed) -> None:
+def test_false_alarm_rate_is_close_to_nominal(seed: int) -> None:
     rng = np.random.default_rng(seed)
     runs = 400
     alarms = sum(
@@ -164,7 +164,7 @@ def test_one_trial_a_side_compares_only_the_same_configuration() -> None:
 
 
 @pytest.mark.parametrize("seed", [3, 4])
-def test_the_one_trial_t_test_holds_its_rate(seed) -> None:
+def test_the_one_trial_t_test_holds_its_rate(seed: int) -> None:
     """Same configuration, one trial a side, n = 2 (1 df each): the fiducial
     draw of sigma makes it the pooled t-test; a plug-in sigma would flag
     about 20 % of unchanged reruns. 400 runs, 3 binomial sd of slack."""
@@ -212,7 +212,7 @@ def check(new, old, max_drop=0.0, confidence=0.95, direction="max", old_trials=T
 
 @pytest.mark.parametrize("seed", [1, 2])
 @pytest.mark.parametrize("tau", [0.0, 0.005, 0.02, 0.05])
-def test_false_alarms_under_the_null_stay_within_one_minus_confidence(seed, tau) -> None:
+def test_false_alarms_under_the_null_stay_within_one_minus_confidence(seed: int, tau: float) -> None:
     """Reseeded searches of an unchanged model, drawn as the check assumes:
     flagged in at most 5 % of runs at confidence 0.95 (binomial slack: 3 sd
     over 400 runs; fixed seeds, so that the test itself is not flaky).
@@ -225,7 +225,7 @@ def test_false_alarms_under_the_null_stay_within_one_minus_confidence(seed, tau)
 
 
 @pytest.mark.parametrize("tau", [0.0, 0.005, 0.01])
-def test_a_large_drop_is_detected(tau) -> None:
+def test_a_large_drop_is_detected(tau: float) -> None:
     """Every configuration 10 points worse (a learning rate 100x too small):
     detected at least 95 % of the time (19 in 20) while the configurations'
     spread (tau) is at most a point. Estimated on 400 searches, with three
@@ -249,7 +249,9 @@ finite = st.floats(0.0, 1.0, allow_nan=False)
     confidence=st.sampled_from([0.8, 0.9, 0.95, 0.99]),
     direction=st.sampled_from(["max", "min"]),
 )
-def test_the_printed_interval_has_the_verdicts_sidedness(new, old, max_drop, confidence, direction) -> None:
+def test_the_printed_interval_has_the_verdicts_sidedness(
+    new, old, max_drop: float, confidence: float, direction: str
+) -> None:
     """The verdict is one-sided at `confidence`; the interval printed is the
     two-sided one at 1 - 2 (1 - confidence), whose upper end is the one-sided
     bound: REGRESSED exactly when it lies below -max_drop, and exactly when
@@ -285,13 +287,13 @@ def test_p_005_is_regressed_and_its_printed_bound_excludes_zero() -> None:
     "new,old",
     [([0.9], [0.95, 0.96]), ([0.9, 0.91], [0.95]), ([0.5], [0.95])],
 )
-def test_a_one_execution_side_cannot_be_compared(new, old) -> None:
+def test_a_one_execution_side_cannot_be_compared(new: list[float], old: list[float]) -> None:
     with pytest.raises(baseline.CannotCompare, match=r"cannot compare: .* 1 execution"):
         baseline.compare(new, old, "max", 0.0, 0.95)
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
-def test_non_finite_scores_cannot_be_compared(bad) -> None:
+def test_non_finite_scores_cannot_be_compared(bad: float) -> None:
     # Formerly NaN in the baseline gave "no regression" (every comparison with
     # NaN is False).
     with pytest.raises(baseline.CannotCompare, match="baseline scores are not all finite"):

@@ -6,6 +6,7 @@ comparisons, the leading executions under ``auto``, the power advice."""
 import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -41,7 +42,7 @@ SLACK = 3 * (0.05 * 0.95 / DRAWS) ** 0.5  # three binomial sd: the test itself i
     ],
     ids=["defaults", "wide-space", "one-trial", "needle", "budgets", "auto"],
 )
-def test_the_search_level_comparison_holds_its_rate(cell) -> None:
+def test_the_search_level_comparison_holds_its_rate(cell: dict[str, Any]) -> None:
     """False alarms at nominal 5 % on reseeded unchanged searches. With the
     former Welch test these cells gave 7 %, 9.6 %, -, 13-21 %, 9.1 % and
     9.9 % (issue 24)."""
@@ -56,7 +57,7 @@ def test_a_drop_is_caught_more_often_than_the_rate() -> None:
 
 
 @pytest.mark.parametrize("k", [3, 5, 10])
-def test_the_interval_gates_hold_their_rate_after_selection(k) -> None:
+def test_the_interval_gates_hold_their_rate_after_selection(k: int) -> None:
     """K configurations whose true mean sits at a min_lower_bound threshold:
     the best of them passes at most (1 - confidence) / 2 of the time at the
     adjusted level; at the plain level it passes 6-13 %."""

@@ -137,7 +137,9 @@ def test_the_docs_show_the_recipe_as_it_is() -> None:
         ("success()", "pull_request", "refs/pull/1/merge", True, False),
     ],
 )
-def test_step_conditions_are_evaluated_as_github_does(expression, event, ref, failed, expected) -> None:
+def test_step_conditions_are_evaluated_as_github_does(
+    expression: str, event: str, ref: str, failed: bool, expected: bool
+) -> None:
     context = {"github.event_name": event, "github.ref": ref}
     assert evaluate(expression, context, failed) is expected
 

@@ -13,7 +13,7 @@ from pytest_hptune import stats
 
 @settings(max_examples=5, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 10), confidence=st.sampled_from([0.8, 0.9, 0.95]))
-def test_interval_covers_the_true_mean_at_its_nominal_rate(seed, n, confidence) -> None:
+def test_interval_covers_the_true_mean_at_its_nominal_rate(seed: int, n: int, confidence: float) -> None:
     rng = np.random.default_rng(seed)
     runs = 400
     covered = 0
@@ -117,7 +117,7 @@ def test_confirm_does_not_apply_to_sklearn(project: pytest.Pytester) -> None:
 
 
 @given(st.lists(st.floats(0, 1), min_size=1, max_size=20), st.integers(1, 50))
-def test_expected_best_is_a_monotone_mean_of_the_observed(means, k) -> None:
+def test_expected_best_is_a_monotone_mean_of_the_observed(means: list[float], k: int) -> None:
     best_k = stats.expected_best(means, k)
     assert min(means) - 1e-9 <= best_k <= max(means) + 1e-9
     assert stats.expected_best(means, 1) == pytest.approx(sum(means) / len(means))

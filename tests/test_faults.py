@@ -111,7 +111,7 @@ def test_a_trial_that_keras_tuner_failed_on_a_full_disk_stops_the_search(
 
 
 @pytest.mark.parametrize("words", ["Read-only file system", "Permission denied"])
-def test_tensorflow_file_system_errors_count_as_directory_errors(heavy_modules: None, words) -> None:
+def test_tensorflow_file_system_errors_count_as_directory_errors(heavy_modules: None, words: str) -> None:
     import tensorflow as tf
 
     from pytest_hptune.engine.failures import is_directory_error

@@ -4,6 +4,7 @@ concurrent saves lose nothing, every entry is checked on load."""
 import json
 import multiprocessing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,7 +45,7 @@ def _write(path, entries, **top) -> None:
     ["<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> main\n", json.dumps({"version": 2, "entries": {}})],
     ids=["merge-conflict", "other-version"],
 )
-def test_a_file_that_cannot_be_read_is_never_overwritten(tmp_path: Path, text) -> None:
+def test_a_file_that_cannot_be_read_is_never_overwritten(tmp_path: Path, text: Any) -> None:
     path = tmp_path / "hptune-baseline.json"
     path.write_text(text)
     with pytest.raises(baseline_file.BaselineError, match="it was not overwritten"):
@@ -107,7 +108,9 @@ def test_concurrent_saves_lose_no_entry_and_leave_no_lock_file(tmp_path: Path) -
         (_entry(scores=[0.9, "0.8"]), {}, "'scores' (a non-empty list of finite numbers)"),
     ],
 )
-def test_every_entry_is_checked_on_load_naming_the_test_and_the_field(tmp_path: Path, entry, top, field) -> None:
+def test_every_entry_is_checked_on_load_naming_the_test_and_the_field(
+    tmp_path: Path, entry: Any, top: dict[str, Any], field: str
+) -> None:
     path = tmp_path / "b.json"
     _write(path, {"t.py::t": entry}, **top)
     with pytest.raises(baseline_file.BaselineError) as info:
@@ -135,7 +138,9 @@ def test_a_missing_file_is_not_a_broken_one(tmp_path: Path) -> None:
     ],
     ids=["overflowing", "contradicting mean", "negative std"],
 )
-def test_an_unusable_baseline_keeps_the_record_in_every_report(project: pytest.Pytester, change, reason) -> None:
+def test_an_unusable_baseline_keeps_the_record_in_every_report(
+    project: pytest.Pytester, change: dict[str, Any], reason: str
+) -> None:
     project.makepyfile(
         test_kept="""
         from models import FastModel, data

@@ -4,6 +4,8 @@ the error's own traceback and its configuration; ``max_failed_trials``
 tolerates a budget of them; Keras Tuner's FailedTrialError still skips a
 configuration."""
 
+from typing import Any
+
 import pytest
 from conftest import load_json
 
@@ -66,7 +68,9 @@ def trials_by_units(project: pytest.Pytester):
         ("build", 16),
     ],
 )
-def test_an_error_in_one_configuration_fails_the_test_after_the_search(project: pytest.Pytester, where, units) -> None:
+def test_an_error_in_one_configuration_fails_the_test_after_the_search(
+    project: pytest.Pytester, where: str, units: int
+) -> None:
     result = run(project, **{"bad_fit" if where == "callback" else "bad_build": units})
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
@@ -93,7 +97,7 @@ def test_an_error_in_the_first_build_fails_the_test_at_once_with_its_traceback(p
 
 
 @pytest.mark.parametrize("how", ["marker", "command line", "ini"])
-def test_max_failed_trials_tolerates_a_budget_of_them(project: pytest.Pytester, how) -> None:
+def test_max_failed_trials_tolerates_a_budget_of_them(project: pytest.Pytester, how: str) -> None:
     args = ()
     if how == "command line":
         args = ("--hptune-max-failed-trials=1",)
@@ -167,7 +171,7 @@ TRACEBACK = """Traceback (most recent call last):
         ("", False),
     ],
 )
-def test_which_failures_are_errors_of_the_model_code(message, counted) -> None:
+def test_which_failures_are_errors_of_the_model_code(message: Any, counted: bool) -> None:
     assert is_code_error(message) is counted
     if counted:
         assert exception_line(message) in ("ValueError: build bug", "test_m.MyError")

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import load_json
@@ -157,7 +158,7 @@ WRITES = {
 
 @pytest.mark.parametrize("write", list(WRITES))
 def test_enospc_at_each_weights_write_stops_the_search_cleanly(
-    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, write
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, write: Any
 ) -> None:
     from pytest_hptune.engine import scoring
 

@@ -123,5 +123,5 @@ def test_file_names_are_safe_and_distinct() -> None:
     "text, span",
     [("a", "`a`"), ("a`b", "``a`b``"), ("`a", "`` `a ``"), ("a``b`", "``` a``b` ```"), ("x\ny", "`x y`")],
 )
-def test_code_spans_hold_any_backticks(text, span) -> None:
+def test_code_spans_hold_any_backticks(text: str, span: str) -> None:
     assert markdown._code(text) == span

@@ -221,7 +221,7 @@ def sigterm_at(pytester: pytest.Pytester, marker, *args, env=None, timeout=120.0
 
 
 @pytest.mark.parametrize("report", ["report.json", "report.md", "baseline.json", ".png", "report.html"])
-def test_sigterm_during_each_report_write_keeps_every_report_and_exits_2(project: pytest.Pytester, report) -> None:
+def test_sigterm_during_each_report_write_keeps_every_report_and_exits_2(project: pytest.Pytester, report: str) -> None:
     pytest.importorskip("matplotlib")
     project.makeconftest(PAUSING_WRITES)
     project.makepyfile(test_one=ONE_SEARCH)

@@ -55,7 +55,7 @@ def test_a_report_in_the_way_of_a_directory_fails_a_run_that_passed(project: pyt
 
 
 @pytest.mark.parametrize("how", ["command line", "ini"])
-def test_report_errors_warn_only_reports_them(project: pytest.Pytester, how) -> None:
+def test_report_errors_warn_only_reports_them(project: pytest.Pytester, how: str) -> None:
     if how == "ini":
         project.makeini("[pytest]\nhptune_report_errors = warn\n")
         result = blocked_run(project)
@@ -154,7 +154,7 @@ def test_a_write_that_fails_leaves_the_earlier_file_whole_and_no_temporary_file(
 
 @pytest.mark.parametrize("option", ["--hptune-plot=plots", "--hptune-html=report.html"])
 def test_an_option_whose_extra_is_missing_is_a_usage_error_before_any_test(
-    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, option
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, option: str
 ) -> None:
     from pytest_hptune import state
 

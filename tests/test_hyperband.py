@@ -73,7 +73,7 @@ def test_hyperband_end_to_end_budgets_and_full_budget_gates(project: pytest.Pyte
         ),
     ],
 )
-def test_hyperband_settings_are_checked_against_the_tuner(project: pytest.Pytester, marker, expected) -> None:
+def test_hyperband_settings_are_checked_against_the_tuner(project: pytest.Pytester, marker: str, expected: str) -> None:
     project.makepyfile(
         test_bad=f"""
         import pytest
@@ -112,7 +112,7 @@ def oracle(heavy_modules: None, budget, max_epochs, factor):
     factor=st.integers(2, 5),
 )
 def test_the_first_bracket_reaches_full_budget_within_the_trial_budget(
-    heavy_modules: None, budget, max_epochs, factor
+    heavy_modules: None, budget: int, max_epochs: int, factor: int
 ) -> None:
     hb = oracle(heavy_modules, budget, max_epochs, factor)
     plan = hb.plan()

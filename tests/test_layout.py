@@ -6,6 +6,7 @@ the fixture (which runs it) and the public ``strategies`` re-export."""
 import ast
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,14 +44,14 @@ def test_the_reader_sees_relative_and_absolute_imports(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
-def test_only_the_engine_imports_keras_and_keras_tuner(path) -> None:
+def test_only_the_engine_imports_keras_and_keras_tuner(path: Any) -> None:
     heavy = [m for m in imports(path) if m.split(".")[0] in HEAVY]
     if path.relative_to(PACKAGE).parts[0] != "engine":
         assert heavy == [], f"{path.name} imports {heavy}: only pytest_hptune/engine/ may"
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
-def test_only_compat_touches_keras_tuner_internals(path) -> None:
+def test_only_compat_touches_keras_tuner_internals(path: Any) -> None:
     private = [m for m in imports(path) if m.startswith("keras_tuner.src")]
     if path != PACKAGE / "engine" / "compat.py":
         assert private == [], f"{path.name} imports {private}: only engine/compat.py may"
@@ -60,7 +61,7 @@ def test_only_compat_touches_keras_tuner_internals(path) -> None:
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
-def test_nothing_below_the_engine_calls_back_into_it(path) -> None:
+def test_nothing_below_the_engine_calls_back_into_it(path: Any) -> None:
     """verdict/ and reports/ judge and show outcomes: they never run the engine."""
     layer = path.relative_to(PACKAGE).parts[0]
     if layer in ("verdict", "reports") or path.name in ("result.py", "stats.py", "adaptive.py", "sensitivity.py"):

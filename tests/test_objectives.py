@@ -98,7 +98,7 @@ class ReportsF2(keras_tuner.HyperModel):
     ],
 )
 def test_an_objective_without_a_known_direction_fails_after_one_execution(
-    project: pytest.Pytester, objective, expected, monkeypatch: pytest.MonkeyPatch
+    project: pytest.Pytester, objective: str, expected: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     builds = project.path / "builds.txt"
     monkeypatch.setenv("HPTUNE_TEST_BUILDS", str(builds))

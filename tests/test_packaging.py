@@ -10,6 +10,7 @@ finds every requirement met and the plugin imports from the wheel.
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from workflow_runner import build_wheel, closure, fresh_environment, wheel_extras
@@ -32,7 +33,7 @@ def test_the_wheel_declares_every_extra(wheel) -> None:
 # "test" is left out: it holds the development tools (build, twine, ruff,
 # mypy), which .ci/run installs from the index in its own fresh venv.
 @pytest.mark.parametrize("extra", sorted(EXTRAS - {"test"}))
-def test_the_wheel_installs_with_each_extra_in_a_fresh_environment(wheel, tmp_path: Path, extra) -> None:
+def test_the_wheel_installs_with_each_extra_in_a_fresh_environment(wheel, tmp_path: Path, extra: Any) -> None:
     venv = fresh_environment(tmp_path / "venv", closure(wheel, {extra}))
     python, pip = str(venv / "bin" / "python"), str(venv / "bin" / "pip")
     requirement = f"pytest-hptune[{extra}] @ {wheel.as_uri()}"

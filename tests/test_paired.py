@@ -4,6 +4,7 @@ minimum detectable drop. Fast simulations with fixed seeds (vectorised: the
 same formulas as paired.test, checked against it on a sample)."""
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -53,7 +54,7 @@ def test_the_vectorised_rule_is_paired_test() -> None:
 
 @pytest.mark.parametrize("kind", ["normal", "quantised", "t3"])
 @pytest.mark.parametrize("n", [3, 4, 5, 6, 7, 8])
-def test_false_alarms_stay_at_the_nominal_rate(kind, n) -> None:
+def test_false_alarms_stay_at_the_nominal_rate(kind: str, n: int) -> None:
     rng = np.random.default_rng(1000 * n + len(kind))
     rate = _rejections(_draws(kind, n, rng)).mean()
     # 20,000 draws: the binomial sd at 5 % is 0.15 points.
@@ -62,7 +63,7 @@ def test_false_alarms_stay_at_the_nominal_rate(kind, n) -> None:
 
 
 @pytest.mark.parametrize("n", [3, 4, 5, 6, 7, 8])
-def test_the_coarsest_scores_stay_near_the_nominal_rate(n) -> None:
+def test_the_coarsest_scores_stay_near_the_nominal_rate(n: int) -> None:
     """-1/0/+1 steps: the t-test's worst case (6.2 % at n=6, 6.6 % at n=5
     over the share of steps); a constant step on every seed is judged by
     the exact sign test (without it: 9 % at n=3)."""
@@ -77,7 +78,7 @@ def test_the_coarsest_scores_stay_near_the_nominal_rate(n) -> None:
     # noncentral t's exact value (0.32, 0.71, 0.93 at n=3; 0.68, 0.99 at n=6).
     [(3, 1, 0.30, 0.34), (3, 2, 0.69, 0.73), (3, 3, 0.92, 0.94), (6, 1, 0.66, 0.70), (6, 2, 0.98, 1.0)],
 )
-def test_power_at_drops_of_one_two_three_sd(n, drop, low, high) -> None:
+def test_power_at_drops_of_one_two_three_sd(n: int, drop: int, low: float, high: float) -> None:
     rng = np.random.default_rng(n * 10 + drop)
     power = _rejections(_draws("normal", n, rng, shift=-drop)).mean()
     exact = float(sps.nct.cdf(-sps.t.ppf(0.95, n - 1), n - 1, -drop * math.sqrt(n)))
@@ -86,7 +87,7 @@ def test_power_at_drops_of_one_two_three_sd(n, drop, low, high) -> None:
 
 
 @pytest.mark.parametrize("n", [3, 6, 8])
-def test_the_minimum_detectable_drop_is_caught_80_percent_of_the_time(n) -> None:
+def test_the_minimum_detectable_drop_is_caught_80_percent_of_the_time(n: int) -> None:
     rng = np.random.default_rng(n)
     mdd = paired.minimum_detectable_drop(1.0, n, 0.95)
     assert _rejections(_draws("normal", n, rng, shift=-mdd)).mean() == pytest.approx(0.8, abs=0.015)
@@ -123,7 +124,7 @@ def test_direction_orients_the_differences() -> None:
 
 
 @pytest.mark.parametrize("bad", [([0.9], [0.9]), ([0.9, 0.8], [0.9]), ([0.9, float("nan")], [0.9, 0.8])])
-def test_what_cannot_be_paired_says_why(bad) -> None:
+def test_what_cannot_be_paired_says_why(bad: tuple[list[float], ...]) -> None:
     with pytest.raises(paired.CannotPair):
         paired.compare(*bad, "max", 0.0, 0.95)
 
@@ -133,7 +134,7 @@ def test_what_cannot_be_paired_says_why(bad) -> None:
     st.floats(0, 0.1),
     st.sampled_from([0.9, 0.95, 0.99]),
 )
-def test_the_interval_has_the_verdicts_sidedness(d, max_drop, confidence) -> None:
+def test_the_interval_has_the_verdicts_sidedness(d: list[float], max_drop: float, confidence: float) -> None:
     result = paired.test(d, max_drop, confidence)
     low, high = result["interval"]
     assert low <= result["difference"] <= high
@@ -153,7 +154,7 @@ def test_non_inferiority_needs_the_lower_end_above_minus_max_drop() -> None:
 
 
 @pytest.mark.parametrize("tau, inflated", [(0.0, 0.085), (0.5, 0.07)])
-def test_an_anchor_of_the_best_trials_own_executions_would_raise_false_alarms(tau, inflated) -> None:
+def test_an_anchor_of_the_best_trials_own_executions_would_raise_false_alarms(tau: float, inflated: float) -> None:
     """Why a baseline's anchor executions have fresh seeds: the best of K=3
     trials (n=3 executions each, true means tau apart in sd units) was picked
     for its scores, so reusing them as anchor executions biases every later
@@ -238,7 +239,7 @@ def test_a_one_execution_search_is_still_paired() -> None:
         ({"seeds": [1, 2, 3, 4, 5, 6]}, "other seeds"),
     ],
 )
-def test_without_a_usable_anchor_the_search_level_decides(kwargs, reason) -> None:
+def test_without_a_usable_anchor_the_search_level_decides(kwargs: dict[str, Any], reason: str) -> None:
     baseline, record = _setup(BASE, **kwargs)
     result = choose.against(baseline, record, Settings())
     assert result["kind"] == "search" and reason in result["anchor_fallback"]

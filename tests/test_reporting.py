@@ -26,7 +26,7 @@ def trial(tid, scores, status=COMPLETED, hps=None):
 
 
 @given(st.lists(SCORES, min_size=1, max_size=8), st.sampled_from(["max", "min"]))
-def test_rank_puts_the_best_mean_first(score_lists, direction) -> None:
+def test_rank_puts_the_best_mean_first(score_lists, direction: str) -> None:
     trials = [trial(str(i), s) for i, s in enumerate(score_lists)]
     ranked = rank(trials, Objective("m", direction))
     means = [t.mean for t in ranked]
@@ -88,7 +88,9 @@ HYPERBAND_INFO = {
     space=st.lists(SPACE_ENTRIES, max_size=8),
     tuner=st.sampled_from(["random", "hyperband", "sklearn"]),
 )
-def test_summary_lines_fit_the_terminal(n_trials, executions, hp_count, width, space, tuner) -> None:
+def test_summary_lines_fit_the_terminal(
+    n_trials: int, executions: int, hp_count: int, width: int, space, tuner: str
+) -> None:
     trials = []
     for i in range(n_trials):
         scores = [0.5 + 0.01 * j for j in range(executions)]

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from typing import Any
 
 import pytest
 
@@ -74,7 +75,7 @@ def test_a_killed_search_resumes_from_its_completed_trials(
     ],
 )
 def test_a_changed_search_starts_fresh_and_says_why(
-    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, change, reason
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, change: list[str], reason: str
 ) -> None:
     project.makepyfile(test_killable=TEST)
     resume = ["--hptune-resume", "--hptune-dir=tuning"]
@@ -184,7 +185,7 @@ def test_an_unreadable_scores_file_of_a_reused_trial_starts_fresh(
 
 @pytest.mark.parametrize("lost", ["trial_1", "trial_0"])
 def test_a_lost_trial_directory_of_a_completed_trial_starts_fresh_and_says_why(
-    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, lost
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, lost: str
 ) -> None:
     """A partially restored CI cache: a completed trial's directory is gone."""
     project.makepyfile(test_killable=TEST)
@@ -220,7 +221,7 @@ def test_a_lost_trial_directory_of_a_completed_trial_starts_fresh_and_says_why(
     ids=["strings", "booleans", "another mean"],
 )
 def test_a_scores_file_that_contradicts_keras_tuners_trial_starts_fresh(
-    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, edit, why
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, edit: Any, why: str
 ) -> None:
     project.makepyfile(test_killable=TEST)
     resume = ["--hptune-resume", "--hptune-dir=tuning"]

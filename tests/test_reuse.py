@@ -3,6 +3,7 @@ traced (engine/reuse.py): the same scores as fresh builds, fewer traces,
 and a fresh build wherever reuse cannot be shown safe."""
 
 import json
+from typing import Any
 
 import keras
 import pytest
@@ -31,7 +32,7 @@ def test_reused_models_score_like_fresh_builds_to_the_last_digit(fresh_histories
 
 
 @pytest.mark.parametrize("variant", [v for v in reuse_check.FIT_VARIANTS if v != "split"])
-def test_reuse_is_exact_however_the_fit_shuffles(variant) -> None:
+def test_reuse_is_exact_however_the_fit_shuffles(variant: Any) -> None:
     compared = reuse_check.compare(variant)
     assert compared["count"] == 2 and compared["fits"] == len(reuse_check.SEEDS)
     assert compared["reused"] == compared["fresh"]
@@ -56,7 +57,7 @@ class OwnAdam(keras.optimizers.Adam):
         pytest.param(lambda: reuse_check.build(optimizer=OwnAdam(0.01)), id="optimizer of the user's"),
     ],
 )
-def test_models_that_may_keep_state_elsewhere_are_built_fresh(make) -> None:
+def test_models_that_may_keep_state_elsewhere_are_built_fresh(make: Any) -> None:
     assert not reusable(make())
     reuse = ModelReuse(True)
     first = reuse.model_for(make(), (), {})
@@ -97,7 +98,7 @@ def noisy():
         pytest.param(noisy, id="unseeded keras.random"),
     ],
 )
-def test_models_whose_state_a_copy_would_miss_are_trained_fresh(make) -> None:
+def test_models_whose_state_a_copy_would_miss_are_trained_fresh(make: Any) -> None:
     fresh, _ = reuse_check.histories(False, make=make, seeds=(1, 2))
     reused, count = reuse_check.histories(True, make=make, seeds=(1, 2))
     assert count == 0

@@ -185,7 +185,7 @@ def test_unknown_marker_keyword_is_an_error_before_any_training(
         ("3", "*keyword arguments only*"),
     ],
 )
-def test_bad_marker_values_name_setting_value_and_source(project: pytest.Pytester, marker, expected) -> None:
+def test_bad_marker_values_name_setting_value_and_source(project: pytest.Pytester, marker: str, expected: str) -> None:
     result, _ = run_fast(project, marker)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*" + expected])
@@ -203,7 +203,7 @@ def test_bad_marker_values_name_setting_value_and_source(project: pytest.Pyteste
         (["--hptune-seed=-2"], "*invalid seed=-2*non-negative*"),
     ],
 )
-def test_bad_command_line_values_are_usage_errors(project: pytest.Pytester, args, expected) -> None:
+def test_bad_command_line_values_are_usage_errors(project: pytest.Pytester, args: list[str], expected: str) -> None:
     project.makepyfile(test_x="def test_x(): pass")
     result = project.runpytest(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR

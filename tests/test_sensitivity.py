@@ -2,6 +2,7 @@
 trials near the best."""
 
 import math
+from typing import Any
 
 import pytest
 from conftest import load_json
@@ -54,7 +55,7 @@ def test_numeric_neighbours_are_one_step_inside_the_range(case) -> None:
 
 
 @given(st.lists(st.integers(), min_size=1, max_size=8, unique=True), st.data())
-def test_choice_neighbours_are_the_adjacent_declared_values(values, data) -> None:
+def test_choice_neighbours_are_the_adjacent_declared_values(values: list[int], data: st.DataObject) -> None:
     i = data.draw(st.integers(0, len(values) - 1))
     moved = sensitivity.neighbours({"type": "Choice", "values": values}, values[i])
     assert moved == [values[j] for j in (i - 1, i + 1) if 0 <= j < len(values)]
@@ -66,7 +67,7 @@ def test_boolean_and_fixed() -> None:
 
 
 @given(st.floats(-10, 10), st.floats(-10, 10))
-def test_relative_drop_is_positive_exactly_when_worse(best, other) -> None:
+def test_relative_drop_is_positive_exactly_when_worse(best: float, other: float) -> None:
     assume(best != 0)
     assert (sensitivity.relative_drop(best, other, "max") > 0) == (other < best)
     assert (sensitivity.relative_drop(best, other, "min") > 0) == (other > best)
@@ -74,7 +75,7 @@ def test_relative_drop_is_positive_exactly_when_worse(best, other) -> None:
 
 
 @given(st.lists(st.floats(0, 1), min_size=1, max_size=20), st.floats(0, 0.5))
-def test_near_best_share_counts_the_best_and_grows_with_epsilon(means, epsilon) -> None:
+def test_near_best_share_counts_the_best_and_grows_with_epsilon(means: list[float], epsilon: float) -> None:
     best = max(means)
     share = sensitivity.near_best_share(means, best, epsilon)
     assert 1 / len(means) <= share <= 1
@@ -90,7 +91,7 @@ def test_near_best_share_counts_the_best_and_grows_with_epsilon(means, epsilon) 
         ({"max_neighbor_drop": 0.1}, "did you mean 'max_neighbour_drop'"),
     ],
 )
-def test_bad_robustness_settings(kwargs, message) -> None:
+def test_bad_robustness_settings(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(SettingError, match=message):
         make_layer("hptune marker", kwargs)
 

@@ -3,6 +3,7 @@
 import argparse
 import dataclasses
 import re
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -63,7 +64,7 @@ def test_bad_counts_are_rejected_with_setting_value_and_source(value) -> None:
 
 
 @given(st.floats(allow_nan=False, allow_infinity=False))
-def test_finite_thresholds_are_accepted(value) -> None:
+def test_finite_thresholds_are_accepted(value: float) -> None:
     assert make_layer("m", {"min_score": value}).values["min_score"] == value
 
 
@@ -202,7 +203,7 @@ def _expected(pytester: pytest.Pytester, row, text):
 
 
 @pytest.mark.parametrize("name", list(SAMPLES))
-def test_every_row_is_read_from_the_ini_file_and_the_command_line_wins(pytester: pytest.Pytester, name) -> None:
+def test_every_row_is_read_from_the_ini_file_and_the_command_line_wins(pytester: pytest.Pytester, name: Any) -> None:
     row = BY_NAME[name]
     ini_text, cli_text = SAMPLES[name]
     pytester.makeini(f"[pytest]\n{row.ini} = {ini_text}\n")
@@ -265,7 +266,7 @@ def test_trials_and_executions_are_counted_as_run_with_their_plurals() -> None:
         ),
     ],
 )
-def test_a_score_gate_outside_a_bounded_metrics_range_is_a_setting_error(layer, expected) -> None:
+def test_a_score_gate_outside_a_bounded_metrics_range_is_a_setting_error(layer: dict[str, Any], expected: str) -> None:
     with pytest.raises(SettingError) as info:
         resolve([make_layer("marker", layer)])
     assert re.fullmatch(re.escape(expected).replace(r"\*", ".*"), str(info.value)), str(info.value)

@@ -128,7 +128,7 @@ def test_the_same_seed_reproduces_fold_scores(project: pytest.Pytester) -> None:
         ),
     ],
 )
-def test_settings_that_do_not_fit_sklearn_are_errors(project: pytest.Pytester, marker, expected) -> None:
+def test_settings_that_do_not_fit_sklearn_are_errors(project: pytest.Pytester, marker: str, expected: str) -> None:
     result, _ = run(project, marker)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([expected])

@@ -44,7 +44,7 @@ def test_module_import_stays_light() -> None:
 
 @settings(max_examples=5, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 10), confidence=st.sampled_from([0.8, 0.9, 0.95]))
-def test_std_interval_covers_the_true_sigma_at_its_nominal_rate(seed, n, confidence) -> None:
+def test_std_interval_covers_the_true_sigma_at_its_nominal_rate(seed: int, n: int, confidence: float) -> None:
     rng = np.random.default_rng(seed)
     runs, sigma = 400, 0.02
     covered = 0
@@ -61,7 +61,7 @@ def test_std_interval_covers_the_true_sigma_at_its_nominal_rate(seed, n, confide
     confidence=st.floats(0.5, 0.999),
 )
 @example(scores=[0.0, 5e-324], confidence=0.9)  # found by Hypothesis: bounds at the smallest float step
-def test_std_interval_contains_the_sample_std_and_matches_scipy(scores, confidence) -> None:
+def test_std_interval_contains_the_sample_std_and_matches_scipy(scores: list[float], confidence: float) -> None:
     low, high = stats.std_interval(scores, confidence)
     s = stats.std(scores)
     assert 0 <= low <= s <= high
@@ -79,7 +79,7 @@ def test_std_interval_contains_the_sample_std_and_matches_scipy(scores, confiden
 
 @settings(max_examples=20, deadline=None)
 @given(s=st.floats(1e-4, 10), n=st.integers(2, 60), confidence=CONFIDENCES)
-def test_std_interval_narrows_as_n_grows(s, n, confidence) -> None:
+def test_std_interval_narrows_as_n_grows(s: float, n: int, confidence) -> None:
     low, high = stats.std_interval(with_std(s, n), confidence)
     low2, high2 = stats.std_interval(with_std(s, n + 1), confidence)
     assert high2 < high
@@ -103,7 +103,9 @@ def test_std_interval_edge_cases() -> None:
     confidence=CONFIDENCES,
     limit=st.integers(2, 1000),
 )
-def test_executions_for_std_is_the_first_n_whose_upper_bound_clears(s, ratio, confidence, limit) -> None:
+def test_executions_for_std_is_the_first_n_whose_upper_bound_clears(
+    s: float, ratio: float, confidence, limit: int
+) -> None:
     threshold = s * ratio
     n = stats.executions_for_std(s, threshold, confidence, limit)
     if n is None:
@@ -118,7 +120,7 @@ def test_executions_for_std_is_the_first_n_whose_upper_bound_clears(s, ratio, co
 
 @settings(max_examples=20, deadline=None)
 @given(s=st.floats(0, 1), extra=st.floats(0, 1), confidence=CONFIDENCES)
-def test_executions_for_std_is_none_when_std_reaches_the_threshold(s, extra, confidence) -> None:
+def test_executions_for_std_is_none_when_std_reaches_the_threshold(s: float, extra: float, confidence) -> None:
     assert stats.executions_for_std(s + extra, s, confidence) is None
 
 
@@ -129,7 +131,7 @@ def test_executions_for_std_is_none_when_std_reaches_the_threshold(s, extra, con
     b=st.floats(0.05, 0.99),
     confidence=CONFIDENCES,
 )
-def test_executions_for_std_grows_with_std(threshold, a, b, confidence) -> None:
+def test_executions_for_std_grows_with_std(threshold: float, a: float, b: float, confidence) -> None:
     small, large = sorted([a, b])
     n_small = stats.executions_for_std(small * threshold, threshold, confidence)
     n_large = stats.executions_for_std(large * threshold, threshold, confidence)
@@ -149,13 +151,13 @@ def test_executions_for_std_known_values() -> None:
 
 @settings(max_examples=20, deadline=None)
 @given(std=st.floats(1e-4, 1), confidence=CONFIDENCES, n=st.integers(2, 200))
-def test_detection_power_without_a_drop_is_the_false_alarm_rate(std, confidence, n) -> None:
+def test_detection_power_without_a_drop_is_the_false_alarm_rate(std: float, confidence, n: int) -> None:
     assert stats.detection_power(std, 0.0, confidence, n) == pytest.approx(1 - confidence, abs=1e-9)
 
 
 @settings(max_examples=20, deadline=None)
 @given(std=st.floats(1e-4, 1), effect=st.floats(0.01, 3), confidence=CONFIDENCES, n=st.integers(2, 200))
-def test_detection_power_grows_with_n_and_drop(std, effect, confidence, n) -> None:
+def test_detection_power_grows_with_n_and_drop(std: float, effect: float, confidence, n: int) -> None:
     p = stats.detection_power(std, effect * std, confidence, n)
     assert 1 - confidence < p <= 1
     assert stats.detection_power(std, effect * std, confidence, n + 1) >= p
@@ -170,7 +172,9 @@ def test_detection_power_grows_with_n_and_drop(std, effect, confidence, n) -> No
     power=st.floats(0.5, 0.99),
     limit=st.integers(2, 1000),
 )
-def test_executions_to_detect_is_the_first_n_with_enough_power(std, effect, confidence, power, limit) -> None:
+def test_executions_to_detect_is_the_first_n_with_enough_power(
+    std: float, effect: float, confidence, power: float, limit: int
+) -> None:
     drop = effect * std
     n = stats.executions_to_detect(std, drop, confidence, power, limit)
     if n is None:
@@ -190,7 +194,9 @@ def test_executions_to_detect_is_the_first_n_with_enough_power(std, effect, conf
     confidence=CONFIDENCES,
     power=st.floats(0.5, 0.95),
 )
-def test_executions_to_detect_is_monotone_in_drop_and_std(std, a, b, confidence, power) -> None:
+def test_executions_to_detect_is_monotone_in_drop_and_std(
+    std: float, a: float, b: float, confidence, power: float
+) -> None:
     small, large = sorted([a, b])
     # A larger drop needs no more executions...
     n_small_drop = stats.executions_to_detect(std, small * std, confidence, power)
@@ -217,7 +223,9 @@ def test_executions_to_detect_edge_cases() -> None:
     "std, drop, confidence, power",
     [(0.01, 0.01, 0.95, 0.8), (0.02, 0.01, 0.9, 0.8), (0.01, 0.005, 0.95, 0.9)],
 )
-def test_executions_to_detect_reaches_its_power_by_simulation(std, drop, confidence, power) -> None:
+def test_executions_to_detect_reaches_its_power_by_simulation(
+    std: float, drop: float, confidence: float, power: float
+) -> None:
     n = stats.executions_to_detect(std, drop, confidence, power)
     rng = np.random.default_rng(12345)
     runs = 2000
@@ -244,7 +252,7 @@ def test_binomial_floor_known_values() -> None:
 
 @settings(max_examples=30, deadline=None)
 @given(k=st.integers(0, 2**20), samples=st.integers(1, 10**6))
-def test_binomial_floor_is_symmetric_and_at_most_the_coin_flip(k, samples) -> None:
+def test_binomial_floor_is_symmetric_and_at_most_the_coin_flip(k: int, samples: int) -> None:
     p = k / 2**20  # so that 1 - p is exact
     floor = stats.binomial_floor(p, samples)
     assert floor == stats.binomial_floor(1 - p, samples)
@@ -252,7 +260,7 @@ def test_binomial_floor_is_symmetric_and_at_most_the_coin_flip(k, samples) -> No
 
 
 @pytest.mark.parametrize("p, samples", [(0.9, 1000), (0.6, 200)])
-def test_binomial_floor_matches_simulated_accuracies(p, samples) -> None:
+def test_binomial_floor_matches_simulated_accuracies(p: float, samples: int) -> None:
     rng = np.random.default_rng(7)
     accuracies = rng.binomial(samples, p, 20000) / samples
     assert float(np.std(accuracies, ddof=1)) == pytest.approx(stats.binomial_floor(p, samples), rel=0.03)
@@ -277,7 +285,7 @@ def test_first_passing_searches_from_two_up_to_the_limit_itself() -> None:
 
 
 @pytest.mark.parametrize("n", [2, 3])
-def test_detection_power_matches_a_simulated_pooled_t_test(n) -> None:
+def test_detection_power_matches_a_simulated_pooled_t_test(n: int) -> None:
     # Monte Carlo of the test it models: n scores per side, pooled-variance
     # one-sided t-test; its df (2n - 2) matters most at small n.
     rng = np.random.default_rng(1)

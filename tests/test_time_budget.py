@@ -47,7 +47,7 @@ def test_a_budget_that_is_not_spent_changes_nothing(project: pytest.Pytester, mo
 
 @pytest.mark.parametrize("max_time, executions", [("None", 4), ("0.1", 2)])
 def test_a_spent_budget_stops_new_executions_under_auto(
-    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, max_time, executions
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, max_time: str, executions: int
 ) -> None:
     """max_std on 2 executions is undecided: 'auto' adds executions up to
     max_executions=4, unless the budget is spent."""

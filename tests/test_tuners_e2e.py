@@ -87,7 +87,7 @@ def test_a_setting_the_tuner_does_not_take_is_an_error_naming_both(project: pyte
 
 
 @pytest.mark.parametrize("marker", ["tuner='bayesian', alpha=0", "tuner='bayesian', num_initial_points=0"])
-def test_bad_tuner_settings_are_rejected(project: pytest.Pytester, marker) -> None:
+def test_bad_tuner_settings_are_rejected(project: pytest.Pytester, marker: str) -> None:
     result, _ = run(project, marker)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*invalid * from hptune marker on test_tuner.py::test_tuner*"])

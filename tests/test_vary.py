@@ -97,7 +97,7 @@ def test_the_default_varies_only_the_seed(project: pytest.Pytester, monkeypatch:
     ],
 )
 def test_split_needs_a_validation_split_and_no_validation_data(
-    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, extra, message
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, extra: str, message: str
 ) -> None:
     result, fits = _run(project, monkeypatch, "split", extra)
     result.assert_outcomes(failed=1)
@@ -130,7 +130,7 @@ def test_vary_split_or_folds_does_not_apply_to_hyperband() -> None:
 
 
 @pytest.mark.parametrize("vary", ["split", "folds"])
-def test_vary_split_or_folds_does_not_apply_to_a_hyperband_subclass(vary) -> None:
+def test_vary_split_or_folds_does_not_apply_to_a_hyperband_subclass(vary: str) -> None:
     import keras_tuner
 
     class MyHyperband(keras_tuner.Hyperband):

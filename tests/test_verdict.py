@@ -40,7 +40,7 @@ def test_identical_scores_leave_the_interval_undefined_and_fail_its_gate() -> No
 
 
 @given(st.lists(st.floats(0, 1), min_size=2, max_size=8), st.sampled_from(["max", "min"]))
-def test_worst_is_never_better_than_any_execution(scores, direction) -> None:
+def test_worst_is_never_better_than_any_execution(scores: list[float], direction: str) -> None:
     value = _gates(scores, direction, min_worst=0.0)["min_worst"].value
     if direction == "max":
         assert all(value <= s for s in scores)

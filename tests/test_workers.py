@@ -112,7 +112,7 @@ def test_a_worker_without_the_chiefs_directory_says_what_to_pass(
         (["--hptune-chief=nohost"], "*invalid chief address 'nohost' from --hptune-chief: expected HOST:PORT*"),
     ],
 )
-def test_bad_worker_options_are_usage_errors(project: pytest.Pytester, args, expected) -> None:
+def test_bad_worker_options_are_usage_errors(project: pytest.Pytester, args: list[str], expected: str) -> None:
     project.makepyfile(test_x="def test_x(): pass")
     result = project.runpytest(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
