@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_hptune import adaptive
-from pytest_hptune.settings import Layer, SettingError, make_layer, resolve
+from pytest_hptune.settings import Layer, SettingError, Settings, make_layer, resolve
 
 NOISY = """
 import keras
@@ -31,7 +31,7 @@ class Noisy(keras_tuner.HyperModel):
 """
 
 
-def _settings(**kwargs):
+def _settings(**kwargs: Any) -> Settings:
     return resolve([make_layer("test", kwargs)])
 
 
@@ -244,12 +244,12 @@ def test_only_a_leading_full_budget_trial_gets_more_executions(heavy_modules: No
     from pytest_hptune.engine.budget import TimeBudget
     from pytest_hptune.engine.tuners import HptuneTunerMixin
 
-    def trial(trial_id, epochs, score=None):
+    def trial(trial_id: str, epochs: int, score: float | None = None) -> Any:
         return SimpleNamespace(
             trial_id=trial_id, score=score, hyperparameters=SimpleNamespace(values={"tuner/epochs": epochs})
         )
 
-    def tuner(*completed, max_executions=5):
+    def tuner(*completed: Any, max_executions: int = 5) -> Any:
         settings = _settings(
             executions_per_trial="auto", min_executions=2, max_executions=max_executions, min_score=0.9
         )

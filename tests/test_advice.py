@@ -1,16 +1,18 @@
 """Advice beside the verdict: the binomial floor of max_std, an undecided std
 gate, and how many executions detect a drop (power analysis)."""
 
+from typing import Any
+
 import numpy as np
 import pytest
 from conftest import load_json
 
 from pytest_hptune import stats
-from pytest_hptune.settings import make_layer, resolve
+from pytest_hptune.settings import Settings, make_layer, resolve
 from pytest_hptune.verdict import advice
 
 
-def _settings(**kwargs):
+def _settings(**kwargs: Any) -> Settings:
     return resolve([make_layer("hptune marker on t.py::t", kwargs)])
 
 
@@ -30,7 +32,10 @@ def test_validation_samples_from_the_fit_arguments() -> None:
 def test_a_max_std_below_the_binomial_floor_is_advised_for_accuracy_only() -> None:
     scores = [0.90, 0.91, 0.92]
     floor = stats.binomial_floor(0.91, 100)
-    kinds = lambda items: [i["kind"] for i in items]  # noqa: E731
+
+    def kinds(items: list[dict[str, Any]]) -> list[str]:
+        return [i["kind"] for i in items]
+
     low = advice.compute(_settings(max_std=floor / 2), scores, 100, False)
     assert "binomial_floor" in kinds(low)
     assert f"({floor:.4f})" in low[0]["text"] and "max_std=0.0" in low[0]["text"]
@@ -45,6 +50,7 @@ def test_a_std_gate_passed_on_too_few_executions_says_how_many_would_show_it() -
     scores = [0.900, 0.901, 0.902]  # std 0.001; its 95 % upper bound is about 0.0063
     (item,) = [i for i in advice.compute(_settings(max_std=0.005), scores, None, False) if i["kind"] == "std_undecided"]
     needed = stats.executions_for_std(0.001, 0.005, 0.95)
+    assert needed is not None
     assert f"about {needed} executions" in item["text"]
     # The advice's count is the smallest that shows it: with this spread,
     # the std's upper bound is below max_std at `needed` executions, not one fewer.
@@ -57,6 +63,7 @@ def test_power_advice_names_the_executions_that_detect_the_drop() -> None:
     s = _settings(max_std=0.05, detect_drop=0.01)
     (item,) = [i for i in advice.compute(s, scores, None, False) if i["kind"] == "power"]
     needed = stats.executions_to_detect(0.01, 0.01, 0.95)
+    assert needed is not None
     assert f"{needed} executions per trial detect it 80% of the time" in item["text"]
     assert stats.detection_power(0.01, 0.01, 0.95, needed) >= 0.8
     # A drop large enough for 3 executions: no advice; no std gate and no

@@ -1,7 +1,9 @@
 """Baselines and the statistical regression check (--hptune-compare)."""
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -199,11 +201,20 @@ def test_the_search_level_probability_of_improvement_has_an_interval() -> None:
 # another such search.
 
 
-def search(rng, tau, k=2, n=4, sigma=0.01, centre=0.95):
+def search(
+    rng: np.random.Generator, tau: float, k: int = 2, n: int = 4, sigma: float = 0.01, centre: float = 0.95
+) -> list[list[float]]:
     return [rng.normal(centre + c, sigma, n).tolist() for c in rng.normal(0, tau, k)]
 
 
-def check(new, old, max_drop=0.0, confidence=0.95, direction="max", old_trials=True):
+def check(
+    new: list[list[float]],
+    old: list[list[float]],
+    max_drop: float = 0.0,
+    confidence: float = 0.95,
+    direction: str = "max",
+    old_trials: bool = True,
+) -> dict[str, Any]:
     best_new, best_old = max(new, key=np.mean), max(old, key=np.mean)
     return baseline.compare(
         best_new, best_old, direction, max_drop, confidence, trials=new, baseline_trials=old if old_trials else None
@@ -250,7 +261,7 @@ finite = st.floats(0.0, 1.0, allow_nan=False)
     direction=st.sampled_from(["max", "min"]),
 )
 def test_the_printed_interval_has_the_verdicts_sidedness(
-    new, old, max_drop: float, confidence: float, direction: str
+    new: list[list[float]], old: list[list[float]], max_drop: float, confidence: float, direction: str
 ) -> None:
     """The verdict is one-sided at `confidence`; the interval printed is the
     two-sided one at 1 - 2 (1 - confidence), whose upper end is the one-sided
@@ -335,7 +346,7 @@ def test_the_search_spread_widens_the_check() -> None:
     assert spread["search_spread"] > 0.01 and spread["df"] == 2 and not spread["regressed"]
 
 
-def entry_file(project: pytest.Pytester, mutate) -> None:
+def entry_file(project: pytest.Pytester, mutate: Callable[[dict[str, Any]], object]) -> None:
     data = json.loads((project.path / "hptune-baseline.json").read_text())
     for saved in data["entries"].values():
         mutate(saved)
@@ -385,7 +396,7 @@ def test_a_diverged_trial_in_the_baseline_does_not_hide_a_regression() -> None:
     are still not flagged."""
     rng = np.random.default_rng(7)
 
-    def trials(shift):
+    def trials(shift: float) -> list[list[float]]:
         return [[m - shift + 0.01 * rng.standard_normal() for _ in range(4)] for m in (0.97, 0.95, 0.80)]
 
     baseline = trials(0.0)

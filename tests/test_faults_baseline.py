@@ -30,13 +30,14 @@ RECORD = {
 }
 
 
-def _entry(**changes):
+def _entry(**changes: Any) -> dict[str, Any]:
     saved = baseline_file.entry(RECORD)
+    assert saved is not None
     saved.update(changes)
     return saved
 
 
-def _write(path, entries, **top) -> None:
+def _write(path: Path, entries: dict[str, Any], **top: Any) -> None:
     path.write_text(json.dumps({"version": 1, "entries": entries, **top}))
 
 
@@ -71,7 +72,7 @@ def test_a_save_to_an_unreadable_baseline_fails_the_run(project: pytest.Pytester
     assert (project.path / "hptune-baseline.json").read_text() == conflicted
 
 
-def _save_one(args) -> None:
+def _save_one(args: tuple[Path, int]) -> None:
     path, index = args
     record = dict(RECORD, nodeid=f"t.py::t{index}")
     baseline_file.save(path, [(f"t.py::t{index}", record)], {})

@@ -10,8 +10,8 @@ import shutil
 import subprocess
 import sys
 import types
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import load_json
@@ -58,7 +58,7 @@ def build_large(hp):
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path):
+def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 200 KiB tmpfs (needs root and mount(8)); skipped where it cannot be mounted."""
     disk = tmp_path / "disk"
     disk.mkdir()
@@ -74,7 +74,7 @@ def small_disk(tmp_path: Path):
 
 
 def test_a_full_small_file_system_fails_with_the_reason_and_keeps_every_report(
-    project: pytest.Pytester, small_disk
+    project: pytest.Pytester, small_disk: Path
 ) -> None:
     project.makepyfile(test_disk=TESTS.format(units=[4, 8]))
     process = subprocess.run(
@@ -121,24 +121,24 @@ def test_search(hptune):
 """
 
 
-def fake_statvfs(free):
-    def statvfs(path):
+def fake_statvfs(free: int) -> Callable[[object], os.statvfs_result]:
+    def statvfs(path: object) -> os.statvfs_result:
         return os.statvfs_result((4096, 1, 100, free, free, 100, 100, 100, 0, 255))
 
     return statvfs
 
 
-def _enospc(*args, **kwargs) -> None:
+def _enospc(*args: object, **kwargs: object) -> None:
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
-def _half_written_weights(self, filepath, *args, **kwargs) -> None:
+def _half_written_weights(self: object, filepath: str, *args: object, **kwargs: object) -> None:
     with open(filepath, "wb") as fh:
         fh.write(b"\x89HDF half")
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
-def _os_with(**names):
+def _os_with(**names: object) -> types.SimpleNamespace:
     """The os module as scoring.py sees it, with ``names`` replaced (os
     itself stays as it is: the reports write through it)."""
     fake = types.SimpleNamespace(**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")})
@@ -158,7 +158,7 @@ WRITES = {
 
 @pytest.mark.parametrize("write", list(WRITES))
 def test_enospc_at_each_weights_write_stops_the_search_cleanly(
-    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, write: Any
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, write: str
 ) -> None:
     from pytest_hptune.engine import scoring
 

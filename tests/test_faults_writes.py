@@ -5,6 +5,7 @@ Reports that can be written keep the umask's permissions, or the file's."""
 import errno
 import os
 import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ REPORTS = {
 FAILED_RUN = "hptune: a report could not be written: exit code 1 (--hptune-report-errors=warn only reports it)"
 
 
-def blocked_run(project: pytest.Pytester, *args):
+def blocked_run(project: pytest.Pytester, *args: str) -> pytest.RunResult:
     """Every file report aimed at a directory that is in the way (the
     pictures' directory at a file)."""
     project.makepyfile(test_one=TEST)
@@ -85,7 +86,7 @@ def test_a_read_only_directory_fails_the_run(project: pytest.Pytester, monkeypat
 
     create = atomic._create_temp
 
-    def read_only(path):
+    def read_only(path: Path) -> tuple[int, str]:
         if path.parent.name == "readonly":
             raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path.parent))
         return create(path)
@@ -102,8 +103,8 @@ def test_a_read_only_directory_fails_the_run(project: pytest.Pytester, monkeypat
 
 
 @pytest.fixture
-def umask():
-    def set_umask(mask) -> None:
+def umask() -> Iterator[Callable[[int], None]]:
+    def set_umask(mask: int) -> None:
         os.umask(mask)
 
     previous = os.umask(0o022)
@@ -111,11 +112,13 @@ def umask():
     os.umask(previous)
 
 
-def mode(path):
+def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_reports_get_the_umasks_permissions_and_keep_an_existing_files(project: pytest.Pytester, umask) -> None:
+def test_reports_get_the_umasks_permissions_and_keep_an_existing_files(
+    project: pytest.Pytester, umask: Callable[[int], None]
+) -> None:
     project.makepyfile(test_one=TEST)
     (project.path / "kept.json").write_text("{}")
     (project.path / "kept.json").chmod(0o644)
@@ -142,10 +145,10 @@ def test_a_write_that_fails_leaves_the_earlier_file_whole_and_no_temporary_file(
     target = tmp_path / "report.json"
     target.write_text("the earlier report")
 
-    def full(*args) -> None:
+    def full(*args: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(atomic.os, "replace", full)
+    monkeypatch.setattr(os, "replace", full)
     with pytest.raises(OSError, match="No space left"):
         atomic.write_text(target, "the new report")
     assert target.read_text() == "the earlier report"
@@ -158,7 +161,7 @@ def test_an_option_whose_extra_is_missing_is_a_usage_error_before_any_test(
 ) -> None:
     from pytest_hptune import state
 
-    real = state.find_spec
+    real = state.find_spec  # type: ignore[attr-defined]
     monkeypatch.setattr(state, "find_spec", lambda name: None if name == "matplotlib" else real(name))
     project.makepyfile(test_x="def test_x(): raise AssertionError('must not run')")
     result = project.runpytest(option)

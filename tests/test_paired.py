@@ -26,23 +26,23 @@ def _rejections(d: np.ndarray, max_drop: float = 0.0, confidence: float = 1 - AL
         t = (mean + max_drop) / (sd / math.sqrt(n))
     spread = sd > 1e-12 * np.maximum(1.0, np.abs(mean))
     sign_test = (mean < -max_drop) & (0.5**n < 1 - confidence)  # no spread: all n below -max_drop
-    return np.where(spread, t < -sps.t.ppf(confidence, n - 1), sign_test)
+    return np.asarray(np.where(spread, t < -sps.t.ppf(confidence, n - 1), sign_test))
 
 
-def _draws(kind: str, n: int, rng, shift: float = 0.0) -> np.ndarray:
+def _draws(kind: str, n: int, rng: np.random.Generator, shift: float = 0.0) -> np.ndarray:
     """Null (or shifted) per-seed differences of sd 1 (before quantising)."""
     if kind == "normal":
-        return rng.normal(shift, 1.0, (DRAWS, n))
+        return np.asarray(rng.normal(shift, 1.0, (DRAWS, n)))
     if kind == "t3":  # heavy tails, scaled to sd 1
-        return shift + rng.standard_t(3, (DRAWS, n)) / math.sqrt(3.0)
+        return np.asarray(shift + rng.standard_t(3, (DRAWS, n)) / math.sqrt(3.0))
     if kind == "steps":  # the coarsest score: -1, 0 or +1 step, 30 % each way (the worst share)
-        return shift + rng.choice([-1.0, 0.0, 1.0], p=[0.3, 0.4, 0.3], size=(DRAWS, n))
+        return np.asarray(shift + rng.choice([-1.0, 0.0, 1.0], p=[0.3, 0.4, 0.3], size=(DRAWS, n)))
     # "quantised": an accuracy on a 360-sample validation set, sd 0.01 per fit:
     # each side rounds to steps of 1/360 (0.28 sd of a fit), the difference too.
     step, sigma = 1 / 360, 0.01
     sides = rng.normal(0.9, sigma, (2, DRAWS, n))
     rounded = np.round(sides / step) * step
-    return (rounded[0] - rounded[1]) / (sigma * math.sqrt(2)) + shift
+    return np.asarray((rounded[0] - rounded[1]) / (sigma * math.sqrt(2)) + shift)
 
 
 def test_the_vectorised_rule_is_paired_test() -> None:
@@ -90,9 +90,11 @@ def test_power_at_drops_of_one_two_three_sd(n: int, drop: int, low: float, high:
 def test_the_minimum_detectable_drop_is_caught_80_percent_of_the_time(n: int) -> None:
     rng = np.random.default_rng(n)
     mdd = paired.minimum_detectable_drop(1.0, n, 0.95)
+    assert mdd is not None
     assert _rejections(_draws("normal", n, rng, shift=-mdd)).mean() == pytest.approx(0.8, abs=0.015)
     # More anchor executions detect smaller drops.
-    assert paired.minimum_detectable_drop(1.0, n + 1, 0.95) < mdd
+    smaller = paired.minimum_detectable_drop(1.0, n + 1, 0.95)
+    assert smaller is not None and smaller < mdd
 
 
 def test_the_mdd_counts_max_drop_and_scales_with_the_spread() -> None:
@@ -124,7 +126,7 @@ def test_direction_orients_the_differences() -> None:
 
 
 @pytest.mark.parametrize("bad", [([0.9], [0.9]), ([0.9, 0.8], [0.9]), ([0.9, float("nan")], [0.9, 0.8])])
-def test_what_cannot_be_paired_says_why(bad: tuple[list[float], ...]) -> None:
+def test_what_cannot_be_paired_says_why(bad: tuple[list[float], list[float]]) -> None:
     with pytest.raises(paired.CannotPair):
         paired.compare(*bad, "max", 0.0, 0.95)
 
@@ -187,11 +189,16 @@ SEEDS = [11, 12, 13, 14, 15, 16]
 BASE = [0.90, 0.91, 0.92, 0.90, 0.91, 0.92]
 
 
-def _trial(scores, trial_id="0"):
+def _trial(scores: list[float], trial_id: str = "0") -> dict[str, Any]:
     return {"trial_id": trial_id, "hyperparameters": HP, "scores": scores, "status": "COMPLETED", "budget": None}
 
 
-def _setup(candidate, best_scores=(0.9, 0.91, 0.92), anchor=True, seeds=SEEDS):
+def _setup(
+    candidate: list[float],
+    best_scores: tuple[float, ...] = (0.9, 0.91, 0.92),
+    anchor: bool = True,
+    seeds: list[int] = SEEDS,
+) -> tuple[Baseline, dict[str, Any]]:
     entry = {
         "objective": {"name": "val_accuracy", "direction": "max"},
         "settings": {},

@@ -14,13 +14,13 @@ from pytest_hptune.engine.reuse import ModelReuse, in_memory, plain_fit, reusabl
 
 
 @pytest.fixture(scope="module")
-def fresh_histories():
+def fresh_histories() -> list[list[list[float]]]:
     histories, reused = reuse_check.histories(False)
     assert reused == 0
     return histories
 
 
-def test_reused_models_score_like_fresh_builds_to_the_last_digit(fresh_histories) -> None:
+def test_reused_models_score_like_fresh_builds_to_the_last_digit(fresh_histories: list[list[list[float]]]) -> None:
     with reuse_check.counting_fits() as fits:
         reused, count = reuse_check.histories(True)
     assert count == 2
@@ -42,7 +42,7 @@ def test_reuse_is_exact_however_the_fit_shuffles(variant: Any) -> None:
 
 
 class OwnStep(keras.Model):
-    def train_step(self, *args, **kwargs):
+    def train_step(self, *args: Any, **kwargs: Any) -> Any:
         return super().train_step(*args, **kwargs)
 
 
@@ -70,7 +70,7 @@ def test_no_reuse_under_a_distribution_strategy_or_when_turned_off() -> None:
         assert reuse.model_for(reuse_check.build(), (), {}) is not first and reuse.reused == 0
 
 
-def lazy():
+def lazy() -> Any:
     """No keras.Input: the variables appear in the first fit."""
     model = keras.Sequential([keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
     model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
@@ -78,12 +78,12 @@ def lazy():
 
 
 class UnseededNoise(keras.layers.Layer):
-    def call(self, inputs, training=False):
+    def call(self, inputs: Any, training: bool = False) -> Any:
         # keras.random without a seed: Keras's global seed generator.
         return inputs + keras.random.normal(keras.ops.shape(inputs)) if training else inputs
 
 
-def noisy():
+def noisy() -> Any:
     inputs = keras.Input((6,))
     hidden = UnseededNoise()(keras.layers.Dense(8, activation="relu")(inputs))
     model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(hidden))
@@ -119,9 +119,13 @@ def test_only_arrays_in_memory_are_reused() -> None:
     assert reuse.model_for(reuse_check.build(), (tf.data.Dataset.from_tensor_slices(x),), {}) is not first
 
 
-def test_a_callback_that_freezes_a_layer_ends_reuse_for_the_configuration(fresh_histories) -> None:
+def test_a_callback_that_freezes_a_layer_ends_reuse_for_the_configuration(
+    fresh_histories: list[list[list[float]]],
+) -> None:
     class Freeze(keras.callbacks.Callback):
-        def on_train_end(self, logs=None) -> None:  # after training: a fresh model trains as without it
+        def on_train_end(
+            self, logs: dict[str, Any] | None = None
+        ) -> None:  # after training: a fresh model trains as without it
             self.model.layers[1].trainable = False
 
     reused, count = reuse_check.histories(True, callbacks=lambda: [Freeze()])
@@ -133,7 +137,7 @@ def test_a_hypermodel_with_its_own_fit_is_not_reused() -> None:
     import keras_tuner
 
     class OwnFit(keras_tuner.HyperModel):
-        def fit(self, hp, model, *args, **kwargs):
+        def fit(self, hp: Any, model: Any, *args: Any, **kwargs: Any) -> Any:
             return model.fit(*args, **kwargs)
 
     assert plain_fit(keras_tuner.HyperModel())

@@ -14,9 +14,12 @@ from pytest_hptune.settings import SettingError, make_layer
 
 
 @st.composite
-def numeric_entries(draw):
+def numeric_entries(draw: st.DrawFn) -> tuple[dict[str, Any], float]:
     kind = draw(st.sampled_from(["Int", "Float"]))
     log = draw(st.booleans())
+    low: float
+    high: float
+    value: float
     if kind == "Int":
         low = draw(st.integers(1 if log else -50, 50))
         high = draw(st.integers(low + 1, low + 500))
@@ -27,14 +30,14 @@ def numeric_entries(draw):
         high = draw(st.floats(low + 1e-3, low + 100, allow_nan=False))
         step = None
         value = draw(st.floats(low, high, allow_nan=False))
-    entry = {"type": kind, "min": low, "max": high, "sampling": "log" if log else "linear"}
+    entry: dict[str, Any] = {"type": kind, "min": low, "max": high, "sampling": "log" if log else "linear"}
     if step:
         entry["step"] = step
     return entry, value
 
 
 @given(numeric_entries())
-def test_numeric_neighbours_are_one_step_inside_the_range(case) -> None:
+def test_numeric_neighbours_are_one_step_inside_the_range(case: tuple[dict[str, Any], float]) -> None:
     entry, value = case
     moved = sensitivity.neighbours(entry, value)
     assert len(moved) <= 2 and value not in moved
@@ -204,7 +207,7 @@ def test_moving_a_conditional_parent_opens_the_other_branch_at_its_defaults(proj
     project.runpytest().assert_outcomes(passed=1)
 
 
-def _result(means, neighbours=None):
+def _result(means: list[float], neighbours: list[dict[str, Any]] | None = None) -> Any:
     from types import SimpleNamespace
 
     from pytest_hptune.result import TrialResult
@@ -222,7 +225,7 @@ def test_robustness_values_that_cannot_be_judged_fail_with_a_reason() -> None:
     assert values == {"min_near_best_share": None, "max_neighbour_drop": None}
     assert notes["min_near_best_share"] == "1 trial judged: a share needs 2 or more"
     assert notes["max_neighbour_drop"] == "the neighbours were not trained"
-    failed_reference = [
+    failed_reference: list[dict[str, Any]] = [
         {
             "name": None,
             "value": None,

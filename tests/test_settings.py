@@ -29,7 +29,7 @@ def test_settings_fields_match_specs_and_defaults() -> None:
 
 def test_settings_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
-        resolve([]).max_trials = 5
+        resolve([]).max_trials = 5  # type: ignore[misc]  # the point: it is read-only
 
 
 LAYER_NAMES = ["ini", "marker", "search", "command line"]
@@ -37,7 +37,7 @@ COUNTS = st.integers(min_value=1, max_value=50)
 
 
 @given(st.lists(st.one_of(st.none(), COUNTS), min_size=4, max_size=4))
-def test_highest_layer_that_sets_a_value_wins(values) -> None:
+def test_highest_layer_that_sets_a_value_wins(values: list[int | None]) -> None:
     layers = [Layer(name, {} if value is None else {"max_trials": value}) for name, value in zip(LAYER_NAMES, values)]
     settings = resolve(layers)
     given_values = [(n, v) for n, v in zip(LAYER_NAMES, values) if v is not None]
@@ -57,7 +57,7 @@ def test_highest_layer_that_sets_a_value_wins(values) -> None:
         st.none(),
     )
 )
-def test_bad_counts_are_rejected_with_setting_value_and_source(value) -> None:
+def test_bad_counts_are_rejected_with_setting_value_and_source(value: object) -> None:
     with pytest.raises(SettingError) as info:
         make_layer("hptune marker on t.py::test", {"max_trials": value})
     assert f"invalid max_trials={value!r} from hptune marker on t.py::test" in str(info.value)
@@ -188,13 +188,13 @@ def test_the_samples_cover_the_table() -> None:
     assert set(SAMPLES) == set(BY_NAME)
 
 
-def _session_value(state, row):
+def _session_value(state: Any, row: Any) -> Any:
     if row.setting:
         return state.cli_layer.values.get(row.setting, state.ini_layer.values.get(row.setting))
     return getattr(state, STATE_FIELDS[row.name])
 
 
-def _expected(pytester: pytest.Pytester, row, text):
+def _expected(pytester: pytest.Pytester, row: Any, text: str | None) -> Any:
     if text is None:
         return True
     if row.kind in ("path", "optional path"):
@@ -203,7 +203,7 @@ def _expected(pytester: pytest.Pytester, row, text):
 
 
 @pytest.mark.parametrize("name", list(SAMPLES))
-def test_every_row_is_read_from_the_ini_file_and_the_command_line_wins(pytester: pytest.Pytester, name: Any) -> None:
+def test_every_row_is_read_from_the_ini_file_and_the_command_line_wins(pytester: pytest.Pytester, name: str) -> None:
     row = BY_NAME[name]
     ini_text, cli_text = SAMPLES[name]
     pytester.makeini(f"[pytest]\n{row.ini} = {ini_text}\n")

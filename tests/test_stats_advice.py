@@ -17,20 +17,27 @@ from pytest_hptune import stats
 CONFIDENCES = st.sampled_from([0.8, 0.9, 0.95, 0.99])
 
 
-def upper(s, n, confidence):
+def upper(s: float, n: int, confidence: float) -> float:
     """The chi-square upper bound of sigma, written out from its formula."""
-    return s * ((n - 1) / float(sps.chi2.ppf((1 - confidence) / 2, n - 1))) ** 0.5
+    return s * float(((n - 1) / float(sps.chi2.ppf((1 - confidence) / 2, n - 1))) ** 0.5)
 
 
-def at_most(a, b):
+def at_most(a: int | None, b: int | None) -> bool:
     """a <= b for executions counts, None meaning "more than the limit"."""
     return b is None or (a is not None and a <= b)
 
 
-def with_std(s, n):
+def with_std(s: float, n: int) -> list[float]:
     """n scores whose sample std is s (up to rounding): -d, +d and zeros."""
     d = s * ((n - 1) / 2) ** 0.5
     return [-d, d] + [0.0] * (n - 2)
+
+
+def interval(scores: list[float], confidence: float) -> tuple[float, float]:
+    """stats.std_interval of two or more scores (never None)."""
+    bounds = stats.std_interval(scores, confidence)
+    assert bounds is not None
+    return bounds
 
 
 def test_module_import_stays_light() -> None:
@@ -49,7 +56,7 @@ def test_std_interval_covers_the_true_sigma_at_its_nominal_rate(seed: int, n: in
     runs, sigma = 400, 0.02
     covered = 0
     for _ in range(runs):
-        low, high = stats.std_interval(rng.normal(0.9, sigma, n).tolist(), confidence)
+        low, high = interval(rng.normal(0.9, sigma, n).tolist(), confidence)
         covered += low <= sigma <= high
     sd = (confidence * (1 - confidence) / runs) ** 0.5
     assert abs(covered / runs - confidence) < 4 * sd
@@ -62,8 +69,9 @@ def test_std_interval_covers_the_true_sigma_at_its_nominal_rate(seed: int, n: in
 )
 @example(scores=[0.0, 5e-324], confidence=0.9)  # found by Hypothesis: bounds at the smallest float step
 def test_std_interval_contains_the_sample_std_and_matches_scipy(scores: list[float], confidence: float) -> None:
-    low, high = stats.std_interval(scores, confidence)
+    low, high = interval(scores, confidence)
     s = stats.std(scores)
+    assert s is not None
     assert 0 <= low <= s <= high
     if s > 0:
         df = len(scores) - 1
@@ -79,9 +87,9 @@ def test_std_interval_contains_the_sample_std_and_matches_scipy(scores: list[flo
 
 @settings(max_examples=20, deadline=None)
 @given(s=st.floats(1e-4, 10), n=st.integers(2, 60), confidence=CONFIDENCES)
-def test_std_interval_narrows_as_n_grows(s: float, n: int, confidence) -> None:
-    low, high = stats.std_interval(with_std(s, n), confidence)
-    low2, high2 = stats.std_interval(with_std(s, n + 1), confidence)
+def test_std_interval_narrows_as_n_grows(s: float, n: int, confidence: float) -> None:
+    low, high = interval(with_std(s, n), confidence)
+    low2, high2 = interval(with_std(s, n + 1), confidence)
     assert high2 < high
     assert low2 > low
     assert high2 - low2 < high - low
@@ -104,7 +112,7 @@ def test_std_interval_edge_cases() -> None:
     limit=st.integers(2, 1000),
 )
 def test_executions_for_std_is_the_first_n_whose_upper_bound_clears(
-    s: float, ratio: float, confidence, limit: int
+    s: float, ratio: float, confidence: float, limit: int
 ) -> None:
     threshold = s * ratio
     n = stats.executions_for_std(s, threshold, confidence, limit)
@@ -113,14 +121,14 @@ def test_executions_for_std_is_the_first_n_whose_upper_bound_clears(
     else:
         assert 2 <= n <= limit
         assert upper(s, n, confidence) <= threshold
-        assert stats.std_interval(with_std(s, n), confidence)[1] == pytest.approx(upper(s, n, confidence))
+        assert interval(with_std(s, n), confidence)[1] == pytest.approx(upper(s, n, confidence))
         if n > 2:
             assert upper(s, n - 1, confidence) > threshold
 
 
 @settings(max_examples=20, deadline=None)
 @given(s=st.floats(0, 1), extra=st.floats(0, 1), confidence=CONFIDENCES)
-def test_executions_for_std_is_none_when_std_reaches_the_threshold(s: float, extra: float, confidence) -> None:
+def test_executions_for_std_is_none_when_std_reaches_the_threshold(s: float, extra: float, confidence: float) -> None:
     assert stats.executions_for_std(s + extra, s, confidence) is None
 
 
@@ -131,7 +139,7 @@ def test_executions_for_std_is_none_when_std_reaches_the_threshold(s: float, ext
     b=st.floats(0.05, 0.99),
     confidence=CONFIDENCES,
 )
-def test_executions_for_std_grows_with_std(threshold: float, a: float, b: float, confidence) -> None:
+def test_executions_for_std_grows_with_std(threshold: float, a: float, b: float, confidence: float) -> None:
     small, large = sorted([a, b])
     n_small = stats.executions_for_std(small * threshold, threshold, confidence)
     n_large = stats.executions_for_std(large * threshold, threshold, confidence)
@@ -142,6 +150,7 @@ def test_executions_for_std_known_values() -> None:
     assert stats.executions_for_std(0.0, 0.01, 0.95) == 2
     assert stats.executions_for_std(0.0, 0.01, 0.95, limit=1) is None
     n = stats.executions_for_std(0.01, 0.02, 0.95)
+    assert n is not None
     assert upper(0.01, n, 0.95) <= 0.02 < upper(0.01, n - 1, 0.95)
     assert stats.executions_for_std(0.01, 0.0101, 0.95) is None  # needs far more than 1000
 
@@ -151,13 +160,13 @@ def test_executions_for_std_known_values() -> None:
 
 @settings(max_examples=20, deadline=None)
 @given(std=st.floats(1e-4, 1), confidence=CONFIDENCES, n=st.integers(2, 200))
-def test_detection_power_without_a_drop_is_the_false_alarm_rate(std: float, confidence, n: int) -> None:
+def test_detection_power_without_a_drop_is_the_false_alarm_rate(std: float, confidence: float, n: int) -> None:
     assert stats.detection_power(std, 0.0, confidence, n) == pytest.approx(1 - confidence, abs=1e-9)
 
 
 @settings(max_examples=20, deadline=None)
 @given(std=st.floats(1e-4, 1), effect=st.floats(0.01, 3), confidence=CONFIDENCES, n=st.integers(2, 200))
-def test_detection_power_grows_with_n_and_drop(std: float, effect: float, confidence, n: int) -> None:
+def test_detection_power_grows_with_n_and_drop(std: float, effect: float, confidence: float, n: int) -> None:
     p = stats.detection_power(std, effect * std, confidence, n)
     assert 1 - confidence < p <= 1
     assert stats.detection_power(std, effect * std, confidence, n + 1) >= p
@@ -173,7 +182,7 @@ def test_detection_power_grows_with_n_and_drop(std: float, effect: float, confid
     limit=st.integers(2, 1000),
 )
 def test_executions_to_detect_is_the_first_n_with_enough_power(
-    std: float, effect: float, confidence, power: float, limit: int
+    std: float, effect: float, confidence: float, power: float, limit: int
 ) -> None:
     drop = effect * std
     n = stats.executions_to_detect(std, drop, confidence, power, limit)
@@ -195,7 +204,7 @@ def test_executions_to_detect_is_the_first_n_with_enough_power(
     power=st.floats(0.5, 0.95),
 )
 def test_executions_to_detect_is_monotone_in_drop_and_std(
-    std: float, a: float, b: float, confidence, power: float
+    std: float, a: float, b: float, confidence: float, power: float
 ) -> None:
     small, large = sorted([a, b])
     # A larger drop needs no more executions...
@@ -227,6 +236,7 @@ def test_executions_to_detect_reaches_its_power_by_simulation(
     std: float, drop: float, confidence: float, power: float
 ) -> None:
     n = stats.executions_to_detect(std, drop, confidence, power)
+    assert n is not None
     rng = np.random.default_rng(12345)
     runs = 2000
     baseline = rng.normal(0.9, std, (runs, n))

@@ -4,10 +4,11 @@ attributed to the test; advice that never loosens a gate on a regressed run;
 differences with their sign and never -0.0000."""
 
 import re
+from typing import Any
 
 import pytest
 
-from pytest_hptune.settings import make_layer, resolve
+from pytest_hptune.settings import Settings, make_layer, resolve
 from pytest_hptune.verdict import advice
 from pytest_hptune.verdict.record import signed
 
@@ -95,7 +96,7 @@ def test_identical_scores_are_a_warning_said_once_before_the_gates(project: pyte
     )
 
 
-def _settings(**kwargs):
+def _settings(**kwargs: Any) -> Settings:
     return resolve([make_layer("hptune marker on t.py::t", kwargs)])
 
 
@@ -120,7 +121,10 @@ def test_identical_scores_advice_names_the_validation_set() -> None:
     assert item["kind"] == "identical_scores" and "28 validation samples" in item["text"]
     (item, *_) = advice.compute(_settings(), [0.75, 0.75, 0.75], None, True)  # compared: the spread is read
     assert item["kind"] == "identical_scores" and "does the seed reach the model" in item["text"]
-    kinds = lambda items: [i["kind"] for i in items]  # noqa: E731
+
+    def kinds(items: list[dict[str, Any]]) -> list[str]:
+        return [i["kind"] for i in items]
+
     assert "identical_scores" not in kinds(advice.compute(_settings(max_std=0.05), [0.75, 0.76], 28, False))
     assert "identical_scores" not in kinds(advice.compute(_settings(), [0.75, 0.75], 28, False))  # nothing reads it
 
@@ -131,8 +135,14 @@ def test_differences_keep_their_sign_and_never_read_minus_zero() -> None:
     assert signed(-0.00006) == "-0.0001"  # a difference that rounds to a digit keeps its sign
 
 
-def _record(nodeid):
-    trial = {"trial_id": "0", "hyperparameters": {"units": 8}, "scores": [0.9, 0.91], "mean": 0.905, "std": 0.007}
+def _record(nodeid: str) -> dict[str, Any]:
+    trial: dict[str, Any] = {
+        "trial_id": "0",
+        "hyperparameters": {"units": 8},
+        "scores": [0.9, 0.91],
+        "mean": 0.905,
+        "std": 0.007,
+    }
     trial.update(status="COMPLETED", budget=None, message=None)
     return {
         "nodeid": nodeid,

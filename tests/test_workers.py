@@ -3,6 +3,7 @@ over gRPC (Keras Tuner's distributed mode)."""
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,11 +18,12 @@ def test_parallel(hptune):
 """
 
 
-def entries(pytester: pytest.Pytester):
-    return json.loads((pytester.path / "report.json").read_text())["tests"]
+def entries(pytester: pytest.Pytester) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = json.loads((pytester.path / "report.json").read_text())["tests"]
+    return records
 
 
-def trials(entry):
+def trials(entry: dict[str, Any]) -> list[tuple[str, dict[str, Any], list[float], str]]:
     return [(t["trial_id"], t["hyperparameters"], t["scores"], t["status"]) for t in entry["trials"]]
 
 
@@ -278,6 +280,7 @@ def test_a_worker_silent_in_its_trial_fails_that_trial_and_the_search(tmp_path: 
         process.kill()
     assert served, "the chief still waits for the silent worker after 60 s"
     (reason,) = served
+    assert reason is not None
     assert reason.startswith("no worker reported for 0.5 s (--hptune-worker-timeout); 0 trials completed")
     assert f"running ones failed: trial {trial.trial_id} on worker0" in reason
     assert reason.endswith("worker worker0 was still running, silent; its last output: epoch 1/5")
@@ -315,17 +318,17 @@ def test_a_chief_that_cannot_listen_stops_its_server(monkeypatch: pytest.MonkeyP
     made = []
 
     class Recorded:
-        def __init__(self, server) -> None:
+        def __init__(self, server: Any) -> None:
             self.server, self.stopped = server, False
             made.append(self)
 
-        def __getattr__(self, name):
+        def __getattr__(self, name: str) -> Any:
             return getattr(self.server, name)
 
-        def add_insecure_port(self, address) -> None:
+        def add_insecure_port(self, address: str) -> None:
             raise RuntimeError(f"Failed to bind to address {address}")
 
-        def stop(self, grace):
+        def stop(self, grace: float | None) -> Any:
             self.stopped = True
             return self.server.stop(grace)
 
@@ -388,6 +391,7 @@ def test_only_trials_lost_with_their_worker_carry_the_warning() -> None:
     assert lost_trials(result) is None  # no worker was lost
     result.tuner_info = {"lost_trials": ["1"]}
     warning = lost_trials(result)
+    assert warning is not None
     assert warning["kind"] == "lost_trials" and warning["trials"] == ["1"]
     assert "trial 1 {'units': 8} (worker worker1 was killed by signal 9 during this trial)" in warning["text"]
     assert "judges the 1 trial(s) that completed" in warning["text"] and "trial 2" not in warning["text"]

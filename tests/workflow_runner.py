@@ -101,7 +101,8 @@ def load_job(workflow: Path) -> dict[str, Any]:
 
 def triggers(workflow: Path) -> dict[str, Any]:
     doc = yaml.safe_load(workflow.read_text())
-    return doc.get("on", doc.get(True))  # PyYAML reads the bare key `on` as True
+    on: dict[str, Any] = doc.get("on", doc.get(True))  # PyYAML reads the bare key `on` as True
+    return on
 
 
 # -- expressions --------------------------------------------------------------
@@ -189,7 +190,8 @@ def wheel_extras(wheel: Path) -> set[str]:
 def _wanted(requirement: Requirement, extras: set[str]) -> bool:
     if requirement.marker is None:
         return True
-    return any(requirement.marker.evaluate({**default_environment(), "extra": e}) for e in (extras or {""}))
+    environment = {k: str(v) for k, v in default_environment().items()}
+    return any(requirement.marker.evaluate({**environment, "extra": e}) for e in (extras or {""}))
 
 
 def closure(wheel: Path, extras: set[str]) -> set[str]:
@@ -225,7 +227,7 @@ def fresh_environment(root: Path, distributions: set[str]) -> Path:
     (site,) = root.glob("lib/python*/site-packages")
     for name in sorted(distributions | {"pip"}):
         dist = md.distribution(name)
-        where = Path(dist.locate_file(""))
+        where = Path(str(dist.locate_file("")))
         tops = {Path(f).parts[0] for f in dist.files or () if not str(f).startswith("..")}
         tops.add(Path(dist._path).name)  # type: ignore[attr-defined]  # its .dist-info
         for top in tops - {"__pycache__"}:
