@@ -120,7 +120,7 @@ PROJECT = textwrap.dedent(
 BASELINE_ID = "test_calibration.py::test_search[baseline-0]"
 
 
-def pytest_run(project: Path, env: dict[str, Any], *options: str) -> subprocess.CompletedProcess:
+def pytest_run(project: Path, env: dict[str, Any], *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *options],
         cwd=project,

@@ -122,7 +122,7 @@ KERAS_TUNER = COMMON + textwrap.dedent(
         # What a Keras Tuner user writes to keep each execution's score.
         scores = {}
 
-        def run_trial(self, trial, *args, **kwargs):
+        def run_trial(self, trial, *args: argparse.Namespace, **kwargs):
             histories = super().run_trial(trial, *args, **kwargs)
             self.scores[trial.trial_id] = [max(h.history["val_accuracy"]) for h in histories]
             return histories
@@ -172,7 +172,8 @@ def run_python(code: str, cfg: dict[str, Any], tmp: Path) -> dict[str, Any]:
         cwd=tmp,
         env=dict(os.environ, PYTHONPATH=str(tmp)),
     ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
 
 
 def run_plugin(cfg: dict[str, Any], tmp: Path, options: list[str]) -> dict[str, Any]:
@@ -206,7 +207,7 @@ def run_plugin(cfg: dict[str, Any], tmp: Path, options: list[str]) -> dict[str, 
     }
 
 
-def per_search(model: str, args, tmp: Path) -> None:
+def per_search(model: str, args: argparse.Namespace, tmp: Path) -> None:
     from pytest_hptune.engine.seeding import oracle_seed  # the plugin's configurations
 
     cfg = {
@@ -230,8 +231,8 @@ def per_search(model: str, args, tmp: Path) -> None:
         for key, r in (("plain", plain), ("kt", kt), ("fresh", fresh), ("plugin", plugin)):
             rounds[key].append(r)
 
-    def median(key, field):
-        return statistics.median(r[field] for r in rounds[key])
+    def median(key: str, field: str) -> float:
+        return float(statistics.median(r[field] for r in rounds[key]))
 
     floor = median("plain", "seconds")
     print(
@@ -254,7 +255,7 @@ def per_search(model: str, args, tmp: Path) -> None:
     print(f"reused fits (way 4): {rounds['plugin'][0]['reused']} of {rounds['plugin'][0]['fits']}")
 
 
-def same_verdict(args, tmp: Path) -> None:
+def same_verdict(args: argparse.Namespace, tmp: Path) -> None:
     from pytest_hptune.engine.seeding import oracle_seed
 
     gates = {"min_score": args.min_score, "max_std": args.max_std}

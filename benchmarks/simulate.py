@@ -45,7 +45,9 @@ DROPS = (1, 2, 3)  # in sigma
 CHUNK = 500
 
 
-def _side(rng, s, k, n, sigma, tau, needle):
+def _side(
+    rng: np.random.Generator, s: int, k: int, n: int, sigma: float, tau: float, needle: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """(S, K) trial means and (S,) within-trial sum of squares of S searches."""
     mu = tau * rng.standard_normal((s, k))
     if needle:
@@ -65,7 +67,8 @@ def search_cell(cell: dict[str, Any], draws: int, seed: int) -> dict[str, Any]:
         # distribution does not depend on how many more ran: drawn directly.
         nb = nc = compare._leading({"executions_per_trial": "auto", "min_executions": nb})
     rng = np.random.default_rng(seed)
-    p_null, p_drop = [], {d: [] for d in DROPS}
+    p_null: list[np.ndarray] = []
+    p_drop: dict[int, list[np.ndarray]] = {d: [] for d in DROPS}
     for lo in range(0, draws, CHUNK):
         s = min(CHUNK, draws - lo)
         # Same configuration on both sides when one trial a side (otherwise refused).
@@ -168,12 +171,17 @@ def parse_cell(text: str) -> dict[str, Any]:
     return cell
 
 
-def _run(args):
+def _run(args: tuple[str, dict[str, Any], int, int]) -> dict[str, Any]:
     kind, cell, draws, seed = args
     return (search_cell if kind == "search" else gate_cell)(cell, draws, seed)
 
 
-def run(draws: int, jobs: int, search_cells=None, gate_cells=None) -> dict[str, Any]:
+def run(
+    draws: int,
+    jobs: int,
+    search_cells: list[dict[str, Any]] | None = None,
+    gate_cells: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     work = [("search", c, draws, i) for i, c in enumerate(search_cells if search_cells is not None else grid())]
     work += [
         ("gate", c, draws * 5, 10_000 + i) for i, c in enumerate(gate_cells if gate_cells is not None else gate_grid())

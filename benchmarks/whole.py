@@ -20,6 +20,7 @@ TensorFlow installed too).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -95,7 +96,7 @@ def _env(tmp: Path, **extra: str) -> dict[str, Any]:
     return dict(os.environ, PYTHONPATH=path, HPTUNE_COSTS_T0=repr(time.time()), **extra)
 
 
-def _timed(command: list[str], tmp: Path, env: dict[str, Any]) -> tuple[float, float, subprocess.CompletedProcess]:
+def _timed(command: list[str], tmp: Path, env: dict[str, Any]) -> tuple[float, float, subprocess.CompletedProcess[str]]:
     """Wall seconds from process start to exit, the process's CPU seconds."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     env["HPTUNE_COSTS_T0"] = repr(time.time())
@@ -143,7 +144,8 @@ def _profile(name: str, test: Path, tmp: Path, epochs: int) -> tuple[dict[str, A
 
 def _phases(profile: dict[str, Any], plain: dict[str, Any]) -> list[tuple[str, float | None, float | None]]:
     """Whole-process phases, plugin and plain script (seconds)."""
-    stamps, rows, last = profile["stamps"], [], 0.0
+    stamps, last = profile["stamps"], 0.0
+    rows: list[tuple[str, float | None, float | None]] = []
     for name, at in stamps.items():
         rows.append((name, at - last, None))
         last = at
@@ -184,7 +186,7 @@ def cost_table(name: str, profile: dict[str, Any], plain: dict[str, Any]) -> dic
     return {"parts": table, "beyond_fits_s": total, "plugin_only_s": own, "phases": _phases(profile, plain)}
 
 
-def run_case(name: str, args, tmp: Path) -> dict[str, Any]:
+def run_case(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     model, trials, executions, target = CASES[name]
     test = tmp / f"test_{name.replace('-', '_')}.py"
     test.write_text(TEST.format(model=model, trials=trials, executions=executions, epochs=args.epochs))
@@ -201,7 +203,7 @@ def run_case(name: str, args, tmp: Path) -> dict[str, Any]:
             result[way] = {"wall": wall, "cpu": cpu}
         rounds.append(result)
 
-    def median(way, field):
+    def median(way: str, field: str) -> float:
         return statistics.median(r[way][field] for r in rounds)
 
     ratio = median("plugin", "wall") / median("plain", "wall")
@@ -232,7 +234,7 @@ def run_case(name: str, args, tmp: Path) -> dict[str, Any]:
     return summary
 
 
-def main(args, tmp: Path) -> None:
+def main(args: argparse.Namespace, tmp: Path) -> None:
     load = os.getloadavg()
     cases = {name: run_case(name, args, tmp) for name in args.case or list(CASES)}
     out = {

@@ -36,7 +36,7 @@ TEST = textwrap.dedent(
 )
 
 
-def run(tmp: Path, args, workers: int) -> dict[str, Any]:
+def run(tmp: Path, args: argparse.Namespace, workers: int) -> dict[str, Any]:
     report = tmp / f"report-{workers}.json"
     env = dict(os.environ, PYTHONPATH=str(EXAMPLE), TF_CPP_MIN_LOG_LEVEL="2")
     start = time.perf_counter()

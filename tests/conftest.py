@@ -1,5 +1,6 @@
 import json
 import textwrap
+from typing import Any
 
 import pytest
 
@@ -114,7 +115,7 @@ def heavy_modules() -> None:
 
 
 @pytest.fixture
-def project(heavy_modules: None, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
+def project(heavy_modules: None, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A pytester project with the model module in place."""
     # Our own CI's job summary is not the place for the inner runs' reports.
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
@@ -122,5 +123,5 @@ def project(heavy_modules: None, pytester: pytest.Pytester, monkeypatch: pytest.
     return pytester
 
 
-def load_json(pytester: pytest.Pytester, name="report.json"):
+def load_json(pytester: pytest.Pytester, name: str = "report.json") -> Any:
     return json.loads((pytester.path / name).read_text())

@@ -19,6 +19,7 @@ from pytest_hptune.verdict import compare, gates
 SPEC = importlib.util.spec_from_file_location(
     "simulate", Path(__file__).resolve().parent.parent / "benchmarks" / "simulate.py"
 )
+assert SPEC is not None and SPEC.loader is not None
 simulate = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(simulate)
 
@@ -71,6 +72,7 @@ def test_the_gates_widen_the_interval_of_a_selected_trial() -> None:
     best = TrialResult("0", {}, (0.93, 0.94, 0.95), "COMPLETED")
     alone = gates.evaluate(settings, best)[0]
     selected = gates.evaluate(settings, best, selected_from=5)[0]
+    assert selected.value is not None and alone.value is not None
     assert alone.passed and not selected.passed and selected.value < alone.value
     assert gates.interval_level(0.95, 5) == pytest.approx(0.99)
 
@@ -93,7 +95,7 @@ def test_the_minimum_detectable_drop_is_caught_80_percent_of_the_time() -> None:
     searches of the same design, is caught about 80 % of the time."""
     rng = np.random.default_rng(11)
 
-    def search(shift=0.0):
+    def search(shift: float = 0.0) -> list[list[float]]:
         return [(rng.normal(m, 0.01, 3) - shift).tolist() for m in rng.normal(0.9, 0.01, 3)]
 
     mdd = np.median(

@@ -1,5 +1,8 @@
 """Statistics, gates and the terminal table (no Keras involved)."""
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -15,21 +18,22 @@ SCORES = st.lists(st.floats(0, 1), min_size=1, max_size=12)
 
 
 @given(SCORES)
-def test_mean_and_sample_std_match_numpy(scores) -> None:
+def test_mean_and_sample_std_match_numpy(scores: list[float]) -> None:
     assert stats.mean(scores) == pytest.approx(np.mean(scores))
     expected = 0.0 if len(scores) == 1 else np.std(scores, ddof=1)
     assert stats.std(scores) == pytest.approx(expected, abs=1e-12)
 
 
-def trial(tid, scores, status=COMPLETED, hps=None):
+def trial(tid: str, scores: Sequence[float], status: str = COMPLETED, hps: dict[str, Any] | None = None) -> TrialResult:
     return TrialResult(tid, hps or {"learning_rate": 0.001}, tuple(scores), status)
 
 
 @given(st.lists(SCORES, min_size=1, max_size=8), st.sampled_from(["max", "min"]))
-def test_rank_puts_the_best_mean_first(score_lists, direction: str) -> None:
+def test_rank_puts_the_best_mean_first(score_lists: list[list[float]], direction: str) -> None:
     trials = [trial(str(i), s) for i, s in enumerate(score_lists)]
     ranked = rank(trials, Objective("m", direction))
-    means = [t.mean for t in ranked]
+    means = [t.mean for t in ranked if t.mean is not None]
+    assert len(means) == len(ranked)
     assert means == sorted(means, reverse=direction == "max")
 
 
@@ -45,7 +49,7 @@ def test_gates_apply_only_when_asked_and_compare_inclusively() -> None:
     assert gates.describe(failing[0].to_dict()) == "0.9000 < 0.9100 FAILED"
 
 
-def record_for(trials, executions, hps_width):
+def record_for(trials: list[dict[str, Any]], executions: int, hps_width: int) -> dict[str, Any]:
     return {
         "nodeid": "tests/test_model.py::test_tuned[" + "x" * 30 + "]",
         "tuner": "random",
@@ -89,7 +93,7 @@ HYPERBAND_INFO = {
     tuner=st.sampled_from(["random", "hyperband", "sklearn"]),
 )
 def test_summary_lines_fit_the_terminal(
-    n_trials: int, executions: int, hp_count: int, width: int, space, tuner: str
+    n_trials: int, executions: int, hp_count: int, width: int, space: list[dict[str, Any]], tuner: str
 ) -> None:
     trials = []
     for i in range(n_trials):
@@ -144,6 +148,7 @@ def test_hyperband_without_a_full_budget_trial_fails_and_says_why() -> None:
     )
     record = {"nodeid": "t.py::t", "error": None, "objective": {"name": "val_accuracy", "direction": "max"}}
     message = failure_message(record, result)
+    assert message is not None
     assert message.startswith(
         "hptune: search in t.py::t: no trial completed at the full budget of 9 epochs "
         "(1 completed at fewer epochs, 1 failed)"
