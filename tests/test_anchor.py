@@ -38,9 +38,7 @@ def test_tuned(hptune):
 """
 
 
-def write(
-    project: pytest.Pytester, shift: float = 0.0, offset: int = 0, units: Sequence[int] = (4, 8, 16, 32)
-) -> None:
+def write(project: pytest.Pytester, shift: float = 0.0, offset: int = 0, units: Sequence[int] = (4, 8, 16, 32)) -> None:
     project.makepyfile(test_model=TEST.format(shift=shift, offset=offset, units=list(units)))
 
 

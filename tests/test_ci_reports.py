@@ -21,7 +21,7 @@ def test_junit_xml_carries_each_searchs_key_figures(project: pytest.Pytester) ->
     result = project.runpytest("--junitxml=junit.xml")
     result.assert_outcomes(failed=1)
     (case,) = ET.parse(project.path / "junit.xml").getroot().iter("testcase")
-    props = {p.get("name"): p.get("value") for p in case.iter("property")}
+    props = {p.get("name"): p.get("value", "") for p in case.iter("property")}
     assert props["hptune.tuner"] == "random"
     assert props["hptune.objective"] == "val_accuracy (max)"
     assert props["hptune.trials"] == "2/2 completed"
@@ -166,7 +166,7 @@ def test_a_picture_that_cannot_be_drawn_closes_its_figure(monkeypatch: pytest.Mo
     plt = plot._pyplot()
     plt.close("all")
 
-    def broken(*args) -> None:
+    def broken(*args: object) -> None:
         raise ValueError("cannot draw")
 
     monkeypatch.setattr(plot, "_draw_scores", broken)

@@ -2,6 +2,7 @@
 noise, no INTERNALERROR."""
 
 import errno
+from typing import Any
 
 import pytest
 from conftest import load_json
@@ -36,10 +37,10 @@ def test_a_disk_that_fills_up_mid_search_stops_it_with_one_reason(
 ) -> None:
     from pytest_hptune.engine import tuners
 
-    saved = tuners.save_scores
+    saved = tuners.save_scores  # type: ignore[attr-defined]  # the name the engine calls, patched below
     calls = []
 
-    def full_at_the_second_trial(*args) -> None:
+    def full_at_the_second_trial(*args: Any) -> None:
         calls.append(args)
         if len(calls) >= 2:
             raise OSError(errno.ENOSPC, "No space left on device")
@@ -71,7 +72,7 @@ def test_a_full_disk_in_keras_tuners_own_bookkeeping_keeps_the_completed_trials(
     create = keras_tuner.Oracle.create_trial
     calls = []
 
-    def full_at_the_third_trial(self, *args, **kwargs):
+    def full_at_the_third_trial(self: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         if len(calls) == 3:
             raise OSError(errno.ENOSPC, "No space left on device")
@@ -94,10 +95,10 @@ def test_a_trial_that_keras_tuner_failed_on_a_full_disk_stops_the_search(
     errno): the failed trial's message still names it, and the test fails."""
     from pytest_hptune.engine import tuners
 
-    fit = tuners.HptuneTunerMixin.run_trial
+    fit: Any = tuners.HptuneTunerMixin.run_trial
     calls = []
 
-    def garbled(self, trial, *args, **kwargs):
+    def garbled(self: Any, trial: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("Unable to synchronously create file (file write failed: filename = 'x.h5', errno = 28)")

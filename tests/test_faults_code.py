@@ -50,12 +50,18 @@ def test_search(hptune):
 """
 
 
-def run(project: pytest.Pytester, *args, bad_build=None, bad_fit=None, skip=None):
+def run(
+    project: pytest.Pytester,
+    *args: str,
+    bad_build: int | None = None,
+    bad_fit: int | None = None,
+    skip: int | None = None,
+) -> pytest.RunResult:
     project.makepyfile(test_code=TESTS.format(bad_build=bad_build, bad_fit=bad_fit, skip=skip))
     return project.runpytest("--hptune-json=report.json", *args)
 
 
-def trials_by_units(project: pytest.Pytester):
+def trials_by_units(project: pytest.Pytester) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
     record = load_json(project)["tests"][0]
     return record, {t["hyperparameters"]["units"]: t for t in record["trials"]}
 
@@ -98,7 +104,7 @@ def test_an_error_in_the_first_build_fails_the_test_at_once_with_its_traceback(p
 
 @pytest.mark.parametrize("how", ["marker", "command line", "ini"])
 def test_max_failed_trials_tolerates_a_budget_of_them(project: pytest.Pytester, how: str) -> None:
-    args = ()
+    args: tuple[str, ...] = ()
     if how == "command line":
         args = ("--hptune-max-failed-trials=1",)
     elif how == "ini":

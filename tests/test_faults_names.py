@@ -3,6 +3,7 @@ value with ``$``, HTML or backticks is shown as written, never interpreted
 (matplotlib's mathtext, GitHub's Markdown), and file names stay safe."""
 
 import json
+from typing import Any
 
 import pytest
 
@@ -79,7 +80,7 @@ def test_a_picture_that_cannot_be_drawn_spares_the_others_and_says_why(
 ) -> None:
     render = plot.render_png
 
-    def fails_for_the_price(record):
+    def fails_for_the_price(record: dict[str, Any]) -> bytes:
         if "price" in record["nodeid"]:
             raise ValueError("\n")  # matplotlib's messages may start with a newline
         return render(record)
@@ -107,7 +108,7 @@ def test_a_picture_that_cannot_be_drawn_spares_the_others_and_says_why(
     ]
 
 
-def pngs_name(nodeid):
+def pngs_name(nodeid: str) -> str:
     return plot.filename({"nodeid": nodeid, "search": 0})
 
 

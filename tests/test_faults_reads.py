@@ -4,6 +4,7 @@ it cannot read is left out) and a baseline file that cannot be read."""
 import json
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from pytest_hptune.engine import storage
 from pytest_hptune.engine.progress import report_progress
 
 
-def resumed_tuner(tmp_path: Path, lines):
+def resumed_tuner(tmp_path: Path, lines: list[Any]) -> Any:
     """Trials 0 and 1 completed in an earlier run (1's scores file is
     half-written), trial 2 in this one; trial 3 failed."""
     trials = {
@@ -32,7 +33,7 @@ def resumed_tuner(tmp_path: Path, lines):
 
 
 def test_the_progress_lines_best_counts_the_trials_a_resumed_search_reused(tmp_path: Path) -> None:
-    lines = []
+    lines: list[Any] = []
     tuner = resumed_tuner(tmp_path, lines)
     report_progress(tuner, tuner.oracle.trials["2"])
     ((done, total, trial_id, status, mean, best, best_mean),) = lines

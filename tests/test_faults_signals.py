@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -28,7 +29,7 @@ def test_b(hptune):
 """
 
 
-def run_until(pytester: pytest.Pytester, marker, *args, timeout=120.0):
+def run_until(pytester: pytest.Pytester, marker: str, *args: str, timeout: float = 120.0) -> tuple[int, str]:
     """pytest in a subprocess; SIGTERM once ``marker`` exists. Returns (rc, output)."""
     process = pytester.popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
@@ -73,7 +74,7 @@ def pytest_sessionstart(session):
 """
 
 
-def handlers(pytester: pytest.Pytester):
+def handlers(pytester: pytest.Pytester) -> list[str]:
     return sorted((pytester.path / "handlers.txt").read_text().splitlines())
 
 
@@ -190,7 +191,7 @@ EVERY_REPORT = (
 )
 
 
-def assert_every_report_written(path) -> None:
+def assert_every_report_written(path: Path) -> None:
     assert json.loads((path / "report.json").read_text())["tests"][0]["nodeid"] == "test_one.py::test_a"
     assert "test_one.py::test_a" in (path / "report.md").read_text()
     assert "test_one.py::test_a" in (path / "baseline.json").read_text()
@@ -198,7 +199,9 @@ def assert_every_report_written(path) -> None:
     assert "test_one.py::test_a" in (path / "report.html").read_text()
 
 
-def sigterm_at(pytester: pytest.Pytester, marker, *args, env=None, timeout=120.0):
+def sigterm_at(
+    pytester: pytest.Pytester, marker: str, *args: str, env: dict[str, str] | None = None, timeout: float = 120.0
+) -> tuple[int, str, float]:
     """pytest in a subprocess; SIGTERM as soon as ``marker`` exists. Returns (rc, output, seconds after the signal)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", *args],

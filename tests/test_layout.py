@@ -33,7 +33,7 @@ def imports(path: Path) -> list[str]:
     return found
 
 
-def modules():
+def modules() -> list[Path]:
     return sorted(p for p in PACKAGE.rglob("*.py"))
 
 

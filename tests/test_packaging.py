@@ -10,7 +10,6 @@ finds every requirement met and the plugin imports from the wheel.
 import re
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 from workflow_runner import build_wheel, closure, fresh_environment, wheel_extras
@@ -22,18 +21,18 @@ EXTRAS = set(re.findall(r"^([a-z0-9_-]+) = ", _SECTION, re.M))
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory):
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_wheel(ROOT, tmp_path_factory.mktemp("wheel"))
 
 
-def test_the_wheel_declares_every_extra(wheel) -> None:
+def test_the_wheel_declares_every_extra(wheel: Path) -> None:
     assert EXTRAS >= {"tensorflow", "plot", "sklearn"} and wheel_extras(wheel) == EXTRAS
 
 
 # "test" is left out: it holds the development tools (build, twine, ruff,
 # mypy), which .ci/run installs from the index in its own fresh venv.
 @pytest.mark.parametrize("extra", sorted(EXTRAS - {"test"}))
-def test_the_wheel_installs_with_each_extra_in_a_fresh_environment(wheel, tmp_path: Path, extra: Any) -> None:
+def test_the_wheel_installs_with_each_extra_in_a_fresh_environment(wheel: Path, tmp_path: Path, extra: str) -> None:
     venv = fresh_environment(tmp_path / "venv", closure(wheel, {extra}))
     python, pip = str(venv / "bin" / "python"), str(venv / "bin" / "pip")
     requirement = f"pytest-hptune[{extra}] @ {wheel.as_uri()}"

@@ -16,7 +16,9 @@ def test_resumable(hptune):
 """
 
 
-def run(project: pytest.Pytester, *args, kill_at=None, monkeypatch: pytest.MonkeyPatch):
+def run(
+    project: pytest.Pytester, *args: str, kill_at: int | None = None, monkeypatch: pytest.MonkeyPatch
+) -> tuple[pytest.RunResult, Any, int]:
     if kill_at is None:
         monkeypatch.delenv("HPTUNE_TEST_KILL_AT_FIT", raising=False)
     else:
@@ -34,7 +36,7 @@ def run(project: pytest.Pytester, *args, kill_at=None, monkeypatch: pytest.Monke
     return result, entry, n_builds
 
 
-def scores(entry):
+def scores(entry: dict[str, Any]) -> dict[str, tuple[dict[str, Any], list[float]]]:
     return {t["trial_id"]: (t["hyperparameters"], t["scores"]) for t in entry["trials"]}
 
 

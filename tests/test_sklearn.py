@@ -1,6 +1,7 @@
 """tuner='sklearn': cross-validation folds are the executions."""
 
 import json
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,9 @@ def build(hp):
 """
 
 
-def run(project: pytest.Pytester, marker, body="hptune.search(build, *iris())", *args):
+def run(
+    project: pytest.Pytester, marker: str, body: str = "hptune.search(build, *iris())", *args: str
+) -> tuple[pytest.RunResult, list[dict[str, Any]]]:
     project.makepyfile(estimators=ESTIMATORS)
     project.makepyfile(
         test_sk=f"""
@@ -184,7 +187,8 @@ def test_a_splitter_that_cannot_count_its_folds_is_a_setting_error() -> None:
     from pytest_hptune.settings import SettingError, count_folds, make_layer, resolve
 
     settings = resolve([make_layer("m", {"tuner": "sklearn", "cv": LeaveOneGroupOut()})])
-    assert settings.executions_per_trial is None  # known only with the data
+    unknown: object = settings.executions_per_trial  # None, though Settings does not say it can be
+    assert unknown is None  # known only with the data
     assert count_folds(settings, ([[0], [1]], [0, 1]), {"groups": [0, 1]}).executions_per_trial == 2
     with pytest.raises(SettingError, match=r"cv=LeaveOneGroupOut\(\) \(from m\) cannot count its folds .*groups="):
         count_folds(settings, ([[0], [1]], [0, 1]), {})
