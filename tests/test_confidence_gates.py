@@ -18,7 +18,9 @@ def test_interval_covers_the_true_mean_at_its_nominal_rate(seed: int, n: int, co
     runs = 400
     covered = 0
     for _ in range(runs):
-        low, high = stats.interval(rng.normal(0.9, 0.02, n).tolist(), confidence)
+        bounds = stats.interval(rng.normal(0.9, 0.02, n).tolist(), confidence)
+        assert bounds is not None
+        low, high = bounds
         covered += low <= 0.9 <= high
     # So a min_lower_bound gate at the true mean passes about (1 - c) / 2 of
     # the time, and one a margin below it fails about as rarely.

@@ -5,6 +5,7 @@ elsewhere. Everything trains for milliseconds (FastModel, numbers from
 run_trial) except the one custom training loop."""
 
 import json
+from typing import Any
 
 import pytest
 
@@ -96,7 +97,7 @@ class Flaky(keras_tuner.Tuner):
 """
 
 
-def run(project: pytest.Pytester, source, *args):
+def run(project: pytest.Pytester, source: str, *args: str) -> tuple[pytest.RunResult, list[dict[str, Any]]]:
     project.makepyfile(custom_tuners=TUNERS, test_custom=source)
     result = project.runpytest("--hptune-json=report.json", "-v", *args)
     path = project.path / "report.json"

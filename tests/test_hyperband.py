@@ -2,6 +2,7 @@
 full-budget trials only."""
 
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -92,7 +93,7 @@ def test_hyperband_settings_are_checked_against_the_tuner(project: pytest.Pytest
 # -- how the trial budget maps onto brackets (no training) -----------------
 
 
-def oracle(heavy_modules: None, budget, max_epochs, factor):
+def oracle(heavy_modules: None, budget: int, max_epochs: int, factor: int) -> Any:
     import keras_tuner
 
     from pytest_hptune.engine.hyperband import HptuneHyperbandOracle

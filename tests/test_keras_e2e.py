@@ -53,7 +53,7 @@ def test_min_objective_val_loss_with_max_score_gate(project: pytest.Pytester) ->
     result.stdout.fnmatch_lines(["*objective val_loss (min)*", "*max_score: best trial * mean * > 0.0001 FAILED"])
     entry = json.loads((project.path / "report.json").read_text())["tests"][0]
     means = {t["trial_id"]: t["mean"] for t in entry["trials"] if t["status"] == "COMPLETED"}
-    assert entry["best_trial_id"] == min(means, key=means.get)
+    assert entry["best_trial_id"] == min(means, key=lambda trial_id: means[trial_id])
 
 
 def test_nan_loss_fails_that_trial_and_the_search_goes_on(project: pytest.Pytester) -> None:
@@ -72,7 +72,7 @@ def test_nan_loss_fails_that_trial_and_the_search_goes_on(project: pytest.Pytest
     result = project.runpytest("--hptune-json=report.json", "-v")
     result.assert_outcomes(passed=1)
     entry = json.loads((project.path / "report.json").read_text())["tests"][0]
-    statuses = {t["hyperparameters"]["diverge"]: set() for t in entry["trials"]}
+    statuses: dict[bool, set[str]] = {t["hyperparameters"]["diverge"]: set() for t in entry["trials"]}
     for trial in entry["trials"]:
         statuses[trial["hyperparameters"]["diverge"]].add(trial["status"])
         if trial["hyperparameters"]["diverge"]:

@@ -2,6 +2,7 @@
 search spaces, objectives and retraining the best model."""
 
 import json
+from collections.abc import Callable
 
 import pytest
 
@@ -118,6 +119,7 @@ def test_retrain_and_best_model_without_a_completed_trial_say_why() -> None:
     from pytest_hptune.result import Objective, SearchResult
 
     empty = SearchResult(Objective("val_accuracy", "max"), [], [], tuner=None)
-    for call in (empty.retrain, empty.best_model):
+    calls: tuple[Callable[[], object], ...] = (empty.retrain, empty.best_model)
+    for call in calls:
         with pytest.raises(LookupError, match="no trial completed"):
             call()

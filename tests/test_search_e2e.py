@@ -4,6 +4,7 @@ real Keras training is the point."""
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,7 @@ def test_fast(hptune):
 """
 
 
-def run_fast(pytester: pytest.Pytester, marker="", *args):
+def run_fast(pytester: pytest.Pytester, marker: str = "", *args: str) -> tuple[pytest.RunResult, dict[str, Any]]:
     pytester.makepyfile(test_fast=FAST_TEST.format(marker=marker))
     result = pytester.runpytest("--hptune-json=report.json", "-v", *args)
     report = json.loads((pytester.path / "report.json").read_text())

@@ -1,6 +1,8 @@
 """max_time: a search's time budget stops new trials and new executions; the
 gates judge what completed and every report says the budget ended it."""
 
+from typing import Any
+
 import pytest
 from conftest import load_json
 
@@ -16,7 +18,9 @@ def test_budget(hptune):
 """
 
 
-def _run(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, max_time, executions="2", *args):
+def _run(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, max_time: str, executions: str = "2", *args: str
+) -> tuple[pytest.RunResult, dict[str, Any]]:
     monkeypatch.setenv("HPTUNE_TEST_FIT_SLEEP", "0.3")
     project.makepyfile(test_budget=TEST.replace("MAX_TIME", max_time).replace("EXECUTIONS", executions))
     result = project.runpytest("--hptune-json=report.json", "--hptune-markdown=report.md", "-v", *args)

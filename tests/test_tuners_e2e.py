@@ -1,11 +1,12 @@
 """The Keras Tuner strategies beyond random search, end to end (FastModel)."""
 
 import json
+from typing import Any
 
 import pytest
 
 
-def run(project: pytest.Pytester, marker, *args):
+def run(project: pytest.Pytester, marker: str, *args: str) -> tuple[pytest.RunResult, list[dict[str, Any]]]:
     project.makepyfile(
         test_tuner=f"""
         import pytest

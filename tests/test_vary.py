@@ -2,6 +2,7 @@
 put the validation data's own variance into the scores."""
 
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -32,7 +33,9 @@ class Records(keras_tuner.HyperModel):
 """
 
 
-def _run(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, vary, extra=""):
+def _run(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, vary: str, extra: str = ""
+) -> tuple[pytest.RunResult, list[dict[str, Any]]]:
     rows = project.path / "rows.jsonl"
     rows.unlink(missing_ok=True)
     monkeypatch.setenv("HPTUNE_TEST_ROWS", str(rows))
