@@ -85,7 +85,7 @@ def test_a_changed_search_starts_fresh_and_says_why(
     result, entry, _ = run(project, *resume, *change, monkeypatch=monkeypatch)
     result.assert_outcomes(passed=1)
     assert entry["resume"] == {"resumed": False, "reused_trials": 0, "reason": reason}
-    result.stdout.fnmatch_lines([f"*started fresh: {reason.split(' changed')[0]} changed*"])
+    result.stdout.fnmatch_lines([f"*started fresh: {reason.split(' changed', maxsplit=1)[0]} changed*"])
 
 
 def test_changed_data_and_search_space_start_fresh(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
