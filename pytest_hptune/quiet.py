@@ -106,7 +106,9 @@ class QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
     """A one-shot finder: wraps the first import of ``tensorflow`` in
     :func:`filtered_fd`, then removes itself."""
 
-    def find_spec(self, fullname, path, target=None):  # type: ignore[no-untyped-def]
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if fullname != "tensorflow":
             return None
         uninstall()

@@ -40,7 +40,7 @@ class Incomplete(Exception):
     report is written, and each of ``problems`` is a problem line (a picture
     that could not be drawn, say)."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = list(problems)
 
@@ -68,7 +68,7 @@ class FileReport:
 
     what = "report"
 
-    def __init__(self, path: Path | None):
+    def __init__(self, path: Path | None) -> None:
         self.path = path
 
     def write(self, path: Path, records: list[dict[str, Any]], /) -> Any:

@@ -27,7 +27,7 @@ class Deferred:
     verdict and report machinery, which a run without an hptune test never
     needs. Registered in its place, so the hook order is the same."""
 
-    def __init__(self, module: str, cls: str, *args: Any, writes: Callable[[list[dict[str, Any]]], bool]):
+    def __init__(self, module: str, cls: str, *args: Any, writes: Callable[[list[dict[str, Any]]], bool]) -> None:
         self.module, self.cls, self.args, self.writes = module, cls, args, writes
 
     def load(self) -> Any:
@@ -94,7 +94,7 @@ class Reporter:
     """Per-session collector of the records, caller of the report hook, and
     the terminal summary's ``hptune`` section."""
 
-    def __init__(self, config: pytest.Config, state: SessionState):
+    def __init__(self, config: pytest.Config, state: SessionState) -> None:
         self.config = config
         self.state = state
 
