@@ -114,7 +114,7 @@ class QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
         uninstall()
         for finder in sys.meta_path:
             find = getattr(finder, "find_spec", None)
-            spec = find(fullname, path, target) if find else None
+            spec: importlib.machinery.ModuleSpec | None = find(fullname, path, target) if find else None
             if spec is not None and spec.loader is not None:
                 spec.loader = _QuietLoader(spec.loader)
                 return spec
