@@ -25,6 +25,7 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 from bench import run_pytest
 
@@ -52,7 +53,7 @@ EXTRA = textwrap.dedent(
 )
 
 
-def run(project: Path, name: str, options: list[str]) -> tuple[dict, float]:
+def run(project: Path, name: str, options: list[str]) -> tuple[dict[str, Any], float]:
     report = project / f"{name}.json"
     start = time.perf_counter()
     run_pytest(
@@ -65,7 +66,7 @@ def run(project: Path, name: str, options: list[str]) -> tuple[dict, float]:
     return {r["nodeid"].rsplit("::", 1)[1]: r for r in json.loads(report.read_text())["tests"]}, wall
 
 
-def best(record: dict) -> str:
+def best(record: dict[str, Any]) -> str:
     if record["best_trial_id"] is None:
         return "-"
     trial = next(t for t in record["trials"] if t["trial_id"] == record["best_trial_id"])
@@ -82,9 +83,9 @@ def main() -> None:
         shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("*.json", "__pycache__", ".pytest_cache"))
         (project / "test_bench_gates.py").write_text(EXTRA)
         common = [f"--hptune-trials={args.trials}"]
-        fixed, fixed_wall = run(project, "fixed", common + [f"--hptune-executions={args.max}"])
+        fixed, fixed_wall = run(project, "fixed", [*common, f"--hptune-executions={args.max}"])
         auto, auto_wall = run(
-            project, "auto", common + ["--hptune-executions=auto", f"--hptune-max-executions={args.max}"]
+            project, "auto", [*common, "--hptune-executions=auto", f"--hptune-max-executions={args.max}"]
         )
     print(f"{'test':<48} {'fixed ' + str(args.max):>24} {'auto':>24}  fits  saved")
     agree = True

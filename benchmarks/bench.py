@@ -5,10 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 
 
-def run_pytest(args: list[str], cwd: Path, env: dict, check: bool = True) -> subprocess.CompletedProcess:
+def run_pytest(args: list[str], cwd: Path, env: dict[str, Any], check: bool = True) -> subprocess.CompletedProcess[str]:
     """``pytest -q`` without its cache, output captured as text."""
     return subprocess.run([*PYTEST, *args], cwd=cwd, env=env, capture_output=True, text=True, check=check)

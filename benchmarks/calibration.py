@@ -43,6 +43,7 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -119,13 +120,14 @@ PROJECT = textwrap.dedent(
 BASELINE_ID = "test_calibration.py::test_search[baseline-0]"
 
 
-def pytest_run(project: Path, env: dict, *options: str) -> subprocess.CompletedProcess:
+def pytest_run(project: Path, env: dict[str, Any], *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *options],
         cwd=project,
         env=env,
         capture_output=True,
         text=True,
+        check=False,
     )
 
 
@@ -144,7 +146,7 @@ def variant_of(nodeid: str) -> tuple[str, int]:
     return variant, int(seed)
 
 
-def collect(seeds: int, variants: list[str], keep: Path | None) -> dict:
+def collect(seeds: int, variants: list[str], keep: Path | None) -> dict[str, Any]:
     """Train everything; returns the raw document."""
     with tempfile.TemporaryDirectory(prefix="hptune-calibration-") as tmp:
         project = Path(keep) if keep else Path(tmp)
@@ -226,7 +228,7 @@ def collect(seeds: int, variants: list[str], keep: Path | None) -> dict:
     }
 
 
-def rejudge(raw: dict) -> None:
+def rejudge(raw: dict[str, Any]) -> None:
     """Re-run the installed comparison on the saved records (no training)."""
     from pytest_hptune.settings import Settings
     from pytest_hptune.verdict import compare
@@ -252,8 +254,8 @@ def rejudge(raw: dict) -> None:
         run["comparison"] = compare.against(compare.Baseline(Path("baseline.json"), data), record, Settings())
 
 
-def summarise(raw: dict) -> None:
-    by_variant: dict[str, list[dict]] = {}
+def summarise(raw: dict[str, Any]) -> None:
+    by_variant: dict[str, list[dict[str, Any]]] = {}
     for run in raw["runs"]:
         by_variant.setdefault(run["variant"], []).append(run)
     entry = raw["baseline"]["entry"]
@@ -262,7 +264,7 @@ def summarise(raw: dict) -> None:
         f"mean {entry['mean']:.4f} scores {[round(s, 4) for s in entry['scores']]}"
     )
     print(f"{'variant':<16} {'flagged':>8} {'rate':>6}  {'95% Clopper-Pearson':<20} {'other':<8} mean diff")
-    for variant in VARIANTS:
+    for variant, what_changed in VARIANTS.items():
         runs = by_variant.get(variant)
         if not runs:
             continue
@@ -275,7 +277,7 @@ def summarise(raw: dict) -> None:
         what = "false alarms" if variant == "unchanged" else "detected"
         print(
             f"{variant:<16} {flagged:>3}/{len(runs):<4} {flagged / len(runs):>6.0%}  "
-            f"[{low:.3f}, {high:.3f}]       {other:<8} {mean_diff:+.4f}  ({what}: {VARIANTS[variant]})"
+            f"[{low:.3f}, {high:.3f}]       {other:<8} {mean_diff:+.4f}  ({what}: {what_changed})"
         )
 
 

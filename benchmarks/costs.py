@@ -18,6 +18,8 @@ import importlib
 import json
 import os
 import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -47,10 +49,10 @@ SEARCH = "pytest_hptune.engine.search"
 class Clock:
     """Exclusive time per part: entering a part pauses the one around it."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
         self.calls: dict[str, int] = {}
-        self.stack: list[list] = []  # [part, start of its running segment]
+        self.stack: list[list[Any]] = []  # [part, start of its running segment]
 
     def enter(self, part: str) -> None:
         now = time.perf_counter()
@@ -77,9 +79,9 @@ def _stamp(name: str) -> None:
     STAMPS[name] = time.time() - float(os.environ.get("HPTUNE_COSTS_T0", time.time()))
 
 
-def _timed(part: str, function):
+def _timed(part: str, function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not CLOCK.stack:  # outside the tests (pytest's own gc.collect at the end)
             return function(*args, **kwargs)
         name = part
@@ -109,23 +111,23 @@ def _patch() -> None:
         FOUND.append(f"{module_name}.{path}")
 
 
-def pytest_configure(config):
+def pytest_configure(config: pytest.Config) -> None:
     _stamp("start-up (interpreter, pytest, plugins)")
 
 
-def pytest_collection_finish(session):
+def pytest_collection_finish(session: pytest.Session) -> None:
     _stamp("collection (the test module: Keras)")
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item):
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     if not FOUND:
         start = time.perf_counter()
         importlib.import_module(SEARCH)  # what the first hptune.search() imports
         CLOCK.seconds["engine import (Keras Tuner, the plugin's engine)"] = time.perf_counter() - start
         CLOCK.calls["engine import (Keras Tuner, the plugin's engine)"] = 1
         _patch()
-        search = importlib.import_module(SEARCH)
+        search: Any = importlib.import_module(SEARCH)
         search.run_search = _timed("search: everything else (loop, callbacks, Keras Tuner)", search.run_search)
     CLOCK.enter("test: everything else (fixture, the test's own code)")
     try:
@@ -134,12 +136,12 @@ def pytest_runtest_call(item):
         CLOCK.leave()
 
 
-def pytest_runtest_logfinish(nodeid, location):
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
     _stamp("tests (set-up, search, teardown)")
 
 
 @pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config):
+def pytest_unconfigure(config: pytest.Config) -> None:
     _stamp("session end (summary, reports)")
     path = os.environ.get("HPTUNE_COSTS_OUT")
     if path:

@@ -38,6 +38,7 @@ import sys
 import tempfile
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from bench import run_pytest
 
@@ -133,7 +134,7 @@ PLUGIN_TESTS = textwrap.dedent(
 )
 
 
-def summary(samples: list[float], trials_between: int) -> dict:
+def summary(samples: list[float], trials_between: int) -> dict[str, Any]:
     """Growth from the first sample to the last, spread over the trials
     that ran in between."""
     growth = samples[-1] - samples[0]
@@ -146,9 +147,9 @@ def summary(samples: list[float], trials_between: int) -> dict:
     }
 
 
-def run(trials: int, tests: int, executions: int) -> dict[str, dict]:
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+def run(trials: int, tests: int, executions: int) -> dict[str, dict[str, Any]]:
+    with tempfile.TemporaryDirectory() as directory:
+        tmp = Path(directory)
         (tmp / "bench_model.py").write_text(MODEL)
         env = dict(os.environ, PYTHONPATH=str(tmp), TF_CPP_MIN_LOG_LEVEL="2")
 

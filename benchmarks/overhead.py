@@ -48,6 +48,7 @@ import sys
 import tempfile
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import whole
 from bench import run_pytest
@@ -121,7 +122,7 @@ KERAS_TUNER = COMMON + textwrap.dedent(
         # What a Keras Tuner user writes to keep each execution's score.
         scores = {}
 
-        def run_trial(self, trial, *args, **kwargs):
+        def run_trial(self, trial, *args: argparse.Namespace, **kwargs):
             histories = super().run_trial(trial, *args, **kwargs)
             self.scores[trial.trial_id] = [max(h.history["val_accuracy"]) for h in histories]
             return histories
@@ -162,7 +163,7 @@ PLUGIN_TEST = textwrap.dedent(
 )
 
 
-def run_python(code: str, cfg: dict, tmp: Path) -> dict:
+def run_python(code: str, cfg: dict[str, Any], tmp: Path) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-c", code, json.dumps(cfg)],
         check=True,
@@ -171,10 +172,11 @@ def run_python(code: str, cfg: dict, tmp: Path) -> dict:
         cwd=tmp,
         env=dict(os.environ, PYTHONPATH=str(tmp)),
     ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
 
 
-def run_plugin(cfg: dict, tmp: Path, options: list[str]) -> dict:
+def run_plugin(cfg: dict[str, Any], tmp: Path, options: list[str]) -> dict[str, Any]:
     report, rss = tmp / "report.json", tmp / "rss.txt"
     env = dict(os.environ, PYTHONPATH=str(tmp), HPTUNE_BENCH_RSS=str(rss), HPTUNE_BENCH_MODEL=cfg["model"])
     done = run_pytest(
@@ -205,7 +207,7 @@ def run_plugin(cfg: dict, tmp: Path, options: list[str]) -> dict:
     }
 
 
-def per_search(model: str, args, tmp: Path) -> None:
+def per_search(model: str, args: argparse.Namespace, tmp: Path) -> None:
     from pytest_hptune.engine.seeding import oracle_seed  # the plugin's configurations
 
     cfg = {
@@ -216,7 +218,7 @@ def per_search(model: str, args, tmp: Path) -> None:
         "oracle_seed": oracle_seed(0),
     }
     executions = [f"--hptune-executions={args.executions}"]
-    rounds: dict[str, list[dict]] = {"plain": [], "kt": [], "fresh": [], "plugin": []}
+    rounds: dict[str, list[dict[str, Any]]] = {"plain": [], "kt": [], "fresh": [], "plugin": []}
     for _ in range(args.repeat):
         # Interleaved, so that every way sees the same machine state.
         plugin = run_plugin(cfg, tmp, executions)
@@ -229,8 +231,8 @@ def per_search(model: str, args, tmp: Path) -> None:
         for key, r in (("plain", plain), ("kt", kt), ("fresh", fresh), ("plugin", plugin)):
             rounds[key].append(r)
 
-    def median(key, field):
-        return statistics.median(r[field] for r in rounds[key])
+    def median(key: str, field: str) -> float:
+        return float(statistics.median(r[field] for r in rounds[key]))
 
     floor = median("plain", "seconds")
     print(
@@ -253,7 +255,7 @@ def per_search(model: str, args, tmp: Path) -> None:
     print(f"reused fits (way 4): {rounds['plugin'][0]['reused']} of {rounds['plugin'][0]['fits']}")
 
 
-def same_verdict(args, tmp: Path) -> None:
+def same_verdict(args: argparse.Namespace, tmp: Path) -> None:
     from pytest_hptune.engine.seeding import oracle_seed
 
     gates = {"min_score": args.min_score, "max_std": args.max_std}
@@ -269,7 +271,7 @@ def same_verdict(args, tmp: Path) -> None:
     marker = f"@pytest.mark.hptune(min_score={args.min_score}, max_std={args.max_std})\n"
     test = tmp / "test_bench.py"
     test.write_text("import pytest\n" + PLUGIN_TEST.replace("def test_bench", marker + "def test_bench"))
-    rounds: dict[str, list[dict]] = {"kt": [], "plugin": []}
+    rounds: dict[str, list[dict[str, Any]]] = {"kt": [], "plugin": []}
     for _ in range(args.repeat):
         rounds["plugin"].append(run_plugin(cfg, tmp, options))
         rounds["kt"].append(run_python(KERAS_TUNER, cfg, tmp))

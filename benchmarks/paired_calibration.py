@@ -48,11 +48,12 @@ import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench import run_pytest  # noqa: E402
+from bench import run_pytest  # noqa: E402
 
 VARIANTS = {
     "digits-null": "digits MLP, unchanged (a flag is a false alarm)",
@@ -147,7 +148,7 @@ def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     return low, high
 
 
-def _env(cases: list, phase: str) -> dict:
+def _env(cases: list[Any], phase: str) -> dict[str, Any]:
     threads = "1"
     return dict(
         os.environ,
@@ -162,7 +163,7 @@ def _env(cases: list, phase: str) -> dict:
     )
 
 
-def run_chunk(project: Path, job: int, cases: list) -> list[dict]:
+def run_chunk(project: Path, job: int, cases: list[Any]) -> list[dict[str, Any]]:
     """One worker: save the chunk's baselines, then compare its candidates."""
     base, report = f"base-{job}.json", f"report-{job}.json"
     common = ["-p", "no:randomly", "test_pairs.py"]
@@ -179,7 +180,7 @@ def run_chunk(project: Path, job: int, cases: list) -> list[dict]:
     return [_pair(record) for record in json.loads((project / report).read_text())["tests"]]
 
 
-def _pair(record: dict) -> dict:
+def _pair(record: dict[str, Any]) -> dict[str, Any]:
     case = record["nodeid"].split("[", 1)[1].rstrip("]")
     variant, pair = case.rsplit("-", 1)
     comparison = record.get("comparison") or {}
@@ -224,11 +225,11 @@ def power_at(differences: list[list[float]], drop: float, draws: int = 4000) -> 
     return float(caught.mean())
 
 
-def summarise(pairs: list[dict]) -> dict:
+def summarise(pairs: list[dict[str, Any]]) -> dict[str, Any]:
     from scipy import stats as sps
 
-    out: dict = {}
-    for variant in VARIANTS:
+    out: dict[str, Any] = {}
+    for variant, what in VARIANTS.items():
         runs = [p for p in pairs if p["variant"] == variant]
         if not runs:
             continue
@@ -239,7 +240,7 @@ def summarise(pairs: list[dict]) -> dict:
         mdds = [p["mdd"] for p in runs if p["mdd"] is not None]
         fits = [(p["search_fits"], p["anchor_fits"]) for p in runs]
         entry = {
-            "what": VARIANTS[variant],
+            "what": what,
             "pairs": len(runs),
             "paired": sum(p["kind"] == "paired" for p in runs),
             "flagged": flagged,
@@ -264,7 +265,7 @@ def summarise(pairs: list[dict]) -> dict:
     return out
 
 
-def show(summary: dict) -> None:
+def show(summary: dict[str, Any]) -> None:
     for variant, s in summary.items():
         low, high = s["clopper_pearson_95"]
         target = TARGETS[variant]
@@ -326,7 +327,7 @@ def main() -> None:
         stream.parent.mkdir(parents=True, exist_ok=True)
         stream.write_text("")
 
-    def job(index: int) -> list[dict]:
+    def job(index: int) -> list[dict[str, Any]]:
         done = run_chunk(project, index, chunks[index])
         if stream:
             with stream.open("a") as out:  # one write per finished chunk (threads: appends of whole lines)

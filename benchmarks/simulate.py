@@ -31,20 +31,23 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy import stats as sps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pytest_hptune.verdict import compare, gates, searchnull  # noqa: E402
+from pytest_hptune.verdict import compare, gates, searchnull
 
 ALPHA = 0.05
 DROPS = (1, 2, 3)  # in sigma
 CHUNK = 500
 
 
-def _side(rng, s, k, n, sigma, tau, needle):
+def _side(
+    rng: np.random.Generator, s: int, k: int, n: int, sigma: float, tau: float, needle: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """(S, K) trial means and (S,) within-trial sum of squares of S searches."""
     mu = tau * rng.standard_normal((s, k))
     if needle:
@@ -54,7 +57,7 @@ def _side(rng, s, k, n, sigma, tau, needle):
     return means, ((x - means[..., None]) ** 2).sum(axis=(1, 2))
 
 
-def search_cell(cell: dict, draws: int, seed: int) -> dict:
+def search_cell(cell: dict[str, Any], draws: int, seed: int) -> dict[str, Any]:
     """One cell of the comparison grid: baseline kb x nb, candidate kc x nc."""
     kb, nb, kc, nc = cell["kb"], cell["nb"], cell["kc"], cell["nc"]
     sigma, tau, needle = cell["sigma"], cell["tau"], cell.get("needle", False)
@@ -64,7 +67,8 @@ def search_cell(cell: dict, draws: int, seed: int) -> dict:
         # distribution does not depend on how many more ran: drawn directly.
         nb = nc = compare._leading({"executions_per_trial": "auto", "min_executions": nb})
     rng = np.random.default_rng(seed)
-    p_null, p_drop = [], {d: [] for d in DROPS}
+    p_null: list[np.ndarray] = []
+    p_drop: dict[int, list[np.ndarray]] = {d: [] for d in DROPS}
     for lo in range(0, draws, CHUNK):
         s = min(CHUNK, draws - lo)
         # Same configuration on both sides when one trial a side (otherwise refused).
@@ -86,7 +90,7 @@ def search_cell(cell: dict, draws: int, seed: int) -> dict:
     }
 
 
-def per_baseline(cell: dict, baselines: int, candidates: int, seed: int) -> dict:
+def per_baseline(cell: dict[str, Any], baselines: int, candidates: int, seed: int) -> dict[str, Any]:
     """One saved baseline is itself a draw: the false-alarm rate of each of
     ``baselines`` saved baselines over ``candidates`` unchanged reruns."""
     kb, nb, kc, nc, sigma, tau = (cell[k] for k in ("kb", "nb", "kc", "nc", "sigma", "tau"))
@@ -110,7 +114,7 @@ def per_baseline(cell: dict, baselines: int, candidates: int, seed: int) -> dict
     }
 
 
-def gate_cell(cell: dict, draws: int, seed: int) -> dict:
+def gate_cell(cell: dict[str, Any], draws: int, seed: int) -> dict[str, Any]:
     """K configurations at the threshold: how often the best passes
     min_lower_bound, at the plain and at the selection-adjusted level."""
     k, n, confidence = cell["k"], cell["n"], 0.95
@@ -127,7 +131,7 @@ def gate_cell(cell: dict, draws: int, seed: int) -> dict:
     return {**cell, "draws": draws, "nominal": (1 - confidence) / 2, **out}
 
 
-def grid() -> list[dict]:
+def grid() -> list[dict[str, Any]]:
     cells = [
         {"kb": k, "nb": n, "kc": k, "nc": n, "sigma": s, "tau": t}
         for k, n, s, t in itertools.product(range(1, 6), (2, 3, 4), (0.005, 0.01, 0.02), (0.0, 0.01, 0.03))
@@ -151,11 +155,11 @@ def grid() -> list[dict]:
     return cells
 
 
-def gate_grid() -> list[dict]:
+def gate_grid() -> list[dict[str, Any]]:
     return [{"k": k, "n": n} for k in (1, 2, 3, 5, 10) for n in (2, 3, 4)]
 
 
-def parse_cell(text: str) -> dict:
+def parse_cell(text: str) -> dict[str, Any]:
     """'KBxNB,KCxNC,SIGMA,TAU[,needle|auto]' -> a comparison cell."""
     parts = text.split(",")
     (kb, nb), (kc, nc) = (map(int, side.split("x")) for side in parts[:2])
@@ -167,12 +171,17 @@ def parse_cell(text: str) -> dict:
     return cell
 
 
-def _run(args):
+def _run(args: tuple[str, dict[str, Any], int, int]) -> dict[str, Any]:
     kind, cell, draws, seed = args
     return (search_cell if kind == "search" else gate_cell)(cell, draws, seed)
 
 
-def run(draws: int, jobs: int, search_cells=None, gate_cells=None) -> dict:
+def run(
+    draws: int,
+    jobs: int,
+    search_cells: list[dict[str, Any]] | None = None,
+    gate_cells: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     work = [("search", c, draws, i) for i, c in enumerate(search_cells if search_cells is not None else grid())]
     work += [
         ("gate", c, draws * 5, 10_000 + i) for i, c in enumerate(gate_cells if gate_cells is not None else gate_grid())
@@ -187,7 +196,7 @@ def run(draws: int, jobs: int, search_cells=None, gate_cells=None) -> dict:
     return {"alpha": ALPHA, "search": search, "gates": gate}
 
 
-def _label(c: dict) -> str:
+def _label(c: dict[str, Any]) -> str:
     extra = " needle" if c.get("needle") else " auto" if c.get("auto") else ""
     return f"{c['kb']}x{c['nb']} vs {c['kc']}x{c['nc']} sigma {c['sigma']} tau {c['tau']}{extra}"
 

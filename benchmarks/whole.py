@@ -20,6 +20,7 @@ TensorFlow installed too).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -30,6 +31,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -89,17 +91,17 @@ PLAIN = textwrap.dedent(
 )
 
 
-def _env(tmp: Path, **extra: str) -> dict:
+def _env(tmp: Path, **extra: str) -> dict[str, Any]:
     path = os.pathsep.join([str(tmp), str(HERE), os.environ.get("PYTHONPATH", "")])
     return dict(os.environ, PYTHONPATH=path, HPTUNE_COSTS_T0=repr(time.time()), **extra)
 
 
-def _timed(command: list[str], tmp: Path, env: dict) -> tuple[float, float, subprocess.CompletedProcess]:
+def _timed(command: list[str], tmp: Path, env: dict[str, Any]) -> tuple[float, float, subprocess.CompletedProcess[str]]:
     """Wall seconds from process start to exit, the process's CPU seconds."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     env["HPTUNE_COSTS_T0"] = repr(time.time())
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=tmp, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -114,11 +116,11 @@ def _pytest(test: Path, *options: str) -> list[str]:
     return [sys.executable, "-m", "pytest", "-q", test.name, *options]
 
 
-def _plain(cfg: dict) -> list[str]:
+def _plain(cfg: dict[str, Any]) -> list[str]:
     return [sys.executable, "-c", PLAIN, json.dumps(cfg)]
 
 
-def _profile(name: str, test: Path, tmp: Path, epochs: int) -> tuple[dict, dict, dict]:
+def _profile(name: str, test: Path, tmp: Path, epochs: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """One profiled run of each: the plugin's report and cost profile, the
     plain script's configuration and output."""
     from pytest_hptune.engine.seeding import execution_seed
@@ -140,9 +142,10 @@ def _profile(name: str, test: Path, tmp: Path, epochs: int) -> tuple[dict, dict,
     return profile, cfg, plain
 
 
-def _phases(profile: dict, plain: dict) -> list[tuple[str, float | None, float | None]]:
+def _phases(profile: dict[str, Any], plain: dict[str, Any]) -> list[tuple[str, float | None, float | None]]:
     """Whole-process phases, plugin and plain script (seconds)."""
-    stamps, rows, last = profile["stamps"], [], 0.0
+    stamps, last = profile["stamps"], 0.0
+    rows: list[tuple[str, float | None, float | None]] = []
     for name, at in stamps.items():
         rows.append((name, at - last, None))
         last = at
@@ -155,7 +158,7 @@ def _phases(profile: dict, plain: dict) -> list[tuple[str, float | None, float |
     return rows
 
 
-def cost_table(name: str, profile: dict, plain: dict) -> dict:
+def cost_table(name: str, profile: dict[str, Any], plain: dict[str, Any]) -> dict[str, Any]:
     """Print where the plugin's time went; return the table."""
     entry = profile["entry"]
     trials, fits = len(entry["trials"]), entry["fits"]
@@ -183,7 +186,7 @@ def cost_table(name: str, profile: dict, plain: dict) -> dict:
     return {"parts": table, "beyond_fits_s": total, "plugin_only_s": own, "phases": _phases(profile, plain)}
 
 
-def run_case(name: str, args, tmp: Path) -> dict:
+def run_case(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     model, trials, executions, target = CASES[name]
     test = tmp / f"test_{name.replace('-', '_')}.py"
     test.write_text(TEST.format(model=model, trials=trials, executions=executions, epochs=args.epochs))
@@ -200,7 +203,7 @@ def run_case(name: str, args, tmp: Path) -> dict:
             result[way] = {"wall": wall, "cpu": cpu}
         rounds.append(result)
 
-    def median(way, field):
+    def median(way: str, field: str) -> float:
         return statistics.median(r[way][field] for r in rounds)
 
     ratio = median("plugin", "wall") / median("plain", "wall")
@@ -231,7 +234,7 @@ def run_case(name: str, args, tmp: Path) -> dict:
     return summary
 
 
-def main(args, tmp: Path) -> None:
+def main(args: argparse.Namespace, tmp: Path) -> None:
     load = os.getloadavg()
     cases = {name: run_case(name, args, tmp) for name in args.case or list(CASES)}
     out = {

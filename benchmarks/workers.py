@@ -18,6 +18,7 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 from bench import run_pytest
 
@@ -35,7 +36,7 @@ TEST = textwrap.dedent(
 )
 
 
-def run(tmp: Path, args, workers: int) -> dict:
+def run(tmp: Path, args: argparse.Namespace, workers: int) -> dict[str, Any]:
     report = tmp / f"report-{workers}.json"
     env = dict(os.environ, PYTHONPATH=str(EXAMPLE), TF_CPP_MIN_LOG_LEVEL="2")
     start = time.perf_counter()
@@ -68,8 +69,8 @@ def main() -> None:
     parser.add_argument("--executions", type=int, default=2)
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory() as directory:
+        tmp = Path(directory)
         (tmp / "test_bench.py").write_text(TEST)
         one = run(tmp, args, 0)
         many = run(tmp, args, args.workers)

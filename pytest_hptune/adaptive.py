@@ -5,6 +5,8 @@ one more execution, the verdict reports which gates are still undecided."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from . import stats
 from .settings import Settings
 
@@ -12,7 +14,7 @@ from .settings import Settings
 MEAN_GATES = ("min_score", "max_score", "min_lower_bound", "max_upper_bound")
 
 
-def undecided(settings: Settings, scores) -> list[str]:
+def undecided(settings: Settings, scores: Sequence[float]) -> list[str]:
     """The gates whose verdict on these scores is not statistically decided
     at ``settings.confidence`` (executions_per_trial='auto' adds executions
     while any is):
@@ -31,7 +33,7 @@ def undecided(settings: Settings, scores) -> list[str]:
     max - min + 1 looks one trial can get), so that stopping at the first
     decided look errs no more often than ``1 - c`` overall: repeated looks at
     a fixed level would decide wrongly more often (optional stopping)."""
-    names = [n for n in MEAN_GATES + ("max_std",) if getattr(settings, n) is not None]
+    names = [n for n in (*MEAN_GATES, "max_std") if getattr(settings, n) is not None]
     if len(scores) < 2 or (len(set(scores)) == 1 and len(scores) < settings.max_executions):
         # Identical scores (common with accuracies on small validation sets)
         # say nothing about the spread: the intervals would be one point.

@@ -33,11 +33,11 @@ def _active(entry: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
 def _outside(entry: Mapping[str, Any], value: Any) -> bool:
     kind = entry.get("type")
     if kind == "Choice":
-        return value not in entry.get("values", ())
+        return bool(value not in entry.get("values", ()))
     if kind == "Boolean":
         return not isinstance(value, bool)
     if kind == "Fixed":
-        return value != entry.get("value")
+        return bool(value != entry.get("value"))
     if kind in ("Int", "Float"):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             return True
@@ -47,7 +47,7 @@ def _outside(entry: Mapping[str, Any], value: Any) -> bool:
             return True
         step = entry.get("step")
         if kind == "Int" and step and entry.get("sampling", "linear") == "linear" and low is not None:
-            return (value - low) % step != 0
+            return bool((value - low) % step != 0)
     return False
 
 

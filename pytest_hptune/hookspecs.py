@@ -4,7 +4,7 @@ pytest hook; pytest checks the argument names against these specs."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 @pytest.hookspec
 def pytest_hptune_write_reports(
-    config: pytest.Config, records: list[dict]
+    config: pytest.Config, records: list[dict[str, Any]]
 ) -> list[ReportOutcome] | ReportOutcome | None:
     """Write a report of the session's searches.
 

@@ -311,7 +311,7 @@ class Reader:
     the ini file. Paths come back absolute: a command-line path relative to
     the working directory, an ini path relative to the ini file."""
 
-    def __init__(self, config: pytest.Config):
+    def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.inifile = str(config.inipath) if config.inipath else "the ini file"
         self.ini_base = config.inipath.parent if config.inipath else config.rootpath

@@ -99,20 +99,22 @@ class _QuietLoader(importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         with filtered_fd():
-            self.inner.exec_module(module)  # type: ignore[attr-defined]
+            self.inner.exec_module(module)
 
 
 class QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
     """A one-shot finder: wraps the first import of ``tensorflow`` in
     :func:`filtered_fd`, then removes itself."""
 
-    def find_spec(self, fullname, path, target=None):  # type: ignore[no-untyped-def]
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if fullname != "tensorflow":
             return None
         uninstall()
         for finder in sys.meta_path:
             find = getattr(finder, "find_spec", None)
-            spec = find(fullname, path, target) if find else None
+            spec: importlib.machinery.ModuleSpec | None = find(fullname, path, target) if find else None
             if spec is not None and spec.loader is not None:
                 spec.loader = _QuietLoader(spec.loader)
                 return spec

@@ -50,8 +50,8 @@ def neighbours(entry: Mapping[str, Any], value: Any) -> list[Any]:
             step = 1 if kind == "Int" else (high - low) * FLOAT_MOVE
         moved = [value - step, value + step]
     out = []
-    for v in moved:
-        v = min(max(v, low), high)
+    for candidate in moved:
+        v = min(max(candidate, low), high)
         if kind == "Int":
             v = int(round(v))
         if v != value and v not in out:

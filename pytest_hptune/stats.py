@@ -8,7 +8,7 @@ NumPy at plugin load; interval estimates that need distributions use SciPy.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 
 def mean(scores: Sequence[float]) -> float | None:
@@ -73,7 +73,7 @@ def std_interval(scores: Sequence[float], confidence: float) -> tuple[float, flo
     return _std_bounds(s, len(scores), confidence)
 
 
-def _first_passing(passes, limit: int) -> int | None:
+def _first_passing(passes: Callable[[int], bool], limit: int) -> int | None:
     """Smallest n in [2, limit] with passes(n), for passes monotone in n."""
     if limit < 2 or not passes(limit):
         return None
@@ -134,7 +134,7 @@ def binomial_floor(accuracy: float, samples: int) -> float:
     if samples <= 0:
         raise ValueError("binomial_floor needs samples > 0")
     p = min(max(accuracy, 0.0), 1.0)
-    return (p * (1 - p) / samples) ** 0.5
+    return float((p * (1 - p) / samples) ** 0.5)
 
 
 # Variance of the largest of K independent standard normals (K = 1..10):

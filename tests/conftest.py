@@ -2,6 +2,7 @@ import importlib
 import json
 import pkgutil
 import textwrap
+from typing import Any
 
 import pytest
 
@@ -116,7 +117,7 @@ MODELS = textwrap.dedent(
 
 
 @pytest.fixture(scope="session")
-def heavy_modules():
+def heavy_modules() -> None:
     """Load TensorFlow, Keras and Keras Tuner once, before any pytester
     snapshot: pytester unloads modules first imported during a test, and
     TensorFlow cannot be loaded twice in one process."""
@@ -127,7 +128,7 @@ def heavy_modules():
 
 
 @pytest.fixture
-def project(heavy_modules, pytester, monkeypatch):
+def project(heavy_modules: None, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A pytester project with the model module in place."""
     # Our own CI's job summary is not the place for the inner runs' reports.
     monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
@@ -135,5 +136,5 @@ def project(heavy_modules, pytester, monkeypatch):
     return pytester
 
 
-def load_json(pytester, name="report.json"):
+def load_json(pytester: pytest.Pytester, name: str = "report.json") -> Any:
     return json.loads((pytester.path / name).read_text())

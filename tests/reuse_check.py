@@ -15,6 +15,8 @@ no warm-up fit."""
 import contextlib
 import functools
 import json
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -24,7 +26,7 @@ from pytest_hptune.engine.reuse import ModelReuse
 SEEDS = (11, 22, 33)
 
 # Fit arguments that change what a fit draws before its first epoch.
-FIT_VARIANTS = {
+FIT_VARIANTS: dict[str, dict[str, Any]] = {
     "split": {},
     "shuffle by batch, default batch size": {"shuffle": "batch", "batch_size": None},
     "no shuffle": {"shuffle": False},
@@ -33,14 +35,14 @@ FIT_VARIANTS = {
 }
 
 
-def data():
+def data() -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(96, 6)).astype("float32")
     y = (x[:, 0] - x[:, 1] > 0).astype("int32")
     return x, y
 
 
-def build(optimizer=None, model_class=keras.Model):
+def build(optimizer: Any = None, model_class: Any = keras.Model) -> Any:
     inputs = keras.Input((6,))
     hidden = keras.layers.Dense(8, activation="relu")(inputs)
     hidden = keras.layers.BatchNormalization()(hidden)
@@ -51,13 +53,13 @@ def build(optimizer=None, model_class=keras.Model):
 
 
 @contextlib.contextmanager
-def counting_fits():
+def counting_fits() -> Iterator[list[Any]]:
     """Count every keras.Model.fit call (warm-up fits included)."""
-    calls = []
+    calls: list[Any] = []
     original = keras.Model.fit
 
     @functools.wraps(original)
-    def fit(self, *args, **kwargs):
+    def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(self)
         return original(self, *args, **kwargs)
 
@@ -68,8 +70,8 @@ def counting_fits():
         keras.Model.fit = original
 
 
-def fit_kwargs(variant: str = "split") -> dict:
-    kwargs = dict(validation_split=0.25, epochs=2, batch_size=16, verbose=0)
+def fit_kwargs(variant: str = "split") -> dict[str, Any]:
+    kwargs: dict[str, Any] = dict(validation_split=0.25, epochs=2, batch_size=16, verbose=0)
     kwargs.update(FIT_VARIANTS[variant])
     if kwargs.pop("validation", False):
         x, y = data()
@@ -77,7 +79,13 @@ def fit_kwargs(variant: str = "split") -> dict:
     return kwargs
 
 
-def histories(reuse_on: bool, make=build, callbacks=lambda: [], seeds=SEEDS, variant="split"):
+def histories(
+    reuse_on: bool,
+    make: Callable[[], Any] = build,
+    callbacks: Callable[[], list[Any]] = list,
+    seeds: Sequence[int] = SEEDS,
+    variant: str = "split",
+) -> tuple[list[list[list[float]]], int]:
     """Each execution's full validation history, and how many executions
     fitted a reused model."""
     reuse = ModelReuse(reuse_on)
@@ -94,7 +102,7 @@ def histories(reuse_on: bool, make=build, callbacks=lambda: [], seeds=SEEDS, var
     return out, reuse.reused
 
 
-def compare(variant: str = "split") -> dict:
+def compare(variant: str = "split") -> dict[str, Any]:
     """Fresh and reused histories for one variant, and the fits counted."""
     fresh, _ = histories(False, variant=variant)
     with counting_fits() as fits:

@@ -1,6 +1,8 @@
 """executions_per_trial='auto': more executions for the leading trial only
 until the gates' verdict is statistically decided."""
 
+from typing import Any
+
 import numpy as np
 import pytest
 from conftest import load_json
@@ -8,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_hptune import adaptive
-from pytest_hptune.settings import Layer, SettingError, make_layer, resolve
+from pytest_hptune.settings import Layer, SettingError, Settings, make_layer, resolve
 
 NOISY = """
 import keras
@@ -29,11 +31,11 @@ class Noisy(keras_tuner.HyperModel):
 """
 
 
-def _settings(**kwargs):
+def _settings(**kwargs: Any) -> Settings:
     return resolve([make_layer("test", kwargs)])
 
 
-def test_clear_verdicts_cost_the_minimum_and_a_close_call_gets_more(project):
+def test_clear_verdicts_cost_the_minimum_and_a_close_call_gets_more(project: pytest.Pytester) -> None:
     project.makepyfile(noisy=NOISY)
     project.makepyfile(
         test_auto="""
@@ -81,7 +83,7 @@ def test_clear_verdicts_cost_the_minimum_and_a_close_call_gets_more(project):
     result.stdout.fnmatch_lines(["*random search*2 trials x auto 3-6 executions*"])
 
 
-def test_a_trial_that_does_not_lead_stops_at_the_minimum(project):
+def test_a_trial_that_does_not_lead_stops_at_the_minimum(project: pytest.Pytester) -> None:
     project.makepyfile(noisy=NOISY)
     project.makepyfile(
         test_auto="""
@@ -107,7 +109,7 @@ def test_a_trial_that_does_not_lead_stops_at_the_minimum(project):
     assert record["fits"] == sum(counts) < 6 * 5
 
 
-def test_auto_from_the_command_line_and_its_errors(project):
+def test_auto_from_the_command_line_and_its_errors(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_auto="""
         import pytest
@@ -149,13 +151,13 @@ def test_auto_from_the_command_line_and_its_errors(project):
         ),
     ],
 )
-def test_bad_adaptive_settings_name_the_setting_and_the_fix(kwargs, message):
+def test_bad_adaptive_settings_name_the_setting_and_the_fix(kwargs: Any, message: str) -> None:
     with pytest.raises(SettingError) as info:
         _settings(**kwargs)
     assert message in str(info.value)
 
 
-def test_a_higher_layers_fixed_count_overrides_a_lower_layers_auto_quietly():
+def test_a_higher_layers_fixed_count_overrides_a_lower_layers_auto_quietly() -> None:
     marker = make_layer("marker", dict(executions_per_trial="auto", max_executions=6))
     cli = Layer("--hptune-executions", {"executions_per_trial": 4})
     settings = resolve([marker, cli])
@@ -164,7 +166,7 @@ def test_a_higher_layers_fixed_count_overrides_a_lower_layers_auto_quietly():
     assert resolve([marker, search]).first_executions == 5
 
 
-def test_a_tightened_gate_on_a_resumed_search_tops_up_the_best_trial(project):
+def test_a_tightened_gate_on_a_resumed_search_tops_up_the_best_trial(project: pytest.Pytester) -> None:
     test = """
         import pytest
         from models import FastModel, data
@@ -192,7 +194,7 @@ def test_a_tightened_gate_on_a_resumed_search_tops_up_the_best_trial(project):
     assert second["fits"] == 9 + second["adaptive"]["topped_up"]
 
 
-def test_undecided_names_only_the_gates_whose_interval_holds_the_threshold():
+def test_undecided_names_only_the_gates_whose_interval_holds_the_threshold() -> None:
     s = _settings(executions_per_trial="auto", min_score=0.5, max_std=0.2, max_executions=10)
     assert adaptive.undecided(s, [0.9]) == ["min_score", "max_std"]  # one execution: nothing known
     assert adaptive.undecided(s, [0.90, 0.91, 0.92]) == []
@@ -211,7 +213,9 @@ def test_undecided_names_only_the_gates_whose_interval_holds_the_threshold():
     confidence=st.sampled_from([0.8, 0.9, 0.95]),
     high=st.integers(3, 10),
 )
-def test_stopping_at_the_first_decided_look_errs_no_more_than_one_minus_confidence(seed, margin, confidence, high):
+def test_stopping_at_the_first_decided_look_errs_no_more_than_one_minus_confidence(
+    seed: int, margin: float, confidence: float, high: int
+) -> None:
     """A true mean at or above the threshold: the procedure (add executions
     while undecided, up to max_executions) decides "fail" at most 1 - c of
     the time despite its repeated looks (here, far less: Bonferroni is
@@ -229,7 +233,7 @@ def test_stopping_at_the_first_decided_look_errs_no_more_than_one_minus_confiden
     assert wrong / runs <= alpha + 4 * (alpha * (1 - alpha) / runs) ** 0.5
 
 
-def test_only_a_leading_full_budget_trial_gets_more_executions(heavy_modules):
+def test_only_a_leading_full_budget_trial_gets_more_executions(heavy_modules: None) -> None:
     """hptune_more's rule, on stand-ins for Keras Tuner's trial and oracle:
     under Hyperband only full-budget trials lead, and only against the
     completed full-budget trials."""
@@ -240,12 +244,12 @@ def test_only_a_leading_full_budget_trial_gets_more_executions(heavy_modules):
     from pytest_hptune.engine.budget import TimeBudget
     from pytest_hptune.engine.tuners import HptuneTunerMixin
 
-    def trial(trial_id, epochs, score=None):
+    def trial(trial_id: str, epochs: int, score: float | None = None) -> Any:
         return SimpleNamespace(
             trial_id=trial_id, score=score, hyperparameters=SimpleNamespace(values={"tuner/epochs": epochs})
         )
 
-    def tuner(*completed, max_executions=5):
+    def tuner(*completed: Any, max_executions: int = 5) -> Any:
         settings = _settings(
             executions_per_trial="auto", min_executions=2, max_executions=max_executions, min_score=0.9
         )

@@ -1,19 +1,22 @@
 """Advice beside the verdict: the binomial floor of max_std, an undecided std
 gate, and how many executions detect a drop (power analysis)."""
 
+from typing import Any
+
 import numpy as np
+import pytest
 from conftest import load_json
 
 from pytest_hptune import stats
-from pytest_hptune.settings import make_layer, resolve
+from pytest_hptune.settings import Settings, make_layer, resolve
 from pytest_hptune.verdict import advice
 
 
-def _settings(**kwargs):
+def _settings(**kwargs: Any) -> Settings:
     return resolve([make_layer("hptune marker on t.py::t", kwargs)])
 
 
-def test_validation_samples_from_the_fit_arguments():
+def test_validation_samples_from_the_fit_arguments() -> None:
     keras = _settings()
     x = np.zeros((101, 3))
     assert advice.validation_samples(keras, (x, x), {"validation_split": 0.2}, None) == 21  # as Keras splits
@@ -26,10 +29,13 @@ def test_validation_samples_from_the_fit_arguments():
     assert advice.validation_samples(sklearn, (x, x), {}, 4) == 25
 
 
-def test_a_max_std_below_the_binomial_floor_is_advised_for_accuracy_only():
+def test_a_max_std_below_the_binomial_floor_is_advised_for_accuracy_only() -> None:
     scores = [0.90, 0.91, 0.92]
     floor = stats.binomial_floor(0.91, 100)
-    kinds = lambda items: [i["kind"] for i in items]  # noqa: E731
+
+    def kinds(items: list[dict[str, Any]]) -> list[str]:
+        return [i["kind"] for i in items]
+
     low = advice.compute(_settings(max_std=floor / 2), scores, 100, False)
     assert "binomial_floor" in kinds(low)
     assert f"({floor:.4f})" in low[0]["text"] and "max_std=0.0" in low[0]["text"]
@@ -40,10 +46,11 @@ def test_a_max_std_below_the_binomial_floor_is_advised_for_accuracy_only():
     assert "binomial_floor" not in kinds(advice.compute(loss, scores, 100, False))
 
 
-def test_a_std_gate_passed_on_too_few_executions_says_how_many_would_show_it():
+def test_a_std_gate_passed_on_too_few_executions_says_how_many_would_show_it() -> None:
     scores = [0.900, 0.901, 0.902]  # std 0.001; its 95 % upper bound is about 0.0063
     (item,) = [i for i in advice.compute(_settings(max_std=0.005), scores, None, False) if i["kind"] == "std_undecided"]
     needed = stats.executions_for_std(0.001, 0.005, 0.95)
+    assert needed is not None
     assert f"about {needed} executions" in item["text"]
     # The advice's count is the smallest that shows it: with this spread,
     # the std's upper bound is below max_std at `needed` executions, not one fewer.
@@ -51,11 +58,12 @@ def test_a_std_gate_passed_on_too_few_executions_says_how_many_would_show_it():
     assert not [i for i in advice.compute(_settings(max_std=0.01), scores, None, False) if i["kind"] == "std_undecided"]
 
 
-def test_power_advice_names_the_executions_that_detect_the_drop():
+def test_power_advice_names_the_executions_that_detect_the_drop() -> None:
     scores = [0.90, 0.92, 0.91]  # std 0.01: 3 executions rarely see a 0.01 drop
     s = _settings(max_std=0.05, detect_drop=0.01)
     (item,) = [i for i in advice.compute(s, scores, None, False) if i["kind"] == "power"]
     needed = stats.executions_to_detect(0.01, 0.01, 0.95)
+    assert needed is not None
     assert f"{needed} executions per trial detect it 80% of the time" in item["text"]
     assert stats.detection_power(0.01, 0.01, 0.95, needed) >= 0.8
     # A drop large enough for 3 executions: no advice; no std gate and no
@@ -67,7 +75,7 @@ def test_power_advice_names_the_executions_that_detect_the_drop():
     assert [i["kind"] for i in advice.compute(_settings(), scores, None, True)] == ["power"]
 
 
-def test_advice_in_the_summary_the_json_and_a_warning(project):
+def test_advice_in_the_summary_the_json_and_a_warning(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_adv="""
         import pytest

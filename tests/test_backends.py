@@ -45,7 +45,9 @@ def test_reuse(variant):
 
 
 @pytest.mark.parametrize("backend, module", [("jax", "jax"), ("torch", "torch")])
-def test_other_backends_run_searches_end_to_end(pytester, monkeypatch, backend, module):
+def test_other_backends_run_searches_end_to_end(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, backend: str, module: str
+) -> None:
     if importlib.util.find_spec(module) is None:
         pytest.skip(f"{module} is not installed (pip install -e '.[test]' installs it)")
     monkeypatch.setenv("KERAS_BACKEND", backend)

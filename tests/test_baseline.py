@@ -1,6 +1,9 @@
 """Baselines and the statistical regression check (--hptune-compare)."""
 
 import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -28,7 +31,7 @@ def test_tuned(hptune):
 """
 
 
-def test_save_then_compare_flags_a_worse_model_only(project):
+def test_save_then_compare_flags_a_worse_model_only(project: pytest.Pytester) -> None:
     project.makepyfile(test_model=TEST.format(shift=0.0))
     result = project.runpytest("--hptune-save-baseline")
     result.assert_outcomes(passed=1)
@@ -68,7 +71,7 @@ def test_save_then_compare_flags_a_worse_model_only(project):
     project.runpytest("--hptune-compare", "--hptune-max-drop=0.1").assert_outcomes(passed=1)
 
 
-def test_a_missing_entry_is_judged_by_the_gates_and_fails_when_strict(project):
+def test_a_missing_entry_is_judged_by_the_gates_and_fails_when_strict(project: pytest.Pytester) -> None:
     """No green skips: without a baseline file or entry the gates judge the
     test (it passes or fails as they say) and every report says it was not
     compared; --hptune-compare-strict fails it."""
@@ -112,7 +115,7 @@ def test_a_missing_entry_is_judged_by_the_gates_and_fails_when_strict(project):
 
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(3, 8))
-def test_a_clear_drop_is_always_flagged(seed, n):
+def test_a_clear_drop_is_always_flagged(seed: int, n: int) -> None:
     rng = np.random.default_rng(seed)
     good = rng.normal(0.95, 0.01, n).tolist()
     worse = rng.normal(0.85, 0.01, n).tolist()  # a learning rate 100x too small
@@ -121,7 +124,7 @@ def test_a_clear_drop_is_always_flagged(seed, n):
     assert not baseline.compare(worse, good, "min", 0.0, 0.95, same_configuration=True)["regressed"]
 
 
-def test_an_unchanged_model_is_not_flagged_in_ten_reruns():
+def test_an_unchanged_model_is_not_flagged_in_ten_reruns() -> None:
     base = np.random.default_rng(100).normal(0.95, 0.01, 5).tolist()
     flagged = [
         baseline.compare(
@@ -134,7 +137,7 @@ def test_an_unchanged_model_is_not_flagged_in_ten_reruns():
 
 @settings(max_examples=3, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
-def test_false_alarm_rate_is_close_to_nominal(seed):
+def test_false_alarm_rate_is_close_to_nominal(seed: int) -> None:
     rng = np.random.default_rng(seed)
     runs = 400
     alarms = sum(
@@ -147,7 +150,7 @@ def test_false_alarm_rate_is_close_to_nominal(seed):
     assert 0.04 <= alarms / runs <= 0.16
 
 
-def test_one_trial_a_side_compares_only_the_same_configuration():
+def test_one_trial_a_side_compares_only_the_same_configuration() -> None:
     """One trial on each side: with the same configuration the difference is
     execution noise alone (the test is then the two-sample t-test); with two
     different configurations how far configurations differ cannot be
@@ -163,7 +166,7 @@ def test_one_trial_a_side_compares_only_the_same_configuration():
 
 
 @pytest.mark.parametrize("seed", [3, 4])
-def test_the_one_trial_t_test_holds_its_rate(seed):
+def test_the_one_trial_t_test_holds_its_rate(seed: int) -> None:
     """Same configuration, one trial a side, n = 2 (1 df each): the fiducial
     draw of sigma makes it the pooled t-test; a plug-in sigma would flag
     about 20 % of unchanged reruns. 400 runs, 3 binomial sd of slack."""
@@ -178,7 +181,7 @@ def test_the_one_trial_t_test_holds_its_rate(seed):
     assert alarms / runs <= 0.05 + 3 * (0.05 * 0.95 / runs) ** 0.5
 
 
-def test_the_search_level_probability_of_improvement_has_an_interval():
+def test_the_search_level_probability_of_improvement_has_an_interval() -> None:
     rng = np.random.default_rng(5)
     old = [rng.normal(m, 0.01, 3).tolist() for m in (0.90, 0.92, 0.91)]
     better = [[s + 0.05 for s in t] for t in old]
@@ -198,11 +201,20 @@ def test_the_search_level_probability_of_improvement_has_an_interval():
 # another such search.
 
 
-def search(rng, tau, k=2, n=4, sigma=0.01, centre=0.95):
+def search(
+    rng: np.random.Generator, tau: float, k: int = 2, n: int = 4, sigma: float = 0.01, centre: float = 0.95
+) -> list[list[float]]:
     return [rng.normal(centre + c, sigma, n).tolist() for c in rng.normal(0, tau, k)]
 
 
-def check(new, old, max_drop=0.0, confidence=0.95, direction="max", old_trials=True):
+def check(
+    new: list[list[float]],
+    old: list[list[float]],
+    max_drop: float = 0.0,
+    confidence: float = 0.95,
+    direction: str = "max",
+    old_trials: bool = True,
+) -> dict[str, Any]:
     best_new, best_old = max(new, key=np.mean), max(old, key=np.mean)
     return baseline.compare(
         best_new, best_old, direction, max_drop, confidence, trials=new, baseline_trials=old if old_trials else None
@@ -211,7 +223,7 @@ def check(new, old, max_drop=0.0, confidence=0.95, direction="max", old_trials=T
 
 @pytest.mark.parametrize("seed", [1, 2])
 @pytest.mark.parametrize("tau", [0.0, 0.005, 0.02, 0.05])
-def test_false_alarms_under_the_null_stay_within_one_minus_confidence(seed, tau):
+def test_false_alarms_under_the_null_stay_within_one_minus_confidence(seed: int, tau: float) -> None:
     """Reseeded searches of an unchanged model, drawn as the check assumes:
     flagged in at most 5 % of runs at confidence 0.95 (binomial slack: 3 sd
     over 400 runs; fixed seeds, so that the test itself is not flaky).
@@ -224,7 +236,7 @@ def test_false_alarms_under_the_null_stay_within_one_minus_confidence(seed, tau)
 
 
 @pytest.mark.parametrize("tau", [0.0, 0.005, 0.01])
-def test_a_large_drop_is_detected(tau):
+def test_a_large_drop_is_detected(tau: float) -> None:
     """Every configuration 10 points worse (a learning rate 100x too small):
     detected at least 95 % of the time (19 in 20) while the configurations'
     spread (tau) is at most a point. Estimated on 400 searches, with three
@@ -260,7 +272,9 @@ finite = st.floats(0.0, 1.0, allow_nan=False)
     confidence=st.sampled_from([0.8, 0.9, 0.95, 0.99]),
     direction=st.sampled_from(["max", "min"]),
 )
-def test_the_printed_interval_has_the_verdicts_sidedness(new, old, max_drop, confidence, direction):
+def test_the_printed_interval_has_the_verdicts_sidedness(
+    new: list[list[float]], old: list[list[float]], max_drop: float, confidence: float, direction: str
+) -> None:
     """The verdict is one-sided at `confidence`; the interval printed is the
     two-sided one at 1 - 2 (1 - confidence), whose upper end is the one-sided
     bound: REGRESSED exactly when it lies below -max_drop, and exactly when
@@ -281,7 +295,7 @@ def test_the_printed_interval_has_the_verdicts_sidedness(new, old, max_drop, con
     json.dumps(result, allow_nan=False)
 
 
-def test_p_005_is_regressed_and_its_printed_bound_excludes_zero():
+def test_p_005_is_regressed_and_its_printed_bound_excludes_zero() -> None:
     """The issue's case: p 0.045 REGRESSED beside a 95 % two-sided interval
     that included 0. Now the printed interval (90 %) ends below 0."""
     new, old = [0.933, 0.940, 0.935, 0.941], [0.942, 0.951, 0.939, 0.950]
@@ -297,13 +311,13 @@ def test_p_005_is_regressed_and_its_printed_bound_excludes_zero():
     "new,old",
     [([0.9], [0.95, 0.96]), ([0.9, 0.91], [0.95]), ([0.5], [0.95])],
 )
-def test_a_one_execution_side_cannot_be_compared(new, old):
-    with pytest.raises(baseline.CannotCompare, match="cannot compare: .* 1 execution"):
+def test_a_one_execution_side_cannot_be_compared(new: list[float], old: list[float]) -> None:
+    with pytest.raises(baseline.CannotCompare, match=r"cannot compare: .* 1 execution"):
         baseline.compare(new, old, "max", 0.0, 0.95)
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
-def test_non_finite_scores_cannot_be_compared(bad):
+def test_non_finite_scores_cannot_be_compared(bad: float) -> None:
     # Formerly NaN in the baseline gave "no regression" (every comparison with
     # NaN is False).
     with pytest.raises(baseline.CannotCompare, match="baseline scores are not all finite"):
@@ -312,7 +326,7 @@ def test_non_finite_scores_cannot_be_compared(bad):
         baseline.compare([0.5, bad], [0.95, 0.96], "max", 0.0, 0.95)
 
 
-def test_identical_scores_cannot_be_compared():
+def test_identical_scores_cannot_be_compared() -> None:
     """Quantised accuracies where every execution of every trial scored the
     same: no execution noise can be estimated (the gates call it undefined
     too); formerly any difference of the means read as REGRESSED."""
@@ -328,7 +342,7 @@ def test_identical_scores_cannot_be_compared():
         )
 
 
-def test_the_search_spread_widens_the_check():
+def test_the_search_spread_widens_the_check() -> None:
     """Two trials far apart in each search: the same best-trial scores that
     the execution noise alone flags are not flagged."""
     new, old = [0.930, 0.935, 0.932, 0.934], [0.950, 0.955, 0.951, 0.953]
@@ -345,14 +359,14 @@ def test_the_search_spread_widens_the_check():
     assert spread["search_spread"] > 0.01 and spread["df"] == 2 and not spread["regressed"]
 
 
-def entry_file(project, mutate):
+def entry_file(project: pytest.Pytester, mutate: Callable[[dict[str, Any]], object]) -> None:
     data = json.loads((project.path / "hptune-baseline.json").read_text())
     for saved in data["entries"].values():
         mutate(saved)
     (project.path / "edited.json").write_text(json.dumps(data))
 
 
-def test_the_baseline_keeps_every_trial_and_refuses_what_it_cannot_compare(project):
+def test_the_baseline_keeps_every_trial_and_refuses_what_it_cannot_compare(project: pytest.Pytester) -> None:
     project.makepyfile(test_model=TEST.format(shift=0.0))
     project.runpytest("--hptune-save-baseline").assert_outcomes(passed=1)
     (saved,) = json.loads((project.path / "hptune-baseline.json").read_text())["entries"].values()
@@ -388,14 +402,14 @@ def test_the_baseline_keeps_every_trial_and_refuses_what_it_cannot_compare(proje
     result.assert_outcomes(failed=1)
 
 
-def test_a_diverged_trial_in_the_baseline_does_not_hide_a_regression():
+def test_a_diverged_trial_in_the_baseline_does_not_hide_a_regression() -> None:
     """A configuration that diverged (0.80 beside 0.97 and 0.95) must not
     count as the search's spread: with the trials' sd it hid even a drop of
     0.20 (p 0.11); the median absolute deviation does not. Unchanged reruns
     are still not flagged."""
     rng = np.random.default_rng(7)
 
-    def trials(shift):
+    def trials(shift: float) -> list[list[float]]:
         return [[m - shift + 0.01 * rng.standard_normal() for _ in range(4)] for m in (0.97, 0.95, 0.80)]
 
     baseline = trials(0.0)
@@ -404,7 +418,7 @@ def test_a_diverged_trial_in_the_baseline_does_not_hide_a_regression():
     assert not any(check(trials(0.0), baseline)["regressed"] for _ in range(20))
 
 
-def test_a_missing_entry_never_silences_the_rest_of_the_test(project):
+def test_a_missing_entry_never_silences_the_rest_of_the_test(project: pytest.Pytester) -> None:
     """A search without a baseline entry must not silence the test's later
     searches or its own assertions: they still decide the test, which is
     never reported as skipped."""
@@ -441,7 +455,9 @@ def test_a_missing_entry_never_silences_the_rest_of_the_test(project):
     )
 
 
-def test_the_baseline_keeps_the_backend_keras_resolved_from_its_own_config(project, monkeypatch, tmp_path):
+def test_the_baseline_keeps_the_backend_keras_resolved_from_its_own_config(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     # No KERAS_BACKEND: Keras reads its keras.json (under KERAS_HOME), and
     # the baseline says what Keras ran on, not the variable's default.
     home = tmp_path / "keras-home"

@@ -6,6 +6,7 @@ comparisons, the leading executions under ``auto``, the power advice."""
 import importlib.util
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from pytest_hptune.verdict import compare, gates
 SPEC = importlib.util.spec_from_file_location(
     "simulate", Path(__file__).resolve().parent.parent / "benchmarks" / "simulate.py"
 )
+assert SPEC is not None and SPEC.loader is not None
 simulate = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(simulate)
 
@@ -41,7 +43,7 @@ SLACK = 3 * (0.05 * 0.95 / DRAWS) ** 0.5  # three binomial sd: the test itself i
     ],
     ids=["defaults", "wide-space", "one-trial", "needle", "budgets", "auto"],
 )
-def test_the_search_level_comparison_holds_its_rate(cell):
+def test_the_search_level_comparison_holds_its_rate(cell: dict[str, Any]) -> None:
     """False alarms at nominal 5 % on reseeded unchanged searches. With the
     former Welch test these cells gave 7 %, 9.6 %, -, 13-21 %, 9.1 % and
     9.9 % (issue 24)."""
@@ -50,13 +52,13 @@ def test_the_search_level_comparison_holds_its_rate(cell):
     assert result["power"]["3"] >= result["power"]["1"]  # a larger drop is caught more often
 
 
-def test_a_drop_is_caught_more_often_than_the_rate():
+def test_a_drop_is_caught_more_often_than_the_rate() -> None:
     result = simulate.search_cell({"kb": 3, "nb": 3, "kc": 3, "nc": 3, "sigma": 0.01, "tau": 0.0}, DRAWS, seed=7)
     assert result["power"]["3"] > 0.5 > 0.05 + SLACK > result["false_alarm"]
 
 
 @pytest.mark.parametrize("k", [3, 5, 10])
-def test_the_interval_gates_hold_their_rate_after_selection(k):
+def test_the_interval_gates_hold_their_rate_after_selection(k: int) -> None:
     """K configurations whose true mean sits at a min_lower_bound threshold:
     the best of them passes at most (1 - confidence) / 2 of the time at the
     adjusted level; at the plain level it passes 6-13 %."""
@@ -65,16 +67,17 @@ def test_the_interval_gates_hold_their_rate_after_selection(k):
     assert result["plain"] > 0.05
 
 
-def test_the_gates_widen_the_interval_of_a_selected_trial():
+def test_the_gates_widen_the_interval_of_a_selected_trial() -> None:
     settings = resolve([make_layer("test", {"min_lower_bound": 0.9})])
     best = TrialResult("0", {}, (0.93, 0.94, 0.95), "COMPLETED")
     alone = gates.evaluate(settings, best)[0]
     selected = gates.evaluate(settings, best, selected_from=5)[0]
+    assert selected.value is not None and alone.value is not None
     assert alone.passed and not selected.passed and selected.value < alone.value
     assert gates.interval_level(0.95, 5) == pytest.approx(0.99)
 
 
-def test_auto_compares_the_leading_executions_only():
+def test_auto_compares_the_leading_executions_only() -> None:
     """The executions after min_executions ran because of the scores: the
     comparison leaves them out (here: disastrous late executions change
     nothing)."""
@@ -87,12 +90,12 @@ def test_auto_compares_the_leading_executions_only():
     assert compare._leading({"executions_per_trial": 3}) is None
 
 
-def test_the_minimum_detectable_drop_is_caught_80_percent_of_the_time():
+def test_the_minimum_detectable_drop_is_caught_80_percent_of_the_time() -> None:
     """The mdd printed by one comparison, applied as a true drop to fresh
     searches of the same design, is caught about 80 % of the time."""
     rng = np.random.default_rng(11)
 
-    def search(shift=0.0):
+    def search(shift: float = 0.0) -> list[list[float]]:
         return [(rng.normal(m, 0.01, 3) - shift).tolist() for m in rng.normal(0.9, 0.01, 3)]
 
     mdd = np.median(
@@ -112,7 +115,7 @@ def test_the_minimum_detectable_drop_is_caught_80_percent_of_the_time():
     assert 0.6 <= caught <= 0.95
 
 
-def test_the_power_advice_counts_the_search_spread():
+def test_the_power_advice_counts_the_search_spread() -> None:
     # No spread between configurations: more executions do it.
     assert stats.executions_to_detect_search(0.01, 0.0, 0.01, 0.95, 3) is not None
     # A spread of 0.02 between configurations: no number of executions does.
@@ -138,7 +141,7 @@ def test_tuned(hptune, i):
 """
 
 
-def test_the_family_splits_the_rate_over_the_collected_comparisons(project):
+def test_the_family_splits_the_rate_over_the_collected_comparisons(project: pytest.Pytester) -> None:
     project.makepyfile(test_model=FAMILY)
     project.runpytest("--hptune-save-baseline").assert_outcomes(passed=2)
     result = project.runpytest(
@@ -160,7 +163,7 @@ def test_the_family_splits_the_rate_over_the_collected_comparisons(project):
     result.stderr.fnmatch_lines(["*invalid family='holm'*expected 'none'*'bonferroni'*"])
 
 
-def test_the_power_advice_of_a_comparison_says_when_no_number_of_executions_is_enough():
+def test_the_power_advice_of_a_comparison_says_when_no_number_of_executions_is_enough() -> None:
     from pytest_hptune.verdict import advice
 
     settings = resolve([make_layer("test", {"detect_drop": 0.01})])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from workflow_runner import Runner, WorkflowError, build_wheel, evaluate, load_job, triggers
+from workflow_runner import JobResult, Runner, WorkflowError, build_wheel, evaluate, load_job, triggers
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "example_project"
@@ -24,7 +24,7 @@ MAIN = ("workflow_dispatch", "refs/heads/main")
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_wheel(ROOT, tmp_path_factory.mktemp("wheel"))
 
 
@@ -38,17 +38,17 @@ def _copy(tmp_path: Path, name: str, baseline: Path | None = None) -> Path:
     return repo
 
 
-def _run(tmp_path, wheel, repo, event_ref):
+def _run(tmp_path: Path, wheel: Path, repo: Path, event_ref: tuple[str, str]) -> JobResult:
     event, ref = event_ref
     work = tmp_path / f"runner-{repo.name}"
     return Runner(WORKFLOW, repo, wheel, work, event, ref, FAST).run()
 
 
-def _outcomes(job):
+def _outcomes(job: JobResult) -> dict[str, str]:
     return {step.name: step.outcome for step in job.steps}
 
 
-def test_the_recipe_runs_green_first_saves_on_main_and_goes_red_on_a_regression(tmp_path, wheel):
+def test_the_recipe_runs_green_first_saves_on_main_and_goes_red_on_a_regression(tmp_path: Path, wheel: Path) -> None:
     # A first pull request, no baseline committed yet: the gates judge, green,
     # and the job summary says the search was not compared.
     job = _run(tmp_path, wheel, _copy(tmp_path, "first-pr"), PULL_REQUEST)
@@ -59,12 +59,13 @@ def test_the_recipe_runs_green_first_saves_on_main_and_goes_red_on_a_regression(
     assert "pytest_hptune from " + str(tmp_path) in job.step("Install").output
     assert "not compared: no baseline entry" in job.summary
     assert "1 search(es): 1 passed, 0 failed, 1 not compared with a baseline" in job.summary
-    assert (job.artifacts / "hptune-report" / "hptune.html").is_file()
+    assert job.artifacts is not None and (job.artifacts / "hptune-report" / "hptune.html").is_file()
 
     # On main (by hand or on schedule): a fresh baseline, uploaded for review.
     job = _run(tmp_path, wheel, _copy(tmp_path, "main"), MAIN)
     assert job.ok, job.log()
     assert _outcomes(job)["Compare with the committed baseline"] == "skipped"
+    assert job.artifacts is not None
     saved = job.artifacts / "hptune-baseline" / "hptune-baseline.json"
     assert saved.is_file()
     assert not list((tmp_path / "main").glob(".*.lock")), "no lock file left to commit"
@@ -84,7 +85,7 @@ def test_the_recipe_runs_green_first_saves_on_main_and_goes_red_on_a_regression(
     assert "REGRESSED" in job.summary or "FAILED" in job.summary
 
 
-def test_the_runner_fails_a_step_that_fails_as_written(tmp_path, wheel):
+def test_the_runner_fails_a_step_that_fails_as_written(tmp_path: Path, wheel: Path) -> None:
     """The original recipe's fault: --hptune-html without the plot extra is
     a usage error in the fresh environment (matplotlib is not there)."""
     text = WORKFLOW.read_text().replace("[tensorflow,sklearn,plot]", "[tensorflow,sklearn]")
@@ -97,7 +98,7 @@ def test_the_runner_fails_a_step_that_fails_as_written(tmp_path, wheel):
     assert "--hptune-html needs matplotlib" in step.output
 
 
-def test_the_recipe_keeps_no_baseline_in_a_cache_and_installs_from_a_url():
+def test_the_recipe_keeps_no_baseline_in_a_cache_and_installs_from_a_url() -> None:
     job = load_job(WORKFLOW)
     uses = [step.get("uses", "") for step in job["steps"]]
     assert not any(u.startswith("actions/cache") for u in uses), "a cache must never replace a reviewed baseline"
@@ -107,7 +108,7 @@ def test_the_recipe_keeps_no_baseline_in_a_cache_and_installs_from_a_url():
     assert re.search(r'pip install "pytest-hptune\[[a-z,]*plot[a-z,]*\] @ git\+https://', runs)
 
 
-def test_the_docs_show_the_recipe_as_it_is():
+def test_the_docs_show_the_recipe_as_it_is() -> None:
     page = (ROOT / "docs" / "ci.md").read_text()
     blocks = re.findall(r"```yaml\n(.*?)```", page, re.S)
     assert WORKFLOW.read_text() in blocks
@@ -137,12 +138,14 @@ def test_the_docs_show_the_recipe_as_it_is():
         ("success()", "pull_request", "refs/pull/1/merge", True, False),
     ],
 )
-def test_step_conditions_are_evaluated_as_github_does(expression, event, ref, failed, expected):
+def test_step_conditions_are_evaluated_as_github_does(
+    expression: str, event: str, ref: str, failed: bool, expected: bool
+) -> None:
     context = {"github.event_name": event, "github.ref": ref}
     assert evaluate(expression, context, failed) is expected
 
 
-def test_an_expression_the_runner_does_not_know_is_an_error():
+def test_an_expression_the_runner_does_not_know_is_an_error() -> None:
     with pytest.raises(WorkflowError, match="unsupported expression"):
         evaluate("contains(github.ref, 'main')", {"github.event_name": "x", "github.ref": "y"}, False)
     assert yaml  # the workflow is YAML: PyYAML is in the test extra

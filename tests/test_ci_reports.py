@@ -1,11 +1,12 @@
 """Reports where CI looks: JUnit XML properties."""
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
 
-def test_junit_xml_carries_each_searchs_key_figures(project):
+def test_junit_xml_carries_each_searchs_key_figures(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_junit="""
         import pytest
@@ -20,7 +21,7 @@ def test_junit_xml_carries_each_searchs_key_figures(project):
     result = project.runpytest("--junitxml=junit.xml")
     result.assert_outcomes(failed=1)
     (case,) = ET.parse(project.path / "junit.xml").getroot().iter("testcase")
-    props = {p.get("name"): p.get("value") for p in case.iter("property")}
+    props = {p.get("name"): p.get("value", "") for p in case.iter("property")}
     assert props["hptune.tuner"] == "random"
     assert props["hptune.objective"] == "val_accuracy (max)"
     assert props["hptune.trials"] == "2/2 completed"
@@ -34,7 +35,7 @@ def test_junit_xml_carries_each_searchs_key_figures(project):
     assert props["hptune2.gate_min_score"].endswith("vs 0.99 FAILED")
 
 
-def test_markdown_report_and_github_job_summary(project, monkeypatch):
+def test_markdown_report_and_github_job_summary(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     summary = project.path / "step_summary.md"
     summary.write_text("earlier step\n")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
@@ -66,7 +67,7 @@ def test_markdown_report_and_github_job_summary(project, monkeypatch):
     result.stdout.fnmatch_lines(["Markdown report: *out/report.md", "GitHub job summary: *step_summary.md"])
 
 
-def test_plots_and_html_report(project, tmp_path):
+def test_plots_and_html_report(project: pytest.Pytester, tmp_path: Path) -> None:
     project.makepyfile(
         test_pic="""
         import pytest
@@ -89,7 +90,9 @@ def test_plots_and_html_report(project, tmp_path):
     result.stdout.fnmatch_lines(["plots: *plots", "HTML report: *report.html"])
 
 
-def test_each_report_says_what_it_wrote_or_why_not_in_order(project, monkeypatch):
+def test_each_report_says_what_it_wrote_or_why_not_in_order(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (project.path / "blocker").write_text("a file, not a directory")
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(project.path / "blocker" / "summary.md"))
     project.makepyfile(
@@ -125,7 +128,7 @@ def test_each_report_says_what_it_wrote_or_why_not_in_order(project, monkeypatch
     assert "INTERNALERROR" not in result.stdout.str()
 
 
-def test_progress_per_trial_with_v_and_none_with_q(project, monkeypatch):
+def test_progress_per_trial_with_v_and_none_with_q(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     project.makepyfile(
         test_progress="""
         import pytest
@@ -156,14 +159,14 @@ def test_progress_per_trial_with_v_and_none_with_q(project, monkeypatch):
     result.stdout.fnmatch_lines(["test_progress.py .*"])
 
 
-def test_a_picture_that_cannot_be_drawn_closes_its_figure(monkeypatch):
+def test_a_picture_that_cannot_be_drawn_closes_its_figure(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("matplotlib")
     from pytest_hptune.reports import plot
 
     plt = plot._pyplot()
     plt.close("all")
 
-    def broken(*args):
+    def broken(*args: object) -> None:
         raise ValueError("cannot draw")
 
     monkeypatch.setattr(plot, "_draw_scores", broken)

@@ -13,12 +13,14 @@ from pytest_hptune import stats
 
 @settings(max_examples=5, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 10), confidence=st.sampled_from([0.8, 0.9, 0.95]))
-def test_interval_covers_the_true_mean_at_its_nominal_rate(seed, n, confidence):
+def test_interval_covers_the_true_mean_at_its_nominal_rate(seed: int, n: int, confidence: float) -> None:
     rng = np.random.default_rng(seed)
     runs = 400
     covered = 0
     for _ in range(runs):
-        low, high = stats.interval(rng.normal(0.9, 0.02, n).tolist(), confidence)
+        bounds = stats.interval(rng.normal(0.9, 0.02, n).tolist(), confidence)
+        assert bounds is not None
+        low, high = bounds
         covered += low <= 0.9 <= high
     # So a min_lower_bound gate at the true mean passes about (1 - c) / 2 of
     # the time, and one a margin below it fails about as rarely.
@@ -26,7 +28,7 @@ def test_interval_covers_the_true_mean_at_its_nominal_rate(seed, n, confidence):
     assert abs(covered / runs - confidence) < 4 * sd
 
 
-def test_interval_gates_and_worst_execution_end_to_end(project):
+def test_interval_gates_and_worst_execution_end_to_end(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_ci="""
         import pytest
@@ -67,7 +69,7 @@ def test_interval_gates_and_worst_execution_end_to_end(project):
     result.stdout.fnmatch_lines(["*CI 0.*..0.*; units=*"])
 
 
-def test_confirmation_runs_use_fresh_seeds_and_the_gates_judge_them(project):
+def test_confirmation_runs_use_fresh_seeds_and_the_gates_judge_them(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_confirm="""
         import pytest
@@ -101,7 +103,7 @@ def test_confirmation_runs_use_fresh_seeds_and_the_gates_judge_them(project):
     )
 
 
-def test_confirm_does_not_apply_to_sklearn(project):
+def test_confirm_does_not_apply_to_sklearn(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_sk="""
         import pytest
@@ -117,7 +119,7 @@ def test_confirm_does_not_apply_to_sklearn(project):
 
 
 @given(st.lists(st.floats(0, 1), min_size=1, max_size=20), st.integers(1, 50))
-def test_expected_best_is_a_monotone_mean_of_the_observed(means, k):
+def test_expected_best_is_a_monotone_mean_of_the_observed(means: list[float], k: int) -> None:
     best_k = stats.expected_best(means, k)
     assert min(means) - 1e-9 <= best_k <= max(means) + 1e-9
     assert stats.expected_best(means, 1) == pytest.approx(sum(means) / len(means))
@@ -126,7 +128,7 @@ def test_expected_best_is_a_monotone_mean_of_the_observed(means, k):
     assert stats.expected_best(means, k + 1, "min") <= stats.expected_best(means, k, "min") + 1e-9
 
 
-def test_expected_best_in_the_summary_for_random_search(project):
+def test_expected_best_in_the_summary_for_random_search(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_eb="""
         from models import FastModel, data

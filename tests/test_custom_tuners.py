@@ -5,6 +5,7 @@ elsewhere. Everything trains for milliseconds (FastModel, numbers from
 run_trial) except the one custom training loop."""
 
 import json
+from typing import Any
 
 import pytest
 
@@ -96,14 +97,14 @@ class Flaky(keras_tuner.Tuner):
 """
 
 
-def run(project, source, *args):
+def run(project: pytest.Pytester, source: str, *args: str) -> tuple[pytest.RunResult, list[dict[str, Any]]]:
     project.makepyfile(custom_tuners=TUNERS, test_custom=source)
     result = project.runpytest("--hptune-json=report.json", "-v", *args)
     path = project.path / "report.json"
     return result, json.loads(path.read_text())["tests"] if path.exists() else []
 
 
-def test_run_trial_returning_a_value_needs_no_hypermodel_and_counts_one_execution(project):
+def test_run_trial_returning_a_value_needs_no_hypermodel_and_counts_one_execution(project: pytest.Pytester) -> None:
     result, (entry,) = run(
         project,
         """
@@ -127,7 +128,7 @@ def test_run_trial_returning_a_value_needs_no_hypermodel_and_counts_one_executio
     result.stdout.fnmatch_lines(["*Quadratic search, objective default_objective (min), 4 trials x 1 execution"])
 
 
-def test_run_trial_returning_a_dict_is_judged_by_the_gates(project):
+def test_run_trial_returning_a_dict_is_judged_by_the_gates(project: pytest.Pytester) -> None:
     result, (entry,) = run(
         project,
         """
@@ -147,7 +148,7 @@ def test_run_trial_returning_a_dict_is_judged_by_the_gates(project):
     result.stdout.fnmatch_lines(["*min_score: best trial * mean 0.* < 0.95* FAILED*"])
 
 
-def test_run_trial_returning_a_list_keeps_one_score_per_element(project):
+def test_run_trial_returning_a_list_keeps_one_score_per_element(project: pytest.Pytester) -> None:
     result, (entry,) = run(
         project,
         """
@@ -169,7 +170,7 @@ def test_run_trial_returning_a_list_keeps_one_score_per_element(project):
     result.stdout.fnmatch_lines(["*max_std: best trial * std across executions 0.26* > 0.2* FAILED"])
 
 
-def test_a_tuner_with_its_own_training_loop(project):
+def test_a_tuner_with_its_own_training_loop(project: pytest.Pytester) -> None:
     result, (entry,) = run(
         project,
         """
@@ -188,7 +189,7 @@ def test_a_tuner_with_its_own_training_loop(project):
     assert [len(t["scores"]) for t in entry["trials"]] == [1, 1]
 
 
-def test_a_run_trial_taking_named_data_gets_only_what_search_was_given(project):
+def test_a_run_trial_taking_named_data_gets_only_what_search_was_given(project: pytest.Pytester) -> None:
     # Plain Keras Tuner passes run_trial only search()'s arguments: the
     # plugin adds no verbose= (nor epochs=) that its signature does not take.
     result, entries = run(
@@ -222,7 +223,7 @@ def test_a_run_trial_taking_named_data_gets_only_what_search_was_given(project):
     assert all(t["status"] == "COMPLETED" for e in entries for t in e["trials"])
 
 
-def test_a_run_trial_through_the_plugins_loop_keeps_every_execution(project):
+def test_a_run_trial_through_the_plugins_loop_keeps_every_execution(project: pytest.Pytester) -> None:
     result, entries = run(
         project,
         """
@@ -247,7 +248,7 @@ def test_a_run_trial_through_the_plugins_loop_keeps_every_execution(project):
     assert "brackets" in entries[1]["tuner_info"]
 
 
-def test_oracle_instance_and_oracle_class(project):
+def test_oracle_instance_and_oracle_class(project: pytest.Pytester) -> None:
     result, (by_instance, by_class) = run(
         project,
         """
@@ -282,7 +283,7 @@ def test_oracle_instance_and_oracle_class(project):
     assert by_class["settings"]["oracle"] == "keras_tuner.src.tuners.gridsearch.GridSearchOracle"
 
 
-def test_a_constructed_tuner_is_searched_as_it_is(project):
+def test_a_constructed_tuner_is_searched_as_it_is(project: pytest.Pytester) -> None:
     result, (entry, capped) = run(
         project,
         """
@@ -326,7 +327,7 @@ def test_a_constructed_tuner_is_searched_as_it_is(project):
     )
 
 
-def test_a_setting_that_agrees_with_a_constructed_tuner_is_no_conflict(project):
+def test_a_setting_that_agrees_with_a_constructed_tuner_is_no_conflict(project: pytest.Pytester) -> None:
     result, entries = run(
         project,
         """
@@ -363,7 +364,7 @@ def test_a_setting_that_agrees_with_a_constructed_tuner_is_no_conflict(project):
     )
 
 
-def test_keras_tuner_options_as_settings(project):
+def test_keras_tuner_options_as_settings(project: pytest.Pytester) -> None:
     result, entries = run(
         project,
         """
@@ -424,7 +425,9 @@ KEYWORDS = {
 }
 
 
-def test_a_keyword_that_belongs_elsewhere_is_explained_before_any_trial(project, monkeypatch):
+def test_a_keyword_that_belongs_elsewhere_is_explained_before_any_trial(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     builds = project.path / "builds.txt"
     monkeypatch.setenv("HPTUNE_TEST_BUILDS", str(builds))
     calls = "".join(
@@ -462,7 +465,7 @@ def test_a_keyword_that_belongs_elsewhere_is_explained_before_any_trial(project,
     assert len(builds.read_text().splitlines()) <= 2, "only the search that passed may build models"
 
 
-def test_settings_that_do_not_fit_the_tuner(project):
+def test_settings_that_do_not_fit_the_tuner(project: pytest.Pytester) -> None:
     result, _ = run(
         project,
         """

@@ -2,6 +2,7 @@
 noise, no INTERNALERROR."""
 
 import errno
+from typing import Any
 
 import pytest
 from conftest import load_json
@@ -16,7 +17,7 @@ def test_search(hptune):
 """
 
 
-def test_a_tuning_directory_that_cannot_be_created_fails_before_training(project):
+def test_a_tuning_directory_that_cannot_be_created_fails_before_training(project: pytest.Pytester) -> None:
     project.makepyfile(test_dir=TEST)
     (project.path / "not_a_dir").write_text("a file")
     result = project.runpytest("--hptune-dir=not_a_dir/tuning")
@@ -31,13 +32,15 @@ def test_a_tuning_directory_that_cannot_be_created_fails_before_training(project
     assert "INTERNALERROR" not in result.stdout.str()
 
 
-def test_a_disk_that_fills_up_mid_search_stops_it_with_one_reason(project, monkeypatch):
+def test_a_disk_that_fills_up_mid_search_stops_it_with_one_reason(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pytest_hptune.engine import tuners
 
-    saved = tuners.save_scores
+    saved = tuners.save_scores  # type: ignore[attr-defined]  # the name the engine calls, patched below
     calls = []
 
-    def full_at_the_second_trial(*args):
+    def full_at_the_second_trial(*args: Any) -> None:
         calls.append(args)
         if len(calls) >= 2:
             raise OSError(errno.ENOSPC, "No space left on device")
@@ -61,13 +64,15 @@ def test_a_disk_that_fills_up_mid_search_stops_it_with_one_reason(project, monke
     assert record["passed"] is False
 
 
-def test_a_full_disk_in_keras_tuners_own_bookkeeping_keeps_the_completed_trials(project, monkeypatch):
+def test_a_full_disk_in_keras_tuners_own_bookkeeping_keeps_the_completed_trials(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import keras_tuner
 
     create = keras_tuner.Oracle.create_trial
     calls = []
 
-    def full_at_the_third_trial(self, *args, **kwargs):
+    def full_at_the_third_trial(self: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         if len(calls) == 3:
             raise OSError(errno.ENOSPC, "No space left on device")
@@ -83,15 +88,17 @@ def test_a_full_disk_in_keras_tuners_own_bookkeeping_keeps_the_completed_trials(
     assert [t["status"] for t in record["trials"]] == ["COMPLETED", "COMPLETED"]
 
 
-def test_a_trial_that_keras_tuner_failed_on_a_full_disk_stops_the_search(project, monkeypatch):
+def test_a_trial_that_keras_tuner_failed_on_a_full_disk_stops_the_search(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """HDF5 and TensorFlow report a full disk in their own words (no OSError
     errno): the failed trial's message still names it, and the test fails."""
     from pytest_hptune.engine import tuners
 
-    fit = tuners.HptuneTunerMixin.run_trial
+    fit: Any = tuners.HptuneTunerMixin.run_trial
     calls = []
 
-    def garbled(self, trial, *args, **kwargs):
+    def garbled(self: Any, trial: Any, *args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("Unable to synchronously create file (file write failed: filename = 'x.h5', errno = 28)")
@@ -105,7 +112,7 @@ def test_a_trial_that_keras_tuner_failed_on_a_full_disk_stops_the_search(project
 
 
 @pytest.mark.parametrize("words", ["Read-only file system", "Permission denied"])
-def test_tensorflow_file_system_errors_count_as_directory_errors(heavy_modules, words):
+def test_tensorflow_file_system_errors_count_as_directory_errors(heavy_modules: None, words: str) -> None:
     import tensorflow as tf
 
     from pytest_hptune.engine.failures import is_directory_error

@@ -3,6 +3,8 @@ concurrent saves lose nothing, every entry is checked on load."""
 
 import json
 import multiprocessing
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,13 +31,14 @@ RECORD = {
 }
 
 
-def _entry(**changes):
+def _entry(**changes: Any) -> dict[str, Any]:
     saved = baseline_file.entry(RECORD)
+    assert saved is not None
     saved.update(changes)
     return saved
 
 
-def _write(path, entries, **top):
+def _write(path: Path, entries: dict[str, Any], **top: Any) -> None:
     path.write_text(json.dumps({"version": 1, "entries": entries, **top}))
 
 
@@ -44,7 +47,7 @@ def _write(path, entries, **top):
     ["<<<<<<< HEAD\n{}\n=======\n{}\n>>>>>>> main\n", json.dumps({"version": 2, "entries": {}})],
     ids=["merge-conflict", "other-version"],
 )
-def test_a_file_that_cannot_be_read_is_never_overwritten(tmp_path, text):
+def test_a_file_that_cannot_be_read_is_never_overwritten(tmp_path: Path, text: Any) -> None:
     path = tmp_path / "hptune-baseline.json"
     path.write_text(text)
     with pytest.raises(baseline_input.BaselineError, match="it was not overwritten"):
@@ -52,7 +55,7 @@ def test_a_file_that_cannot_be_read_is_never_overwritten(tmp_path, text):
     assert path.read_text() == text
 
 
-def test_a_save_to_an_unreadable_baseline_fails_the_run(project):
+def test_a_save_to_an_unreadable_baseline_fails_the_run(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_save="""
         from models import FastModel, data
@@ -70,13 +73,13 @@ def test_a_save_to_an_unreadable_baseline_fails_the_run(project):
     assert (project.path / "hptune-baseline.json").read_text() == conflicted
 
 
-def _save_one(args):
+def _save_one(args: tuple[Path, int]) -> None:
     path, index = args
     record = dict(RECORD, nodeid=f"t.py::t{index}")
     baseline_file.save(path, [(f"t.py::t{index}", record)], {})
 
 
-def test_concurrent_saves_lose_no_entry_and_leave_no_lock_file(tmp_path):
+def test_concurrent_saves_lose_no_entry_and_leave_no_lock_file(tmp_path: Path) -> None:
     """16 processes saving at once lose no entry; the lock file is gone once
     the saves are done (nothing for `git add -A` to commit by accident)."""
     path = tmp_path / "hptune-baseline.json"
@@ -107,7 +110,9 @@ def test_concurrent_saves_lose_no_entry_and_leave_no_lock_file(tmp_path):
         (_entry(scores=[0.9, "0.8"]), {}, "'scores' (a non-empty list of finite numbers)"),
     ],
 )
-def test_every_entry_is_checked_on_load_naming_the_test_and_the_field(tmp_path, entry, top, field):
+def test_every_entry_is_checked_on_load_naming_the_test_and_the_field(
+    tmp_path: Path, entry: Any, top: dict[str, Any], field: str
+) -> None:
     path = tmp_path / "b.json"
     _write(path, {"t.py::t": entry}, **top)
     with pytest.raises(baseline_input.BaselineError) as info:
@@ -135,7 +140,9 @@ def test_a_missing_file_is_not_a_broken_one(tmp_path):
     ],
     ids=["overflowing", "contradicting mean", "negative std"],
 )
-def test_an_unusable_baseline_keeps_the_record_in_every_report(project, change, reason):
+def test_an_unusable_baseline_keeps_the_record_in_every_report(
+    project: pytest.Pytester, change: dict[str, Any], reason: str
+) -> None:
     project.makepyfile(
         test_kept="""
         from models import FastModel, data

@@ -4,6 +4,8 @@ the error's own traceback and its configuration; ``max_failed_trials``
 tolerates a budget of them; Keras Tuner's FailedTrialError still skips a
 configuration."""
 
+from typing import Any
+
 import pytest
 from conftest import load_json
 
@@ -48,12 +50,18 @@ def test_search(hptune):
 """
 
 
-def run(project, *args, bad_build=None, bad_fit=None, skip=None):
+def run(
+    project: pytest.Pytester,
+    *args: str,
+    bad_build: int | None = None,
+    bad_fit: int | None = None,
+    skip: int | None = None,
+) -> pytest.RunResult:
     project.makepyfile(test_code=TESTS.format(bad_build=bad_build, bad_fit=bad_fit, skip=skip))
     return project.runpytest("--hptune-json=report.json", *args)
 
 
-def trials_by_units(project):
+def trials_by_units(project: pytest.Pytester) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
     record = load_json(project)["tests"][0]
     return record, {t["hyperparameters"]["units"]: t for t in record["trials"]}
 
@@ -66,7 +74,9 @@ def trials_by_units(project):
         ("build", 16),
     ],
 )
-def test_an_error_in_one_configuration_fails_the_test_after_the_search(project, where, units):
+def test_an_error_in_one_configuration_fails_the_test_after_the_search(
+    project: pytest.Pytester, where: str, units: int
+) -> None:
     result = run(project, **{"bad_fit" if where == "callback" else "bad_build": units})
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
@@ -84,7 +94,7 @@ def test_an_error_in_one_configuration_fails_the_test_after_the_search(project, 
     assert record["code_errors"] == {"trials": [trials[units]["trial_id"]], "allowed": 0}
 
 
-def test_an_error_in_the_first_build_fails_the_test_at_once_with_its_traceback(project):
+def test_an_error_in_the_first_build_fails_the_test_at_once_with_its_traceback(project: pytest.Pytester) -> None:
     # Keras Tuner builds the default configuration to read the search space.
     result = run(project, bad_build=4)
     result.assert_outcomes(failed=1)
@@ -93,8 +103,8 @@ def test_an_error_in_the_first_build_fails_the_test_at_once_with_its_traceback(p
 
 
 @pytest.mark.parametrize("how", ["marker", "command line", "ini"])
-def test_max_failed_trials_tolerates_a_budget_of_them(project, how):
-    args = ()
+def test_max_failed_trials_tolerates_a_budget_of_them(project: pytest.Pytester, how: str) -> None:
+    args: tuple[str, ...] = ()
     if how == "command line":
         args = ("--hptune-max-failed-trials=1",)
     elif how == "ini":
@@ -112,7 +122,7 @@ def test_max_failed_trials_tolerates_a_budget_of_them(project, how):
     assert record["code_errors"]["allowed"] == 1 and record["passed"] is True
 
 
-def test_a_search_keyword_sets_max_failed_trials_and_one_more_error_fails(project):
+def test_a_search_keyword_sets_max_failed_trials_and_one_more_error_fails(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_code=TESTS.format(bad_build=16, bad_fit=8, skip=None).replace(
             "validation_split=0.25)", "validation_split=0.25, max_failed_trials=1)"
@@ -125,14 +135,14 @@ def test_a_search_keyword_sets_max_failed_trials_and_one_more_error_fails(projec
     )
 
 
-def test_failed_trial_error_skips_a_configuration_without_failing(project):
+def test_failed_trial_error_skips_a_configuration_without_failing(project: pytest.Pytester) -> None:
     result = run(project, skip=8)
     result.assert_outcomes(passed=1)
     record, trials = trials_by_units(project)
     assert trials[8]["status"] == "FAILED" and record["code_errors"]["trials"] == []
 
 
-def test_a_negative_max_failed_trials_is_a_setting_error(project):
+def test_a_negative_max_failed_trials_is_a_setting_error(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_code="""
 import pytest
@@ -167,7 +177,7 @@ TRACEBACK = """Traceback (most recent call last):
         ("", False),
     ],
 )
-def test_which_failures_are_errors_of_the_model_code(message, counted):
+def test_which_failures_are_errors_of_the_model_code(message: Any, counted: bool) -> None:
     assert is_code_error(message) is counted
     if counted:
         assert exception_line(message) in ("ValueError: build bug", "test_m.MyError")

@@ -10,6 +10,8 @@ import shutil
 import subprocess
 import sys
 import types
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from conftest import load_json
@@ -56,14 +58,14 @@ def build_large(hp):
 
 
 @pytest.fixture
-def small_disk(tmp_path):
+def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 200 KiB tmpfs (needs root and mount(8)); skipped where it cannot be mounted."""
     disk = tmp_path / "disk"
     disk.mkdir()
     if shutil.which("mount") is None:
         pytest.skip("no mount command: cannot make a small file system")
     done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(disk)], capture_output=True, text=True
+        ["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(disk)], capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a 200 KiB tmpfs here (needs root): {done.stderr.strip()}")
@@ -71,7 +73,9 @@ def small_disk(tmp_path):
     subprocess.run(["umount", str(disk)], check=False)
 
 
-def test_a_full_small_file_system_fails_with_the_reason_and_keeps_every_report(project, small_disk):
+def test_a_full_small_file_system_fails_with_the_reason_and_keeps_every_report(
+    project: pytest.Pytester, small_disk: Path
+) -> None:
     project.makepyfile(test_disk=TESTS.format(units=[4, 8]))
     process = subprocess.run(
         [
@@ -93,6 +97,7 @@ def test_a_full_small_file_system_fails_with_the_reason_and_keeps_every_report(p
         text=True,
         timeout=300,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        check=False,
     )
     out = process.stdout + process.stderr
     # Not 139 (SIGSEGV in HDF5's clean-up): the run ends as a failed run does.
@@ -116,24 +121,24 @@ def test_search(hptune):
 """
 
 
-def fake_statvfs(free):
-    def statvfs(path):
+def fake_statvfs(free: int) -> Callable[[object], os.statvfs_result]:
+    def statvfs(path: object) -> os.statvfs_result:
         return os.statvfs_result((4096, 1, 100, free, free, 100, 100, 100, 0, 255))
 
     return statvfs
 
 
-def _enospc(*args, **kwargs):
+def _enospc(*args: object, **kwargs: object) -> None:
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
-def _half_written_weights(self, filepath, *args, **kwargs):
+def _half_written_weights(self: object, filepath: str, *args: object, **kwargs: object) -> None:
     with open(filepath, "wb") as fh:
         fh.write(b"\x89HDF half")
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
-def _os_with(**names):
+def _os_with(**names: object) -> types.SimpleNamespace:
     """The os module as scoring.py sees it, with ``names`` replaced (os
     itself stays as it is: the reports write through it)."""
     fake = types.SimpleNamespace(**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")})
@@ -152,7 +157,9 @@ WRITES = {
 
 
 @pytest.mark.parametrize("write", list(WRITES))
-def test_enospc_at_each_weights_write_stops_the_search_cleanly(project, monkeypatch, write):
+def test_enospc_at_each_weights_write_stops_the_search_cleanly(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, write: str
+) -> None:
     from pytest_hptune.engine import scoring
 
     WRITES[write](monkeypatch, scoring)
@@ -170,7 +177,7 @@ def test_enospc_at_each_weights_write_stops_the_search_cleanly(project, monkeypa
     assert not [p for p in project.path.rglob("*.weights.h5") if p.read_bytes().startswith(b"\x89HDF half")]
 
 
-def test_weights_size_estimate_covers_the_real_file(heavy_modules, tmp_path):
+def test_weights_size_estimate_covers_the_real_file(heavy_modules: None, tmp_path: Path) -> None:
     import keras
 
     from pytest_hptune.engine.scoring import weights_size, write_weights

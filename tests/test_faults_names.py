@@ -3,6 +3,7 @@ value with ``$``, HTML or backticks is shown as written, never interpreted
 (matplotlib's mathtext, GitHub's Markdown), and file names stay safe."""
 
 import json
+from typing import Any
 
 import pytest
 
@@ -30,7 +31,7 @@ PRICE = "test_names.py::test_price[price_$10_to_$20]"
 TICK = "test_names.py::test_tick[a`b<i>c&d]"
 
 
-def test_dollars_html_and_backticks_in_names_reach_every_report_intact(project):
+def test_dollars_html_and_backticks_in_names_reach_every_report_intact(project: pytest.Pytester) -> None:
     project.makepyfile(test_names=TESTS)
     result = project.runpytest(
         "--hptune-plot=plots",
@@ -58,7 +59,7 @@ def test_dollars_html_and_backticks_in_names_reach_every_report_intact(project):
     assert [t["nodeid"] for t in json.loads((project.path / "report.json").read_text())["tests"]] == [PRICE, TICK]
 
 
-def test_markdown_renders_names_as_written(project):
+def test_markdown_renders_names_as_written(project: pytest.Pytester) -> None:
     """Rendered as GitHub does (CommonMark with tables, inline HTML on)."""
     markdown_it = pytest.importorskip("markdown_it")
     project.makepyfile(test_names=TESTS)
@@ -74,10 +75,12 @@ def test_markdown_renders_names_as_written(project):
     assert "<b>" not in page and "<em>" not in page and "<i>" not in page
 
 
-def test_a_picture_that_cannot_be_drawn_spares_the_others_and_says_why(project, monkeypatch):
+def test_a_picture_that_cannot_be_drawn_spares_the_others_and_says_why(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     render = plot.render_png
 
-    def fails_for_the_price(record):
+    def fails_for_the_price(record: dict[str, Any]) -> bytes:
         if "price" in record["nodeid"]:
             raise ValueError("\n")  # matplotlib's messages may start with a newline
         return render(record)
@@ -105,11 +108,11 @@ def test_a_picture_that_cannot_be_drawn_spares_the_others_and_says_why(project, 
     ]
 
 
-def pngs_name(nodeid):
+def pngs_name(nodeid: str) -> str:
     return plot.filename({"nodeid": nodeid, "search": 0})
 
 
-def test_file_names_are_safe_and_distinct():
+def test_file_names_are_safe_and_distinct() -> None:
     records = [{"nodeid": nodeid, "search": 0} for nodeid in ("t.py::t[a$b]", "t.py::t[a#b]", "t.py::T[A#B]")]
     names = plot.filenames(records)
     assert len(set(names)) == 3 and all(n.startswith(("t.py_t_a_b-", "t.py_T_A_B-")) for n in names)
@@ -121,5 +124,5 @@ def test_file_names_are_safe_and_distinct():
     "text, span",
     [("a", "`a`"), ("a`b", "``a`b``"), ("`a", "`` `a ``"), ("a``b`", "``` a``b` ```"), ("x\ny", "`x y`")],
 )
-def test_code_spans_hold_any_backticks(text, span):
+def test_code_spans_hold_any_backticks(text: str, span: str) -> None:
     assert markdown._code(text) == span

@@ -2,7 +2,9 @@
 it cannot read is left out) and a baseline file that cannot be read."""
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -10,7 +12,7 @@ from pytest_hptune.engine import storage
 from pytest_hptune.engine.progress import report_progress
 
 
-def resumed_tuner(tmp_path, lines):
+def resumed_tuner(tmp_path: Path, lines: list[Any]) -> Any:
     """Trials 0 and 1 completed in an earlier run (1's scores file is
     half-written), trial 2 in this one; trial 3 failed."""
     trials = {
@@ -30,8 +32,8 @@ def resumed_tuner(tmp_path, lines):
     return tuner
 
 
-def test_the_progress_lines_best_counts_the_trials_a_resumed_search_reused(tmp_path):
-    lines = []
+def test_the_progress_lines_best_counts_the_trials_a_resumed_search_reused(tmp_path: Path) -> None:
+    lines: list[Any] = []
     tuner = resumed_tuner(tmp_path, lines)
     report_progress(tuner, tuner.oracle.trials["2"])
     (event,) = lines
@@ -44,7 +46,7 @@ def test_the_progress_lines_best_counts_the_trials_a_resumed_search_reused(tmp_p
     assert (lines[-1].best_id, lines[-1].best_mean) == ("2", event.mean)
 
 
-def test_an_unreadable_baseline_fails_the_comparison_and_a_missing_one_does_not(project):
+def test_an_unreadable_baseline_fails_the_comparison_and_a_missing_one_does_not(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_cmp="""
         from models import FastModel, data

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -28,7 +29,7 @@ def test_b(hptune):
 """
 
 
-def run_until(pytester, marker, *args, timeout=120.0):
+def run_until(pytester: pytest.Pytester, marker: str, *args: str, timeout: float = 120.0) -> tuple[int, str]:
     """pytest in a subprocess; SIGTERM once ``marker`` exists. Returns (rc, output)."""
     process = pytester.popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
@@ -48,7 +49,7 @@ def run_until(pytester, marker, *args, timeout=120.0):
     return process.returncode, out.decode()
 
 
-def test_sigterm_during_a_search_keeps_the_finished_searches_and_the_summary(project):
+def test_sigterm_during_a_search_keeps_the_finished_searches_and_the_summary(project: pytest.Pytester) -> None:
     project.makepyfile(test_term=TESTS)
     rc, out = run_until(project, "second-started", "--hptune-json=report.json", "--hptune-markdown=report.md")
     assert rc == pytest.ExitCode.INTERRUPTED, out
@@ -73,11 +74,13 @@ def pytest_sessionstart(session):
 """
 
 
-def handlers(pytester):
+def handlers(pytester: pytest.Pytester) -> list[str]:
     return sorted((pytester.path / "handlers.txt").read_text().splitlines())
 
 
-def test_only_the_reporting_process_turns_sigterm_into_an_interrupt(pytester, monkeypatch):
+def test_only_the_reporting_process_turns_sigterm_into_an_interrupt(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytester.makeconftest(RECORDER)
     pytester.makepyfile(test_nothing="def test_nothing(): pass")
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
@@ -95,7 +98,7 @@ def test_only_the_reporting_process_turns_sigterm_into_an_interrupt(pytester, mo
     assert handlers(pytester) == ["main default"]
 
 
-def test_a_handler_of_the_user_is_kept_and_the_default_restored_after_the_session(pytester):
+def test_a_handler_of_the_user_is_kept_and_the_default_restored_after_the_session(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(RECORDER)
     pytester.makepyfile(test_nothing="def test_nothing(): pass")
     script = """
@@ -117,7 +120,7 @@ print("after:", after_ours is signal.SIG_DFL, signal.getsignal(signal.SIGTERM) i
     assert handlers(pytester) == ["main own", "main sigterm_as_interrupt"]
 
 
-def test_an_interrupt_inside_a_test_keeps_its_finished_searches(project):
+def test_an_interrupt_inside_a_test_keeps_its_finished_searches(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_two="""
         import keras
@@ -188,7 +191,7 @@ EVERY_REPORT = (
 )
 
 
-def assert_every_report_written(path):
+def assert_every_report_written(path: Path) -> None:
     assert json.loads((path / "report.json").read_text())["tests"][0]["nodeid"] == "test_one.py::test_a"
     assert "test_one.py::test_a" in (path / "report.md").read_text()
     assert "test_one.py::test_a" in (path / "baseline.json").read_text()
@@ -196,7 +199,9 @@ def assert_every_report_written(path):
     assert "test_one.py::test_a" in (path / "report.html").read_text()
 
 
-def sigterm_at(pytester, marker, *args, env=None, timeout=120.0):
+def sigterm_at(
+    pytester: pytest.Pytester, marker: str, *args: str, env: dict[str, str] | None = None, timeout: float = 120.0
+) -> tuple[int, str, float]:
     """pytest in a subprocess; SIGTERM as soon as ``marker`` exists. Returns (rc, output, seconds after the signal)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:xdist", *args],
@@ -219,7 +224,7 @@ def sigterm_at(pytester, marker, *args, env=None, timeout=120.0):
 
 
 @pytest.mark.parametrize("report", ["report.json", "report.md", "baseline.json", ".png", "report.html"])
-def test_sigterm_during_each_report_write_keeps_every_report_and_exits_2(project, report):
+def test_sigterm_during_each_report_write_keeps_every_report_and_exits_2(project: pytest.Pytester, report: str) -> None:
     pytest.importorskip("matplotlib")
     project.makeconftest(PAUSING_WRITES)
     project.makepyfile(test_one=ONE_SEARCH)
@@ -245,7 +250,7 @@ def pytest_hptune_write_reports(config, records):
 """
 
 
-def test_sigterm_in_a_slow_report_hook_of_the_user_cuts_it_short_and_keeps_the_others(project):
+def test_sigterm_in_a_slow_report_hook_of_the_user_cuts_it_short_and_keeps_the_others(project: pytest.Pytester) -> None:
     pytest.importorskip("matplotlib")
     project.makeconftest(SLOW_UPLOAD)
     project.makepyfile(test_one=ONE_SEARCH)
@@ -284,7 +289,7 @@ def test_b():
 """
 
 
-def test_a_swallowed_sigterm_still_stops_the_run_with_exit_code_2(project):
+def test_a_swallowed_sigterm_still_stops_the_run_with_exit_code_2(project: pytest.Pytester) -> None:
     project.makepyfile(test_swallow=SWALLOWED)
     rc, out, _ = sigterm_at(project, "swallowing", "--hptune-json=report.json")
     assert rc == pytest.ExitCode.INTERRUPTED, out

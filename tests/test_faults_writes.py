@@ -5,6 +5,8 @@ Reports that can be written keep the umask's permissions, or the file's."""
 import errno
 import os
 import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +27,7 @@ REPORTS = {
 FAILED_RUN = "hptune: a report could not be written: exit code 1 (--hptune-report-errors=warn only reports it)"
 
 
-def blocked_run(project, *args):
+def blocked_run(project: pytest.Pytester, *args: str) -> pytest.RunResult:
     """Every file report aimed at a directory that is in the way (the
     pictures' directory at a file)."""
     project.makepyfile(test_one=TEST)
@@ -36,7 +38,7 @@ def blocked_run(project, *args):
     return project.runpytest(*(f"{flag}={path}" for flag, path in paths.items()), *args)
 
 
-def test_a_report_in_the_way_of_a_directory_fails_a_run_that_passed(project):
+def test_a_report_in_the_way_of_a_directory_fails_a_run_that_passed(project: pytest.Pytester) -> None:
     result = blocked_run(project)
     result.assert_outcomes(passed=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -54,7 +56,7 @@ def test_a_report_in_the_way_of_a_directory_fails_a_run_that_passed(project):
 
 
 @pytest.mark.parametrize("how", ["command line", "ini"])
-def test_report_errors_warn_only_reports_them(project, how):
+def test_report_errors_warn_only_reports_them(project: pytest.Pytester, how: str) -> None:
     if how == "ini":
         project.makeini("[pytest]\nhptune_report_errors = warn\n")
         result = blocked_run(project)
@@ -65,7 +67,7 @@ def test_report_errors_warn_only_reports_them(project, how):
     assert FAILED_RUN not in result.stdout.str()
 
 
-def test_a_failing_test_keeps_its_exit_code_and_a_bad_value_is_a_usage_error(project):
+def test_a_failing_test_keeps_its_exit_code_and_a_bad_value_is_a_usage_error(project: pytest.Pytester) -> None:
     project.makepyfile(test_one=TEST + "\ndef test_fails():\n    assert False\n")
     (project.path / "blocker").write_text("a file")
     result = project.runpytest("--hptune-json=blocker/report.json")
@@ -77,14 +79,14 @@ def test_a_failing_test_keeps_its_exit_code_and_a_bad_value_is_a_usage_error(pro
     result.stderr.fnmatch_lines(["*--hptune-report-errors: invalid report-errors='maybe'*expected 'fail'*or 'warn'*"])
 
 
-def test_a_read_only_directory_fails_the_run(project, monkeypatch):
+def test_a_read_only_directory_fails_the_run(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """The error a read-only file system gives (root ignores chmod, so the
     creation of the temporary file is refused by hand)."""
     from pytest_hptune import atomic
 
     create = atomic._create_temp
 
-    def read_only(path):
+    def read_only(path: Path) -> tuple[int, str]:
         if path.parent.name == "readonly":
             raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path.parent))
         return create(path)
@@ -101,8 +103,8 @@ def test_a_read_only_directory_fails_the_run(project, monkeypatch):
 
 
 @pytest.fixture
-def umask():
-    def set_umask(mask):
+def umask() -> Iterator[Callable[[int], None]]:
+    def set_umask(mask: int) -> None:
         os.umask(mask)
 
     previous = os.umask(0o022)
@@ -110,11 +112,13 @@ def umask():
     os.umask(previous)
 
 
-def mode(path):
+def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_reports_get_the_umasks_permissions_and_keep_an_existing_files(project, umask):
+def test_reports_get_the_umasks_permissions_and_keep_an_existing_files(
+    project: pytest.Pytester, umask: Callable[[int], None]
+) -> None:
     project.makepyfile(test_one=TEST)
     (project.path / "kept.json").write_text("{}")
     (project.path / "kept.json").chmod(0o644)
@@ -133,16 +137,18 @@ def test_reports_get_the_umasks_permissions_and_keep_an_existing_files(project, 
     assert '"tests"' in (project.path / "kept.json").read_text()
 
 
-def test_a_write_that_fails_leaves_the_earlier_file_whole_and_no_temporary_file(tmp_path, monkeypatch):
+def test_a_write_that_fails_leaves_the_earlier_file_whole_and_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pytest_hptune import atomic
 
     target = tmp_path / "report.json"
     target.write_text("the earlier report")
 
-    def full(*args):
+    def full(*args: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(atomic.os, "replace", full)
+    monkeypatch.setattr(os, "replace", full)
     with pytest.raises(OSError, match="No space left"):
         atomic.write_text(target, "the new report")
     assert target.read_text() == "the earlier report"
@@ -150,10 +156,12 @@ def test_a_write_that_fails_leaves_the_earlier_file_whole_and_no_temporary_file(
 
 
 @pytest.mark.parametrize("option", ["--hptune-plot=plots", "--hptune-html=report.html"])
-def test_an_option_whose_extra_is_missing_is_a_usage_error_before_any_test(project, monkeypatch, option):
+def test_an_option_whose_extra_is_missing_is_a_usage_error_before_any_test(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, option: str
+) -> None:
     from pytest_hptune import state
 
-    real = state.find_spec
+    real = state.find_spec  # type: ignore[attr-defined]
     monkeypatch.setattr(state, "find_spec", lambda name: None if name == "matplotlib" else real(name))
     project.makepyfile(test_x="def test_x(): raise AssertionError('must not run')")
     result = project.runpytest(option)

@@ -2,13 +2,14 @@
 full-budget trials only."""
 
 import json
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 
-def test_hyperband_end_to_end_budgets_and_full_budget_gates(project):
+def test_hyperband_end_to_end_budgets_and_full_budget_gates(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_hb="""
         import pytest
@@ -73,7 +74,7 @@ def test_hyperband_end_to_end_budgets_and_full_budget_gates(project):
         ),
     ],
 )
-def test_hyperband_settings_are_checked_against_the_tuner(project, marker, expected):
+def test_hyperband_settings_are_checked_against_the_tuner(project: pytest.Pytester, marker: str, expected: str) -> None:
     project.makepyfile(
         test_bad=f"""
         import pytest
@@ -92,7 +93,7 @@ def test_hyperband_settings_are_checked_against_the_tuner(project, marker, expec
 # -- how the trial budget maps onto brackets (no training) -----------------
 
 
-def oracle(heavy_modules, budget, max_epochs, factor):
+def oracle(heavy_modules: None, budget: int, max_epochs: int, factor: int) -> Any:
     import keras_tuner
 
     from pytest_hptune.engine.hyperband import HptuneHyperbandOracle
@@ -111,7 +112,9 @@ def oracle(heavy_modules, budget, max_epochs, factor):
     max_epochs=st.integers(1, 200),
     factor=st.integers(2, 5),
 )
-def test_the_first_bracket_reaches_full_budget_within_the_trial_budget(heavy_modules, budget, max_epochs, factor):
+def test_the_first_bracket_reaches_full_budget_within_the_trial_budget(
+    heavy_modules: None, budget: int, max_epochs: int, factor: int
+) -> None:
     hb = oracle(heavy_modules, budget, max_epochs, factor)
     plan = hb.plan()
     first = plan["brackets"][0]
@@ -127,7 +130,7 @@ def test_the_first_bracket_reaches_full_budget_within_the_trial_budget(heavy_mod
         assert hb.bracket_trials(len(plan["brackets"])) > budget
 
 
-def test_a_budget_that_fits_every_bracket_is_keras_tuners_hyperband(heavy_modules):
+def test_a_budget_that_fits_every_bracket_is_keras_tuners_hyperband(heavy_modules: None) -> None:
     import keras_tuner
 
     hb = oracle(heavy_modules, 10_000, 27, 3)

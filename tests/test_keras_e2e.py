@@ -3,8 +3,12 @@
 import json
 import sys
 
+import pytest
 
-def test_objective_missing_fails_after_the_first_execution(project, monkeypatch):
+
+def test_objective_missing_fails_after_the_first_execution(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     builds = project.path / "builds.txt"
     monkeypatch.setenv("HPTUNE_TEST_BUILDS", str(builds))
     project.makepyfile(
@@ -32,7 +36,7 @@ def test_objective_missing_fails_after_the_first_execution(project, monkeypatch)
     assert entry["error"].startswith("ObjectiveNotFound")
 
 
-def test_min_objective_val_loss_with_max_score_gate(project):
+def test_min_objective_val_loss_with_max_score_gate(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_loss="""
         import pytest
@@ -49,10 +53,10 @@ def test_min_objective_val_loss_with_max_score_gate(project):
     result.stdout.fnmatch_lines(["*objective val_loss (min)*", "*max_score: best trial * mean * > 0.0001 FAILED"])
     entry = json.loads((project.path / "report.json").read_text())["tests"][0]
     means = {t["trial_id"]: t["mean"] for t in entry["trials"] if t["status"] == "COMPLETED"}
-    assert entry["best_trial_id"] == min(means, key=means.get)
+    assert entry["best_trial_id"] == min(means, key=lambda trial_id: means[trial_id])
 
 
-def test_nan_loss_fails_that_trial_and_the_search_goes_on(project):
+def test_nan_loss_fails_that_trial_and_the_search_goes_on(project: pytest.Pytester) -> None:
     # build_dense samples hp.Boolean("diverge"): True multiplies activations by
     # NaN, so that configuration's loss is NaN from the first batch.
     project.makepyfile(
@@ -68,7 +72,7 @@ def test_nan_loss_fails_that_trial_and_the_search_goes_on(project):
     result = project.runpytest("--hptune-json=report.json", "-v")
     result.assert_outcomes(passed=1)
     entry = json.loads((project.path / "report.json").read_text())["tests"][0]
-    statuses = {t["hyperparameters"]["diverge"]: set() for t in entry["trials"]}
+    statuses: dict[bool, set[str]] = {t["hyperparameters"]["diverge"]: set() for t in entry["trials"]}
     for trial in entry["trials"]:
         statuses[trial["hyperparameters"]["diverge"]].add(trial["status"])
         if trial["hyperparameters"]["diverge"]:
@@ -78,7 +82,7 @@ def test_nan_loss_fails_that_trial_and_the_search_goes_on(project):
     result.stdout.fnmatch_lines(["*FAILED*loss is nan at epoch 1"])
 
 
-def test_real_training_is_reproducible_and_executions_differ(project):
+def test_real_training_is_reproducible_and_executions_differ(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_rep="""
         import pytest
@@ -102,7 +106,7 @@ def test_real_training_is_reproducible_and_executions_differ(project):
     assert losses[0] != losses[1]
 
 
-def test_plugin_import_does_not_load_ml_frameworks():
+def test_plugin_import_does_not_load_ml_frameworks() -> None:
     code = (
         "import sys, importlib.metadata as md\n"
         "(ep,) = [e for e in md.entry_points(group='pytest11') if e.name == 'hptune']\n"
@@ -115,7 +119,7 @@ def test_plugin_import_does_not_load_ml_frameworks():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_run_without_hptune_tests_never_imports_keras(pytester):
+def test_run_without_hptune_tests_never_imports_keras(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         """
         import sys
@@ -131,7 +135,9 @@ def test_run_without_hptune_tests_never_imports_keras(pytester):
     result.stdout.fnmatch_lines(["*LOADED: [[][]]"])
 
 
-def test_tensorflow_and_keras_noise_stays_out_of_the_output(project, monkeypatch):
+def test_tensorflow_and_keras_noise_stays_out_of_the_output(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
     project.makepyfile(
         test_quiet="""

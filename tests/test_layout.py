@@ -7,6 +7,7 @@ import ast
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,25 +34,25 @@ def imports(path: Path) -> list[str]:
     return found
 
 
-def modules():
+def modules() -> list[Path]:
     return sorted(p for p in PACKAGE.rglob("*.py"))
 
 
-def test_the_reader_sees_relative_and_absolute_imports(tmp_path):
+def test_the_reader_sees_relative_and_absolute_imports(tmp_path: Path) -> None:
     engine = PACKAGE / "engine" / "compat.py"
     assert "keras_tuner" in imports(engine)
     assert "pytest_hptune.engine.compat" in imports(PACKAGE / "engine" / "distributed.py")
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
-def test_only_the_engine_imports_keras_and_keras_tuner(path):
+def test_only_the_engine_imports_keras_and_keras_tuner(path: Any) -> None:
     heavy = [m for m in imports(path) if m.split(".")[0] in HEAVY]
     if path.relative_to(PACKAGE).parts[0] != "engine":
         assert heavy == [], f"{path.name} imports {heavy}: only pytest_hptune/engine/ may"
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
-def test_only_compat_touches_keras_tuner_internals(path):
+def test_only_compat_touches_keras_tuner_internals(path: Any) -> None:
     private = [m for m in imports(path) if m.startswith("keras_tuner.src")]
     if path != PACKAGE / "engine" / "compat.py":
         assert private == [], f"{path.name} imports {private}: only engine/compat.py may"
@@ -297,7 +298,9 @@ def test_the_engine_emits_events_and_never_writes_to_pytests_terminal(path):
     assert "terminalreporter" not in source and "capturemanager" not in source
 
 
-def test_a_missing_keras_tuner_internal_fails_each_search_with_one_line(project, monkeypatch):
+def test_a_missing_keras_tuner_internal_fails_each_search_with_one_line(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pytest_hptune.engine import compat
 
     monkeypatch.setattr(compat, "REQUIRED", compat.REQUIRED + (("engine.tuner", "Tuner._renamed_in_a_new_release"),))
@@ -329,7 +332,7 @@ def test_a_missing_keras_tuner_internal_fails_each_search_with_one_line(project,
     assert "AttributeError" not in result.stdout.str()
 
 
-def test_a_session_without_hptune_tests_loads_no_fixture_verdict_or_report_machinery(pytester):
+def test_a_session_without_hptune_tests_loads_no_fixture_verdict_or_report_machinery(pytester: pytest.Pytester) -> None:
     # pytest's start-up with the plugin: only options, settings, session
     # state and the report hook's collector load (benchmarks/startup.py).
     pytester.makeconftest(

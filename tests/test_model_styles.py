@@ -2,6 +2,9 @@
 search spaces, objectives and retraining the best model."""
 
 import json
+from collections.abc import Callable
+
+import pytest
 
 HYPERMODEL = """
 import keras
@@ -34,7 +37,7 @@ class BatchTuned(keras_tuner.HyperModel):
 """
 
 
-def test_hypermodel_fit_override_training_metric_and_retrain(project):
+def test_hypermodel_fit_override_training_metric_and_retrain(project: pytest.Pytester) -> None:
     project.makepyfile(hypermodels=HYPERMODEL)
     project.makepyfile(
         test_hm="""
@@ -78,7 +81,7 @@ def test_hypermodel_fit_override_training_metric_and_retrain(project):
     assert space["batch_size"] == {"name": "batch_size", "type": "Choice", "default": 16, "values": [16, 32]}
 
 
-def test_direction_override_and_objective_object(project):
+def test_direction_override_and_objective_object(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_dir="""
         import keras_tuner
@@ -110,12 +113,13 @@ def test_direction_override_and_objective_object(project):
     result.stdout.fnmatch_lines(["*objective val_r2_score (max)*", "*objective val_r2_score (min)*"])
 
 
-def test_retrain_and_best_model_without_a_completed_trial_say_why():
+def test_retrain_and_best_model_without_a_completed_trial_say_why() -> None:
     import pytest
 
     from pytest_hptune.result import Objective, SearchResult
 
     empty = SearchResult(Objective("val_accuracy", "max"), [], [], tuner=None)
-    for call in (empty.retrain, empty.best_model):
+    calls: tuple[Callable[[], object], ...] = (empty.retrain, empty.best_model)
+    for call in calls:
         with pytest.raises(LookupError, match="no trial completed"):
             call()

@@ -33,7 +33,7 @@ def test_it(hptune):
 """
 
 
-def test_a_fit_that_returns_a_float_is_minimised_as_keras_tuner_does(project):
+def test_a_fit_that_returns_a_float_is_minimised_as_keras_tuner_does(project: pytest.Pytester) -> None:
     project.makepyfile(errs=ERRORS, test_min=TEST_MIN)
     result = project.runpytest("--hptune-json=report.json")
     result.assert_outcomes(passed=1)
@@ -44,7 +44,7 @@ def test_a_fit_that_returns_a_float_is_minimised_as_keras_tuner_does(project):
     assert "(None)" not in result.stdout.str()
 
 
-def test_objective_none_means_keras_tuners_default(project):
+def test_objective_none_means_keras_tuners_default(project: pytest.Pytester) -> None:
     project.makepyfile(errs=ERRORS)
     project.makepyfile(
         test_none="""
@@ -97,7 +97,9 @@ class ReportsF2(keras_tuner.HyperModel):
         ),
     ],
 )
-def test_an_objective_without_a_known_direction_fails_after_one_execution(project, objective, expected, monkeypatch):
+def test_an_objective_without_a_known_direction_fails_after_one_execution(
+    project: pytest.Pytester, objective: str, expected: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     builds = project.path / "builds.txt"
     monkeypatch.setenv("HPTUNE_TEST_BUILDS", str(builds))
     project.makepyfile(f2=F2)
@@ -120,7 +122,7 @@ def test_an_objective_without_a_known_direction_fails_after_one_execution(projec
     assert len(builds.read_text().splitlines()) == 2
 
 
-def test_an_objective_and_a_conflicting_direction_is_a_setting_error(project):
+def test_an_objective_and_a_conflicting_direction_is_a_setting_error(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_conflict="""
         import keras_tuner
@@ -140,7 +142,7 @@ def test_an_objective_and_a_conflicting_direction_is_a_setting_error(project):
     )
 
 
-def test_keras_tuners_fatal_error_from_the_users_code_propagates_as_itself(project):
+def test_keras_tuners_fatal_error_from_the_users_code_propagates_as_itself(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_fatal="""
         import keras
@@ -174,7 +176,7 @@ def test_keras_tuners_fatal_error_from_the_users_code_propagates_as_itself(proje
     assert "could not run: FatalError" not in result.stdout.str()
 
 
-def test_a_resumed_search_keeps_the_objective_its_first_run_settled_on(project):
+def test_a_resumed_search_keeps_the_objective_its_first_run_settled_on(project: pytest.Pytester) -> None:
     project.makepyfile(errs=ERRORS, test_min=TEST_MIN)
     for _ in range(2):  # the second run reuses every trial and trains nothing
         result = project.runpytest("--hptune-resume", "--hptune-dir=tuning", "--hptune-json=report.json")

@@ -4,6 +4,8 @@ block after the "runs this block" comment) runs as a test module and passes."""
 import re
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 MARK = "<!-- tests/test_readme.py runs this block as a test module: keep it complete -->"
 
@@ -12,14 +14,14 @@ def python_blocks(text: str) -> list[str]:
     return re.findall(r"```python\n(.*?)```", text, flags=re.S)
 
 
-def test_every_python_block_compiles():
+def test_every_python_block_compiles() -> None:
     blocks = python_blocks(README.read_text())
     assert len(blocks) >= 3
     for i, block in enumerate(blocks):
         compile(block, f"README.md python block {i + 1}", "exec")
 
 
-def test_the_opening_example_runs_as_written(project):
+def test_the_opening_example_runs_as_written(project: pytest.Pytester) -> None:
     text = README.read_text()
     assert MARK in text
     (example,) = python_blocks(text.split(MARK, 1)[1])[:1]

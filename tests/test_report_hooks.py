@@ -36,7 +36,7 @@ def test_no_search():
 
 
 @pytest.mark.parametrize("xdist", [False, True], ids=["in-process", "xdist"])
-def test_a_conftest_report_sees_every_search_once(project, xdist):
+def test_a_conftest_report_sees_every_search_once(project: pytest.Pytester, xdist: bool) -> None:
     project.makeconftest(CONFTEST)
     project.makepyfile(test_hooks=TESTS)
     if xdist:
@@ -58,7 +58,7 @@ def test_a_conftest_report_sees_every_search_once(project, xdist):
     )
 
 
-def test_a_failing_report_hook_spares_the_other_reports(project):
+def test_a_failing_report_hook_spares_the_other_reports(project: pytest.Pytester) -> None:
     project.makeconftest(
         """
         import pytest

@@ -1,5 +1,8 @@
 """Statistics, gates and the terminal table (no Keras involved)."""
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -15,25 +18,26 @@ SCORES = st.lists(st.floats(0, 1), min_size=1, max_size=12)
 
 
 @given(SCORES)
-def test_mean_and_sample_std_match_numpy(scores):
+def test_mean_and_sample_std_match_numpy(scores: list[float]) -> None:
     assert stats.mean(scores) == pytest.approx(np.mean(scores))
     expected = 0.0 if len(scores) == 1 else np.std(scores, ddof=1)
     assert stats.std(scores) == pytest.approx(expected, abs=1e-12)
 
 
-def trial(tid, scores, status=COMPLETED, hps=None):
+def trial(tid: str, scores: Sequence[float], status: str = COMPLETED, hps: dict[str, Any] | None = None) -> TrialResult:
     return TrialResult(tid, hps or {"learning_rate": 0.001}, tuple(scores), status)
 
 
 @given(st.lists(SCORES, min_size=1, max_size=8), st.sampled_from(["max", "min"]))
-def test_rank_puts_the_best_mean_first(score_lists, direction):
+def test_rank_puts_the_best_mean_first(score_lists: list[list[float]], direction: str) -> None:
     trials = [trial(str(i), s) for i, s in enumerate(score_lists)]
     ranked = rank(trials, Objective("m", direction))
-    means = [t.mean for t in ranked]
+    means = [t.mean for t in ranked if t.mean is not None]
+    assert len(means) == len(ranked)
     assert means == sorted(means, reverse=direction == "max")
 
 
-def test_gates_apply_only_when_asked_and_compare_inclusively():
+def test_gates_apply_only_when_asked_and_compare_inclusively() -> None:
     best = trial("0", [0.9, 0.9, 0.9])
     assert gates.evaluate(resolve([]), best) == []
     settings = resolve([Layer("m", {"min_score": 0.9, "max_std": 0.0, "max_score": 0.95})])
@@ -45,7 +49,7 @@ def test_gates_apply_only_when_asked_and_compare_inclusively():
     assert gates.describe(failing[0].to_dict()) == "0.9000 < 0.9100 FAILED"
 
 
-def record_for(trials, executions, hps_width):
+def record_for(trials: list[dict[str, Any]], executions: int, hps_width: int) -> dict[str, Any]:
     return {
         "nodeid": "tests/test_model.py::test_tuned[" + "x" * 30 + "]",
         "tuner": "random",
@@ -88,7 +92,9 @@ HYPERBAND_INFO = {
     space=st.lists(SPACE_ENTRIES, max_size=8),
     tuner=st.sampled_from(["random", "hyperband", "sklearn"]),
 )
-def test_summary_lines_fit_the_terminal(n_trials, executions, hp_count, width, space, tuner):
+def test_summary_lines_fit_the_terminal(
+    n_trials: int, executions: int, hp_count: int, width: int, space: list[dict[str, Any]], tuner: str
+) -> None:
     trials = []
     for i in range(n_trials):
         scores = [0.5 + 0.01 * j for j in range(executions)]
@@ -119,7 +125,7 @@ def test_summary_lines_fit_the_terminal(n_trials, executions, hp_count, width, s
     assert len(best_rows) == 1
 
 
-def test_summary_caps_rows_without_verbose():
+def test_summary_caps_rows_without_verbose() -> None:
     trials = [trial(str(i), [0.5]).to_dict() for i in range(15)]
     short = format_search(record_for(trials, 1, 1), 80)
     assert any("5 more trials (-v shows all)" in text for text, _ in short)
@@ -127,7 +133,7 @@ def test_summary_caps_rows_without_verbose():
     assert not any("more trials" in text for text, _ in full)
 
 
-def test_hyperband_without_a_full_budget_trial_fails_and_says_why():
+def test_hyperband_without_a_full_budget_trial_fails_and_says_why() -> None:
     from pytest_hptune.result import SearchResult
     from pytest_hptune.verdict.judge import judge
     from pytest_hptune.verdict.message import failure_message

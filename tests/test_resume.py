@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,9 @@ def test_resumable(hptune):
 """
 
 
-def run(project, *args, kill_at=None, monkeypatch):
+def run(
+    project: pytest.Pytester, *args: str, kill_at: int | None = None, monkeypatch: pytest.MonkeyPatch
+) -> tuple[pytest.RunResult, Any, int]:
     if kill_at is None:
         monkeypatch.delenv("HPTUNE_TEST_KILL_AT_FIT", raising=False)
     else:
@@ -33,11 +36,13 @@ def run(project, *args, kill_at=None, monkeypatch):
     return result, entry, n_builds
 
 
-def scores(entry):
+def scores(entry: dict[str, Any]) -> dict[str, tuple[dict[str, Any], list[float]]]:
     return {t["trial_id"]: (t["hyperparameters"], t["scores"]) for t in entry["trials"]}
 
 
-def test_a_killed_search_resumes_from_its_completed_trials(project, monkeypatch):
+def test_a_killed_search_resumes_from_its_completed_trials(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project.makepyfile(test_killable=TEST)
     resume = ["--hptune-resume", "--hptune-dir=tuning"]
     # Killed during trial 2's first execution (fit 5): trials 0 and 1 are done.
@@ -71,17 +76,19 @@ def test_a_killed_search_resumes_from_its_completed_trials(project, monkeypatch)
         (["--hptune-seed=7"], "settings (seed: 0 -> 7) changed since the earlier run"),
     ],
 )
-def test_a_changed_search_starts_fresh_and_says_why(project, monkeypatch, change, reason):
+def test_a_changed_search_starts_fresh_and_says_why(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, change: list[str], reason: str
+) -> None:
     project.makepyfile(test_killable=TEST)
     resume = ["--hptune-resume", "--hptune-dir=tuning"]
     run(project, *resume, monkeypatch=monkeypatch)
     result, entry, _ = run(project, *resume, *change, monkeypatch=monkeypatch)
     result.assert_outcomes(passed=1)
     assert entry["resume"] == {"resumed": False, "reused_trials": 0, "reason": reason}
-    result.stdout.fnmatch_lines([f"*started fresh: {reason.split(' changed')[0]} changed*"])
+    result.stdout.fnmatch_lines([f"*started fresh: {reason.split(' changed', maxsplit=1)[0]} changed*"])
 
 
-def test_changed_data_and_search_space_start_fresh(project, monkeypatch):
+def test_changed_data_and_search_space_start_fresh(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     project.makepyfile(test_killable=TEST)
     resume = ["--hptune-resume", "--hptune-dir=tuning"]
     run(project, *resume, monkeypatch=monkeypatch)
@@ -104,7 +111,9 @@ def test_changed_data_and_search_space_start_fresh(project, monkeypatch):
     assert entry["resume"]["reason"] == "search space changed since the earlier run"
 
 
-def test_half_written_files_from_a_killed_run_start_fresh(project, monkeypatch):
+def test_half_written_files_from_a_killed_run_start_fresh(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project.makepyfile(test_killable=TEST)
     resume = ["--hptune-resume", "--hptune-dir=tuning"]
     run(project, *resume, kill_at=5, monkeypatch=monkeypatch)
@@ -117,7 +126,9 @@ def test_half_written_files_from_a_killed_run_start_fresh(project, monkeypatch):
     assert len(entry["trials"]) == 4
 
 
-def test_resume_uses_pytest_cache_and_needs_a_dir_without_it(project, monkeypatch):
+def test_resume_uses_pytest_cache_and_needs_a_dir_without_it(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project.makepyfile(test_killable=TEST)
     result, entry, _ = run(project, "--hptune-resume", monkeypatch=monkeypatch)
     result.assert_outcomes(passed=1)
@@ -127,7 +138,9 @@ def test_resume_uses_pytest_cache_and_needs_a_dir_without_it(project, monkeypatc
     result.stderr.fnmatch_lines(["*--hptune-resume * pass --hptune-dir=PATH as well*"])
 
 
-def test_a_changed_callback_setting_starts_the_search_fresh(project, monkeypatch):
+def test_a_changed_callback_setting_starts_the_search_fresh(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     test = """
 import keras
 import pytest
@@ -154,7 +167,9 @@ def test_resumable(hptune):
     }
 
 
-def test_an_unreadable_scores_file_of_a_reused_trial_starts_fresh(project, monkeypatch):
+def test_an_unreadable_scores_file_of_a_reused_trial_starts_fresh(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     project.makepyfile(test_killable=TEST)
     resume = ["--hptune-resume", "--hptune-dir=tuning"]
     result, first, _ = run(project, *resume, monkeypatch=monkeypatch)
@@ -171,11 +186,13 @@ def test_an_unreadable_scores_file_of_a_reused_trial_starts_fresh(project, monke
 
 
 @pytest.mark.parametrize("lost", ["trial_1", "trial_0"])
-def test_a_lost_trial_directory_of_a_completed_trial_starts_fresh_and_says_why(project, monkeypatch, lost):
+def test_a_lost_trial_directory_of_a_completed_trial_starts_fresh_and_says_why(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, lost: str
+) -> None:
     """A partially restored CI cache: a completed trial's directory is gone."""
     project.makepyfile(test_killable=TEST)
     resume = ["--hptune-resume", "--hptune-dir=tuning"]
-    result, first, _ = run(project, *resume, kill_at=5, monkeypatch=monkeypatch)
+    result, _first, _ = run(project, *resume, kill_at=5, monkeypatch=monkeypatch)
     (trial_dir,) = [p for p in (project.path / "tuning").rglob(lost) if p.is_dir()]
     shutil.rmtree(trial_dir)
     reason = f"the earlier run's files are incomplete: trial {lost[-1]} of the earlier run is missing"
@@ -205,7 +222,9 @@ def test_a_lost_trial_directory_of_a_completed_trial_starts_fresh_and_says_why(p
     ],
     ids=["strings", "booleans", "another mean"],
 )
-def test_a_scores_file_that_contradicts_keras_tuners_trial_starts_fresh(project, monkeypatch, edit, why):
+def test_a_scores_file_that_contradicts_keras_tuners_trial_starts_fresh(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, edit: Any, why: str
+) -> None:
     project.makepyfile(test_killable=TEST)
     resume = ["--hptune-resume", "--hptune-dir=tuning"]
     result, first, _ = run(project, *resume, monkeypatch=monkeypatch)

@@ -3,6 +3,7 @@ traced (engine/reuse.py): the same scores as fresh builds, fewer traces,
 and a fresh build wherever reuse cannot be shown safe."""
 
 import json
+from typing import Any
 
 import keras
 import pytest
@@ -13,13 +14,13 @@ from pytest_hptune.engine.reuse import ModelReuse, in_memory, plain_fit, reusabl
 
 
 @pytest.fixture(scope="module")
-def fresh_histories():
+def fresh_histories() -> list[list[list[float]]]:
     histories, reused = reuse_check.histories(False)
     assert reused == 0
     return histories
 
 
-def test_reused_models_score_like_fresh_builds_to_the_last_digit(fresh_histories):
+def test_reused_models_score_like_fresh_builds_to_the_last_digit(fresh_histories: list[list[list[float]]]) -> None:
     with reuse_check.counting_fits() as fits:
         reused, count = reuse_check.histories(True)
     assert count == 2
@@ -31,7 +32,7 @@ def test_reused_models_score_like_fresh_builds_to_the_last_digit(fresh_histories
 
 
 @pytest.mark.parametrize("variant", [v for v in reuse_check.FIT_VARIANTS if v != "split"])
-def test_reuse_is_exact_however_the_fit_shuffles(variant):
+def test_reuse_is_exact_however_the_fit_shuffles(variant: Any) -> None:
     compared = reuse_check.compare(variant)
     assert compared["count"] == 2 and compared["fits"] == len(reuse_check.SEEDS)
     assert compared["reused"] == compared["fresh"]
@@ -41,7 +42,7 @@ def test_reuse_is_exact_however_the_fit_shuffles(variant):
 
 
 class OwnStep(keras.Model):
-    def train_step(self, *args, **kwargs):
+    def train_step(self, *args: Any, **kwargs: Any) -> Any:
         return super().train_step(*args, **kwargs)
 
 
@@ -56,20 +57,20 @@ class OwnAdam(keras.optimizers.Adam):
         pytest.param(lambda: reuse_check.build(optimizer=OwnAdam(0.01)), id="optimizer of the user's"),
     ],
 )
-def test_models_that_may_keep_state_elsewhere_are_built_fresh(make):
+def test_models_that_may_keep_state_elsewhere_are_built_fresh(make: Any) -> None:
     assert not reusable(make())
     reuse = ModelReuse(True)
     first = reuse.model_for(make(), (), {})
     assert reuse.model_for(make(), (), {}) is not first and reuse.reused == 0
 
 
-def test_no_reuse_under_a_distribution_strategy_or_when_turned_off():
+def test_no_reuse_under_a_distribution_strategy_or_when_turned_off() -> None:
     for reuse in (ModelReuse(True, distribution_strategy=object()), ModelReuse(False)):
         first = reuse.model_for(reuse_check.build(), (), {})
         assert reuse.model_for(reuse_check.build(), (), {}) is not first and reuse.reused == 0
 
 
-def lazy():
+def lazy() -> Any:
     """No keras.Input: the variables appear in the first fit."""
     model = keras.Sequential([keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1, activation="sigmoid")])
     model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
@@ -77,12 +78,12 @@ def lazy():
 
 
 class UnseededNoise(keras.layers.Layer):
-    def call(self, inputs, training=False):
+    def call(self, inputs: Any, training: bool = False) -> Any:
         # keras.random without a seed: Keras's global seed generator.
         return inputs + keras.random.normal(keras.ops.shape(inputs)) if training else inputs
 
 
-def noisy():
+def noisy() -> Any:
     inputs = keras.Input((6,))
     hidden = UnseededNoise()(keras.layers.Dense(8, activation="relu")(inputs))
     model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(hidden))
@@ -97,7 +98,7 @@ def noisy():
         pytest.param(noisy, id="unseeded keras.random"),
     ],
 )
-def test_models_whose_state_a_copy_would_miss_are_trained_fresh(make):
+def test_models_whose_state_a_copy_would_miss_are_trained_fresh(make: Any) -> None:
     fresh, _ = reuse_check.histories(False, make=make, seeds=(1, 2))
     reused, count = reuse_check.histories(True, make=make, seeds=(1, 2))
     assert count == 0
@@ -105,7 +106,7 @@ def test_models_whose_state_a_copy_would_miss_are_trained_fresh(make):
     assert len({json.dumps(h) for h in fresh}) == 2
 
 
-def test_only_arrays_in_memory_are_reused():
+def test_only_arrays_in_memory_are_reused() -> None:
     import numpy as np
     import tensorflow as tf
 
@@ -118,9 +119,13 @@ def test_only_arrays_in_memory_are_reused():
     assert reuse.model_for(reuse_check.build(), (tf.data.Dataset.from_tensor_slices(x),), {}) is not first
 
 
-def test_a_callback_that_freezes_a_layer_ends_reuse_for_the_configuration(fresh_histories):
+def test_a_callback_that_freezes_a_layer_ends_reuse_for_the_configuration(
+    fresh_histories: list[list[list[float]]],
+) -> None:
     class Freeze(keras.callbacks.Callback):
-        def on_train_end(self, logs=None):  # after training: a fresh model trains as without it
+        def on_train_end(
+            self, logs: dict[str, Any] | None = None
+        ) -> None:  # after training: a fresh model trains as without it
             self.model.layers[1].trainable = False
 
     reused, count = reuse_check.histories(True, callbacks=lambda: [Freeze()])
@@ -128,11 +133,11 @@ def test_a_callback_that_freezes_a_layer_ends_reuse_for_the_configuration(fresh_
     assert reused == fresh_histories
 
 
-def test_a_hypermodel_with_its_own_fit_is_not_reused():
+def test_a_hypermodel_with_its_own_fit_is_not_reused() -> None:
     import keras_tuner
 
     class OwnFit(keras_tuner.HyperModel):
-        def fit(self, hp, model, *args, **kwargs):
+        def fit(self, hp: Any, model: Any, *args: Any, **kwargs: Any) -> Any:
             return model.fit(*args, **kwargs)
 
     assert plain_fit(keras_tuner.HyperModel())
@@ -150,7 +155,7 @@ def test_search(hptune):
 """
 
 
-def test_a_search_scores_the_same_with_and_without_reuse(pytester):
+def test_a_search_scores_the_same_with_and_without_reuse(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(models=MODELS, test_search=SEARCH)
     reports = {}
     for reuse in ("on", "off"):
@@ -167,7 +172,7 @@ def test_a_search_scores_the_same_with_and_without_reuse(pytester):
     assert (on["reused_fits"], off["reused_fits"]) == (3, 0)
 
 
-def test_a_bad_reuse_value_names_the_option_and_the_choices(pytester):
+def test_a_bad_reuse_value_names_the_option_and_the_choices(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_x="def test_x(): pass")
     result = pytester.runpytest("--hptune-reuse=maybe")
     assert result.ret != 0
@@ -175,7 +180,7 @@ def test_a_bad_reuse_value_names_the_option_and_the_choices(pytester):
     assert "on or off" in result.stderr.str() + result.stdout.str()
 
 
-def test_a_bad_reuse_in_a_marker_names_the_setting_and_the_fix(pytester):
+def test_a_bad_reuse_in_a_marker_names_the_setting_and_the_fix(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_x="""
         import pytest
@@ -190,7 +195,7 @@ def test_a_bad_reuse_in_a_marker_names_the_setting_and_the_fix(pytester):
     result.stdout.fnmatch_lines(["*invalid reuse='yes' from hptune marker*True or False*"])
 
 
-def test_resume_and_baselines_ignore_reuse():
+def test_resume_and_baselines_ignore_reuse() -> None:
     from pytest_hptune.engine import fingerprint
     from pytest_hptune.verdict import compare
 
@@ -245,7 +250,7 @@ def test_own_build_and_fit(hptune):
 """
 
 
-def test_a_hypermodel_fit_or_a_tuner_build_and_fit_of_the_users_gets_fresh_models(pytester):
+def test_a_hypermodel_fit_or_a_tuner_build_and_fit_of_the_users_gets_fresh_models(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(models=MODELS, test_own=OWN_WAYS)
     pytester.runpytest("--hptune-json=r.json").assert_outcomes(passed=2)
     reports = json.loads((pytester.path / "r.json").read_text())["tests"]
@@ -285,7 +290,7 @@ def test_search(hptune, monkeypatch):
 """
 
 
-def test_one_build_config_write_per_trial_and_get_best_models_still_loads(pytester):
+def test_one_build_config_write_per_trial_and_get_best_models_still_loads(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(models=MODELS, test_bookkeeping=BOOKKEEPING)
     result = pytester.runpytest("--hptune-json=r.json")
     result.assert_outcomes(passed=1)

@@ -3,6 +3,8 @@ run in-process with pytester on FastModel (milliseconds per search) unless
 real Keras training is the point."""
 
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,14 +19,14 @@ def test_fast(hptune):
 """
 
 
-def run_fast(pytester, marker="", *args):
+def run_fast(pytester: pytest.Pytester, marker: str = "", *args: str) -> tuple[pytest.RunResult, dict[str, Any]]:
     pytester.makepyfile(test_fast=FAST_TEST.format(marker=marker))
     result = pytester.runpytest("--hptune-json=report.json", "-v", *args)
     report = json.loads((pytester.path / "report.json").read_text())
     return result, report
 
 
-def test_passing_gates_are_reported_in_summary_and_json(project):
+def test_passing_gates_are_reported_in_summary_and_json(project: pytest.Pytester) -> None:
     result, report = run_fast(project, "max_trials=3, executions_per_trial=2, min_score=0.5, max_std=0.5")
     result.assert_outcomes(passed=1)
     out = result.stdout.str()
@@ -56,7 +58,7 @@ def test_passing_gates_are_reported_in_summary_and_json(project):
     assert entry["duration_s"] >= 0
 
 
-def test_failing_gate_fails_the_test_with_a_readable_message(project):
+def test_failing_gate_fails_the_test_with_a_readable_message(project: pytest.Pytester) -> None:
     result, report = run_fast(project, "max_trials=2, executions_per_trial=3, min_score=0.99")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
@@ -76,7 +78,7 @@ def test_failing_gate_fails_the_test_with_a_readable_message(project):
     assert entry["passed"] is False
 
 
-def test_max_std_gate_uses_sample_std(project):
+def test_max_std_gate_uses_sample_std(project: pytest.Pytester) -> None:
     result, report = run_fast(project, "max_trials=1, executions_per_trial=4, max_std=0.0")
     result.assert_outcomes(failed=1)
     trial = report["tests"][0]["trials"][0]
@@ -86,7 +88,7 @@ def test_max_std_gate_uses_sample_std(project):
     result.stdout.fnmatch_lines(["*max_std: best trial 0 std across executions 0.* > 0.0000 FAILED"])
 
 
-def test_fixture_works_without_marker_with_defaults_and_no_gates(project):
+def test_fixture_works_without_marker_with_defaults_and_no_gates(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_plain="""
         from models import FastModel, data
@@ -105,7 +107,7 @@ def test_fixture_works_without_marker_with_defaults_and_no_gates(project):
     result.stdout.fnmatch_lines(["*no gates asked for*"])
 
 
-def test_same_seed_reproduces_and_executions_differ(project):
+def test_same_seed_reproduces_and_executions_differ(project: pytest.Pytester) -> None:
     _, first = run_fast(project, "max_trials=3, executions_per_trial=3")
     _, second = run_fast(project, "max_trials=3, executions_per_trial=3")
     t1 = first["tests"][0]["trials"]
@@ -117,7 +119,7 @@ def test_same_seed_reproduces_and_executions_differ(project):
     assert [t["scores"] for t in other["tests"][0]["trials"]] != [t["scores"] for t in t1]
 
 
-def test_precedence_command_line_over_marker_over_ini(project):
+def test_precedence_command_line_over_marker_over_ini(project: pytest.Pytester) -> None:
     project.makeini("[pytest]\nhptune_trials = 4\nhptune_executions = 2\nhptune_seed = 3\n")
     result, report = run_fast(project, "max_trials=2", "--hptune-seed=5")
     result.assert_outcomes(passed=1)
@@ -134,7 +136,7 @@ def test_precedence_command_line_over_marker_over_ini(project):
     assert report["tests"][0]["settings"]["max_trials"] == 1
 
 
-def test_search_arguments_set_settings_and_epochs(project):
+def test_search_arguments_set_settings_and_epochs(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_args="""
         import pytest
@@ -153,7 +155,9 @@ def test_search_arguments_set_settings_and_epochs(project):
     assert entry["sources"]["epochs"].startswith("hptune.search() argument")
 
 
-def test_unknown_marker_keyword_is_an_error_before_any_training(project, monkeypatch):
+def test_unknown_marker_keyword_is_an_error_before_any_training(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     builds = project.path / "builds.txt"
     monkeypatch.setenv("HPTUNE_TEST_BUILDS", str(builds))
     result, _ = run_fast(project, "max_trial=2")
@@ -182,7 +186,7 @@ def test_unknown_marker_keyword_is_an_error_before_any_training(project, monkeyp
         ("3", "*keyword arguments only*"),
     ],
 )
-def test_bad_marker_values_name_setting_value_and_source(project, marker, expected):
+def test_bad_marker_values_name_setting_value_and_source(project: pytest.Pytester, marker: str, expected: str) -> None:
     result, _ = run_fast(project, marker)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*" + expected])
@@ -200,7 +204,7 @@ def test_bad_marker_values_name_setting_value_and_source(project, marker, expect
         (["--hptune-seed=-2"], "*invalid seed=-2*non-negative*"),
     ],
 )
-def test_bad_command_line_values_are_usage_errors(project, args, expected):
+def test_bad_command_line_values_are_usage_errors(project: pytest.Pytester, args: list[str], expected: str) -> None:
     project.makepyfile(test_x="def test_x(): pass")
     result = project.runpytest(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -208,7 +212,7 @@ def test_bad_command_line_values_are_usage_errors(project, args, expected):
     assert "Traceback" not in result.stderr.str() + result.stdout.str()
 
 
-def test_bad_ini_value_is_a_usage_error_naming_the_ini_key(project):
+def test_bad_ini_value_is_a_usage_error_naming_the_ini_key(project: pytest.Pytester) -> None:
     project.makeini("[pytest]\nhptune_epochs = many\n")
     project.makepyfile(test_x="def test_x(): pass")
     result = project.runpytest()
@@ -216,7 +220,7 @@ def test_bad_ini_value_is_a_usage_error_naming_the_ini_key(project):
     result.stderr.fnmatch_lines(["*invalid epochs='many' from ini option hptune_epochs in *tox.ini*"])
 
 
-def test_failed_trial_is_reported_and_the_search_goes_on(project):
+def test_failed_trial_is_reported_and_the_search_goes_on(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_nan="""
         import pytest
@@ -239,7 +243,7 @@ def test_failed_trial_is_reported_and_the_search_goes_on(project):
     result.stdout.fnmatch_lines(["*FAILED*val_accuracy is nan"])
 
 
-def test_search_with_no_completed_trial_fails_with_reasons(project):
+def test_search_with_no_completed_trial_fails_with_reasons(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_broken="""
         import pytest
@@ -265,7 +269,7 @@ def test_search_with_no_completed_trial_fails_with_reasons(project):
     assert entry["passed"] is False and entry["best_trial_id"] is None
 
 
-def test_build_function_that_raises_shows_its_own_error(project):
+def test_build_function_that_raises_shows_its_own_error(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_raise="""
         import pytest
@@ -290,7 +294,7 @@ def test_build_function_that_raises_shows_its_own_error(project):
     assert entry["error"] == "ValueError: boom in build"
 
 
-def test_result_api(project):
+def test_result_api(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_api="""
         import keras
@@ -319,7 +323,7 @@ def test_result_api(project):
     project.runpytest().assert_outcomes(passed=1)
 
 
-def test_two_searches_in_one_test_are_both_reported(project):
+def test_two_searches_in_one_test_are_both_reported(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_two="""
         from models import FastModel, data
@@ -336,7 +340,7 @@ def test_two_searches_in_one_test_are_both_reported(project):
     assert tests[0]["directory"] != tests[1]["directory"]
 
 
-def test_tuning_directories_stay_out_of_the_working_tree(project, tmp_path):
+def test_tuning_directories_stay_out_of_the_working_tree(project: pytest.Pytester, tmp_path: Path) -> None:
     result, report = run_fast(project, "max_trials=1, executions_per_trial=1")
     result.assert_outcomes(passed=1)
     assert not str(report["tests"][0]["directory"]).startswith(str(project.path))
@@ -349,7 +353,7 @@ def test_tuning_directories_stay_out_of_the_working_tree(project, tmp_path):
     assert (target / directory.split("/")[-1] / "oracle.json").exists()
 
 
-def test_marker_is_registered_and_options_documented(project):
+def test_marker_is_registered_and_options_documented(project: pytest.Pytester) -> None:
     result = project.runpytest("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.hptune(tuner='random', objective='val_accuracy'*"])
     result = project.runpytest("--help")
@@ -362,7 +366,7 @@ def test_marker_is_registered_and_options_documented(project):
     )
 
 
-def test_marker_without_fixture_warns(project):
+def test_marker_without_fixture_warns(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_w="""
         import pytest
@@ -377,7 +381,7 @@ def test_marker_without_fixture_warns(project):
     result.stdout.fnmatch_lines(["*test_w.py::test_w is marked hptune but does not use the hptune fixture*"])
 
 
-def test_unwritable_json_report_is_reported_not_crashed(project):
+def test_unwritable_json_report_is_reported_not_crashed(project: pytest.Pytester) -> None:
     (project.path / "blocker").write_text("a file, not a directory")
     result, _ = (None, None)
     project.makepyfile(test_fast=FAST_TEST.format(marker="max_trials=1, executions_per_trial=1"))
@@ -388,7 +392,7 @@ def test_unwritable_json_report_is_reported_not_crashed(project):
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # tests/test_faults_writes.py
 
 
-def test_xdist_workers_report_every_search_exactly_once(project):
+def test_xdist_workers_report_every_search_exactly_once(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_par="""
         import pytest
@@ -428,7 +432,7 @@ def test_xdist_workers_report_every_search_exactly_once(project):
     assert junit.count('name="hptune.best_mean"') == 4
 
 
-def test_interrupted_run_still_writes_the_searches_that_finished(project):
+def test_interrupted_run_still_writes_the_searches_that_finished(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_int="""
         from models import FastModel, data
@@ -447,7 +451,7 @@ def test_interrupted_run_still_writes_the_searches_that_finished(project):
     assert "INTERNALERROR" not in result.stdout.str()
 
 
-def test_a_failing_search_prints_its_table_once(project):
+def test_a_failing_search_prints_its_table_once(project: pytest.Pytester) -> None:
     result, _ = run_fast(project, "max_trials=2, executions_per_trial=2, min_score=0.99")
     result.assert_outcomes(failed=1)
     out = result.stdout.str()

@@ -2,6 +2,7 @@
 trials near the best."""
 
 import math
+from typing import Any
 
 import pytest
 from conftest import load_json
@@ -13,9 +14,12 @@ from pytest_hptune.settings import SettingError, make_layer
 
 
 @st.composite
-def numeric_entries(draw):
+def numeric_entries(draw: st.DrawFn) -> tuple[dict[str, Any], float]:
     kind = draw(st.sampled_from(["Int", "Float"]))
     log = draw(st.booleans())
+    low: float
+    high: float
+    value: float
     if kind == "Int":
         low = draw(st.integers(1 if log else -50, 50))
         high = draw(st.integers(low + 1, low + 500))
@@ -26,14 +30,14 @@ def numeric_entries(draw):
         high = draw(st.floats(low + 1e-3, low + 100, allow_nan=False))
         step = None
         value = draw(st.floats(low, high, allow_nan=False))
-    entry = {"type": kind, "min": low, "max": high, "sampling": "log" if log else "linear"}
+    entry: dict[str, Any] = {"type": kind, "min": low, "max": high, "sampling": "log" if log else "linear"}
     if step:
         entry["step"] = step
     return entry, value
 
 
 @given(numeric_entries())
-def test_numeric_neighbours_are_one_step_inside_the_range(case):
+def test_numeric_neighbours_are_one_step_inside_the_range(case: tuple[dict[str, Any], float]) -> None:
     entry, value = case
     moved = sensitivity.neighbours(entry, value)
     assert len(moved) <= 2 and value not in moved
@@ -54,19 +58,19 @@ def test_numeric_neighbours_are_one_step_inside_the_range(case):
 
 
 @given(st.lists(st.integers(), min_size=1, max_size=8, unique=True), st.data())
-def test_choice_neighbours_are_the_adjacent_declared_values(values, data):
+def test_choice_neighbours_are_the_adjacent_declared_values(values: list[int], data: st.DataObject) -> None:
     i = data.draw(st.integers(0, len(values) - 1))
     moved = sensitivity.neighbours({"type": "Choice", "values": values}, values[i])
     assert moved == [values[j] for j in (i - 1, i + 1) if 0 <= j < len(values)]
 
 
-def test_boolean_and_fixed():
+def test_boolean_and_fixed() -> None:
     assert sensitivity.neighbours({"type": "Boolean"}, True) == [False]
     assert sensitivity.neighbours({"type": "Fixed", "value": 3}, 3) == []
 
 
 @given(st.floats(-10, 10), st.floats(-10, 10))
-def test_relative_drop_is_positive_exactly_when_worse(best, other):
+def test_relative_drop_is_positive_exactly_when_worse(best: float, other: float) -> None:
     assume(best != 0)
     assert (sensitivity.relative_drop(best, other, "max") > 0) == (other < best)
     assert (sensitivity.relative_drop(best, other, "min") > 0) == (other > best)
@@ -74,7 +78,7 @@ def test_relative_drop_is_positive_exactly_when_worse(best, other):
 
 
 @given(st.lists(st.floats(0, 1), min_size=1, max_size=20), st.floats(0, 0.5))
-def test_near_best_share_counts_the_best_and_grows_with_epsilon(means, epsilon):
+def test_near_best_share_counts_the_best_and_grows_with_epsilon(means: list[float], epsilon: float) -> None:
     best = max(means)
     share = sensitivity.near_best_share(means, best, epsilon)
     assert 1 / len(means) <= share <= 1
@@ -90,12 +94,12 @@ def test_near_best_share_counts_the_best_and_grows_with_epsilon(means, epsilon):
         ({"max_neighbor_drop": 0.1}, "did you mean 'max_neighbour_drop'"),
     ],
 )
-def test_bad_robustness_settings(kwargs, message):
+def test_bad_robustness_settings(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(SettingError, match=message):
         make_layer("hptune marker", kwargs)
 
 
-def test_neighbours_are_trained_reported_and_gated(project):
+def test_neighbours_are_trained_reported_and_gated(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_sens="""
         import pytest
@@ -137,7 +141,7 @@ def test_neighbours_are_trained_reported_and_gated(project):
         assert n["drop"] == pytest.approx((best["mean"] - n["mean"]) / best["mean"])
 
 
-def test_a_neighbour_that_fails_to_train_fails_the_gate_and_says_which(project):
+def test_a_neighbour_that_fails_to_train_fails_the_gate_and_says_which(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_sens="""
         import keras
@@ -168,7 +172,7 @@ def test_a_neighbour_that_fails_to_train_fails_the_gate_and_says_which(project):
     )
 
 
-def test_moving_a_conditional_parent_opens_the_other_branch_at_its_defaults(project):
+def test_moving_a_conditional_parent_opens_the_other_branch_at_its_defaults(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_cond="""
         import keras
@@ -203,7 +207,7 @@ def test_moving_a_conditional_parent_opens_the_other_branch_at_its_defaults(proj
     project.runpytest().assert_outcomes(passed=1)
 
 
-def _result(means, neighbours=None):
+def _result(means: list[float], neighbours: list[dict[str, Any]] | None = None) -> Any:
     from types import SimpleNamespace
 
     from pytest_hptune.result import TrialResult
@@ -212,7 +216,7 @@ def _result(means, neighbours=None):
     return SimpleNamespace(trials=trials, best=trials[0] if trials else None, neighbours=neighbours)
 
 
-def test_robustness_values_that_cannot_be_judged_fail_with_a_reason():
+def test_robustness_values_that_cannot_be_judged_fail_with_a_reason() -> None:
     from pytest_hptune.settings import resolve
     from pytest_hptune.verdict.record import robustness as _robustness
 
@@ -221,7 +225,7 @@ def test_robustness_values_that_cannot_be_judged_fail_with_a_reason():
     assert values == {"min_near_best_share": None, "max_neighbour_drop": None}
     assert notes["min_near_best_share"] == "1 trial judged: a share needs 2 or more"
     assert notes["max_neighbour_drop"] == "the neighbours were not trained"
-    failed_reference = [
+    failed_reference: list[dict[str, Any]] = [
         {
             "name": None,
             "value": None,

@@ -1,6 +1,7 @@
 """tuner='sklearn': cross-validation folds are the executions."""
 
 import json
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,9 @@ def build(hp):
 """
 
 
-def run(project, marker, body="hptune.search(build, *iris())", *args):
+def run(
+    project: pytest.Pytester, marker: str, body: str = "hptune.search(build, *iris())", *args: str
+) -> tuple[pytest.RunResult, list[dict[str, Any]]]:
     project.makepyfile(estimators=ESTIMATORS)
     project.makepyfile(
         test_sk=f"""
@@ -42,7 +45,7 @@ def run(project, marker, body="hptune.search(build, *iris())", *args):
     return result, json.loads(path.read_text())["tests"] if path.exists() else []
 
 
-def test_folds_are_the_executions_and_inactive_values_are_absent(project):
+def test_folds_are_the_executions_and_inactive_values_are_absent(project: pytest.Pytester) -> None:
     result, (entry,) = run(
         project,
         "tuner='sklearn', max_trials=4, min_score=0.8, max_std=0.2",
@@ -74,7 +77,7 @@ def test_folds_are_the_executions_and_inactive_values_are_absent(project):
     )
 
 
-def test_a_splitter_scoring_name_and_bayesian_oracle(project):
+def test_a_splitter_scoring_name_and_bayesian_oracle(project: pytest.Pytester) -> None:
     result, (entry,) = run(
         project,
         "tuner='sklearn', oracle='bayesian', num_initial_points=2, max_trials=3, "
@@ -86,7 +89,7 @@ def test_a_splitter_scoring_name_and_bayesian_oracle(project):
     assert "StratifiedKFold" in entry["settings"]["cv"]
 
 
-def test_session_wide_executions_and_epochs_do_not_apply_to_sklearn(project):
+def test_session_wide_executions_and_epochs_do_not_apply_to_sklearn(project: pytest.Pytester) -> None:
     result, (entry,) = run(
         project,
         "tuner='sklearn', max_trials=2, cv=2",
@@ -99,7 +102,7 @@ def test_session_wide_executions_and_epochs_do_not_apply_to_sklearn(project):
     assert entry["settings"]["epochs"] is None
 
 
-def test_the_same_seed_reproduces_fold_scores(project):
+def test_the_same_seed_reproduces_fold_scores(project: pytest.Pytester) -> None:
     _, (first,) = run(project, "tuner='sklearn', max_trials=3")
     _, (second,) = run(project, "tuner='sklearn', max_trials=3")
     assert [t["scores"] for t in first["trials"]] == [t["scores"] for t in second["trials"]]
@@ -128,19 +131,19 @@ def test_the_same_seed_reproduces_fold_scores(project):
         ),
     ],
 )
-def test_settings_that_do_not_fit_sklearn_are_errors(project, marker, expected):
+def test_settings_that_do_not_fit_sklearn_are_errors(project: pytest.Pytester, marker: str, expected: str) -> None:
     result, _ = run(project, marker)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([expected])
 
 
-def test_unknown_scorer_name_fails_with_suggestions(project):
+def test_unknown_scorer_name_fails_with_suggestions(project: pytest.Pytester) -> None:
     result, _ = run(project, "tuner='sklearn', scoring='acuracy'")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*scoring='acuracy' is not a scikit-learn scorer name (did you mean 'accuracy'*"])
 
 
-def test_keras_fit_arguments_are_a_clear_error(project):
+def test_keras_fit_arguments_are_a_clear_error(project: pytest.Pytester) -> None:
     result, _ = run(project, "tuner='sklearn'", "hptune.search(build, *iris(), validation_split=0.2)")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
@@ -150,7 +153,7 @@ def test_keras_fit_arguments_are_a_clear_error(project):
     )
 
 
-def test_a_keras_model_from_the_build_function_is_a_clear_error(project):
+def test_a_keras_model_from_the_build_function_is_a_clear_error(project: pytest.Pytester) -> None:
     result, _ = run(
         project,
         "tuner='sklearn'",
@@ -160,7 +163,7 @@ def test_a_keras_model_from_the_build_function_is_a_clear_error(project):
     result.stdout.fnmatch_lines(["*with tuner='sklearn' the build function must return a scikit-learn estimator*"])
 
 
-def test_a_splitter_that_counts_its_folds_from_the_groups_counts_them_from_search(project):
+def test_a_splitter_that_counts_its_folds_from_the_groups_counts_them_from_search(project: pytest.Pytester) -> None:
     # LeaveOneGroupOut cannot count its folds without the groups: they come
     # with hptune.search(), as with SklearnTuner.search().
     result, (entry,) = run(
@@ -178,13 +181,14 @@ def test_a_splitter_that_counts_its_folds_from_the_groups_counts_them_from_searc
     assert "None" not in out[out.index("= hptune =") :]
 
 
-def test_a_splitter_that_cannot_count_its_folds_is_a_setting_error():
+def test_a_splitter_that_cannot_count_its_folds_is_a_setting_error() -> None:
     from sklearn.model_selection import LeaveOneGroupOut
 
     from pytest_hptune.settings import SettingError, count_folds, make_layer, resolve
 
     settings = resolve([make_layer("m", {"tuner": "sklearn", "cv": LeaveOneGroupOut()})])
-    assert settings.executions_per_trial is None  # known only with the data
+    unknown: object = settings.executions_per_trial  # None, though Settings does not say it can be
+    assert unknown is None  # known only with the data
     assert count_folds(settings, ([[0], [1]], [0, 1]), {"groups": [0, 1]}).executions_per_trial == 2
     with pytest.raises(SettingError, match=r"cv=LeaveOneGroupOut\(\) \(from m\) cannot count its folds .*groups="):
         count_folds(settings, ([[0], [1]], [0, 1]), {})

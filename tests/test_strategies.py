@@ -1,12 +1,14 @@
 """pytest_hptune.strategies: Hypothesis over a Keras Tuner search space."""
 
 import math
+from typing import Any
 
 import pytest
 from hypothesis import find, given, settings
+from hypothesis.strategies import SearchStrategy
 
 
-def build(hp):
+def build(hp: Any) -> Any:
     import keras
 
     inputs = keras.Input((4,))
@@ -22,16 +24,16 @@ def build(hp):
 
 
 @pytest.fixture(scope="module")
-def values(heavy_modules):
+def values(heavy_modules: None) -> SearchStrategy[dict[str, Any]]:
     from pytest_hptune import strategies
 
     return strategies.hyperparameters(build)
 
 
-def test_drawn_values_stay_in_their_domains_and_respect_conditions(values):
+def test_drawn_values_stay_in_their_domains_and_respect_conditions(values: SearchStrategy[dict[str, Any]]) -> None:
     @settings(max_examples=60, deadline=None)
     @given(values)
-    def check(v):
+    def check(v: dict[str, Any]) -> None:
         assert v["units"] in (16, 32, 64, 128)
         assert v["fixed"] == 3
         assert 1e-4 <= v["lr"] <= 1e-2
@@ -43,7 +45,7 @@ def test_drawn_values_stay_in_their_domains_and_respect_conditions(values):
     check()
 
 
-def test_a_failing_property_shrinks_to_the_minimal_configuration(values):
+def test_a_failing_property_shrinks_to_the_minimal_configuration(values: SearchStrategy[dict[str, Any]]) -> None:
     # "every configuration has fewer than 700 parameters" fails only for the
     # wide layers; the other hyperparameters shrink to their simplest values.
     from pytest_hptune import strategies
@@ -60,7 +62,7 @@ def test_a_failing_property_shrinks_to_the_minimal_configuration(values):
     assert worst["dropout"] == 0.0
 
 
-def test_train_briefly_builds_the_configuration(heavy_modules):
+def test_train_briefly_builds_the_configuration(heavy_modules: None) -> None:
     import numpy as np
 
     from pytest_hptune import strategies
@@ -73,12 +75,12 @@ def test_train_briefly_builds_the_configuration(heavy_modules):
     assert len(history.history["loss"]) == 1
 
 
-def test_the_space_is_populated_once_however_many_examples(heavy_modules):
+def test_the_space_is_populated_once_however_many_examples(heavy_modules: None) -> None:
     from pytest_hptune import strategies
 
-    calls = []
+    calls: list[int] = []
 
-    def counted(hp):
+    def counted(hp: Any) -> Any:
         calls.append(1)
         return build(hp)
 
@@ -87,7 +89,7 @@ def test_the_space_is_populated_once_however_many_examples(heavy_modules):
 
     @settings(max_examples=10, deadline=None)
     @given(drawn)
-    def check(v):
+    def check(v: dict[str, Any]) -> None:
         strategies.build(counted, v)
 
     check()
@@ -95,7 +97,7 @@ def test_the_space_is_populated_once_however_many_examples(heavy_modules):
     assert 1 <= examples <= 10 + 1  # one build per example (Hypothesis may replay one): no repopulation
 
 
-def test_the_strategies_without_hypothesis_say_which_extra_to_install(monkeypatch):
+def test_the_strategies_without_hypothesis_say_which_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
     monkeypatch.setitem(sys.modules, "hypothesis", None)  # an import of it raises ImportError

@@ -4,8 +4,11 @@ attributed to the test; advice that never loosens a gate on a regressed run;
 differences with their sign and never -0.0000."""
 
 import re
+from typing import Any
 
-from pytest_hptune.settings import make_layer, resolve
+import pytest
+
+from pytest_hptune.settings import Settings, make_layer, resolve
 from pytest_hptune.verdict import advice
 from pytest_hptune.verdict.record import signed
 
@@ -32,7 +35,7 @@ def _section(text: str) -> list[str]:
     return lines[start:end]
 
 
-def test_thirty_passing_searches_fit_a_screen(project):
+def test_thirty_passing_searches_fit_a_screen(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_many=MANY.replace(
             "@pytest.mark.hptune(max_trials=2", "@pytest.mark.skip\n@pytest.mark.hptune(max_trials=2"
@@ -53,7 +56,7 @@ def test_thirty_passing_searches_fit_a_screen(project):
     result.stdout.no_fnmatch_line("*trial  mean +- std*")
 
 
-def test_a_failing_search_keeps_its_table_and_v_shows_every_table(project):
+def test_a_failing_search_keeps_its_table_and_v_shows_every_table(project: pytest.Pytester) -> None:
     project.makepyfile(test_many=MANY.replace("range(30)", "range(2)"))
     result = project.runpytest()
     result.assert_outcomes(passed=2, failed=1)
@@ -79,7 +82,7 @@ def test_same(hptune):
 """
 
 
-def test_identical_scores_are_a_warning_said_once_before_the_gates(project):
+def test_identical_scores_are_a_warning_said_once_before_the_gates(project: pytest.Pytester) -> None:
     project.makepyfile(test_same=IDENTICAL)
     result = project.runpytest("-v", "-W", "always::pytest_hptune.HptuneAdvice")
     result.assert_outcomes(passed=1)
@@ -93,11 +96,11 @@ def test_identical_scores_are_a_warning_said_once_before_the_gates(project):
     )
 
 
-def _settings(**kwargs):
+def _settings(**kwargs: Any) -> Settings:
     return resolve([make_layer("hptune marker on t.py::t", kwargs)])
 
 
-def test_advice_never_loosens_a_gate_on_a_regressed_run_and_speaks_of_splits_under_split():
+def test_advice_never_loosens_a_gate_on_a_regressed_run_and_speaks_of_splits_under_split() -> None:
     scores = [0.80, 0.85, 0.90]
     seed = advice.compute(_settings(max_std=0.01), scores, 40, True)
     assert "raise max_std" in seed[0]["text"]
@@ -113,24 +116,33 @@ def test_advice_never_loosens_a_gate_on_a_regressed_run_and_speaks_of_splits_und
     )
 
 
-def test_identical_scores_advice_names_the_validation_set():
+def test_identical_scores_advice_names_the_validation_set() -> None:
     (item, *_) = advice.compute(_settings(max_std=0.05), [0.75, 0.75, 0.75], 28, False)
     assert item["kind"] == "identical_scores" and "28 validation samples" in item["text"]
     (item, *_) = advice.compute(_settings(), [0.75, 0.75, 0.75], None, True)  # compared: the spread is read
     assert item["kind"] == "identical_scores" and "does the seed reach the model" in item["text"]
-    kinds = lambda items: [i["kind"] for i in items]  # noqa: E731
+
+    def kinds(items: list[dict[str, Any]]) -> list[str]:
+        return [i["kind"] for i in items]
+
     assert "identical_scores" not in kinds(advice.compute(_settings(max_std=0.05), [0.75, 0.76], 28, False))
     assert "identical_scores" not in kinds(advice.compute(_settings(), [0.75, 0.75], 28, False))  # nothing reads it
 
 
-def test_differences_keep_their_sign_and_never_read_minus_zero():
+def test_differences_keep_their_sign_and_never_read_minus_zero() -> None:
     assert signed(-0.00001) == "0.0000" and signed(0.00001) == "0.0000"
     assert signed(0.0123) == "+0.0123" and signed(-0.0123) == "-0.0123"
     assert signed(-0.00006) == "-0.0001"  # a difference that rounds to a digit keeps its sign
 
 
-def _record(nodeid):
-    trial = {"trial_id": "0", "hyperparameters": {"units": 8}, "scores": [0.9, 0.91], "mean": 0.905, "std": 0.007}
+def _record(nodeid: str) -> dict[str, Any]:
+    trial: dict[str, Any] = {
+        "trial_id": "0",
+        "hyperparameters": {"units": 8},
+        "scores": [0.9, 0.91],
+        "mean": 0.905,
+        "std": 0.007,
+    }
     trial.update(status="COMPLETED", budget=None, message=None)
     return {
         "nodeid": nodeid,
@@ -147,7 +159,7 @@ def _record(nodeid):
     }
 
 
-def test_png_titles_fit_the_picture_and_the_html_keeps_the_whole_id():
+def test_png_titles_fit_the_picture_and_the_html_keeps_the_whole_id() -> None:
     import matplotlib.pyplot as plt
 
     from pytest_hptune.reports import html, plot
@@ -164,7 +176,7 @@ def test_png_titles_fit_the_picture_and_the_html_keeps_the_whole_id():
     assert long_id in html.render_html([_record(long_id)])
 
 
-def test_confirmation_scores_are_in_the_markdown_and_html_beside_their_gates():
+def test_confirmation_scores_are_in_the_markdown_and_html_beside_their_gates() -> None:
     from pytest_hptune.reports import html, markdown
 
     record = _record("t.py::t")

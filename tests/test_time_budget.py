@@ -1,6 +1,8 @@
 """max_time: a search's time budget stops new trials and new executions; the
 gates judge what completed and every report says the budget ended it."""
 
+from typing import Any
+
 import pytest
 from conftest import load_json
 
@@ -16,14 +18,18 @@ def test_budget(hptune):
 """
 
 
-def _run(project, monkeypatch, max_time, executions="2", *args):
+def _run(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, max_time: str, executions: str = "2", *args: str
+) -> tuple[pytest.RunResult, dict[str, Any]]:
     monkeypatch.setenv("HPTUNE_TEST_FIT_SLEEP", "0.3")
     project.makepyfile(test_budget=TEST.replace("MAX_TIME", max_time).replace("EXECUTIONS", executions))
     result = project.runpytest("--hptune-json=report.json", "--hptune-markdown=report.md", "-v", *args)
     return result, load_json(project)["tests"][0]
 
 
-def test_a_spent_budget_stops_new_trials_and_the_gates_judge_what_completed(project, monkeypatch):
+def test_a_spent_budget_stops_new_trials_and_the_gates_judge_what_completed(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Each trial takes about 0.6 s (2 fits of 0.3 s): a 1 s budget ends the
     # search after the trial that crosses it, well before 6 trials.
     result, record = _run(project, monkeypatch, "1.0")
@@ -35,7 +41,7 @@ def test_a_spent_budget_stops_new_trials_and_the_gates_judge_what_completed(proj
     result.stdout.fnmatch_lines(["*the time budget (max_time 1 s) ended the search after * of 6 trials*"])
 
 
-def test_a_budget_that_is_not_spent_changes_nothing(project, monkeypatch):
+def test_a_budget_that_is_not_spent_changes_nothing(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     result, record = _run(project, monkeypatch, "'10m'")
     result.assert_outcomes(passed=1)
     assert len(record["trials"]) == 6
@@ -44,7 +50,9 @@ def test_a_budget_that_is_not_spent_changes_nothing(project, monkeypatch):
 
 
 @pytest.mark.parametrize("max_time, executions", [("None", 4), ("0.1", 2)])
-def test_a_spent_budget_stops_new_executions_under_auto(project, monkeypatch, max_time, executions):
+def test_a_spent_budget_stops_new_executions_under_auto(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, max_time: str, executions: int
+) -> None:
     """max_std on 2 executions is undecided: 'auto' adds executions up to
     max_executions=4, unless the budget is spent."""
     monkeypatch.setenv("HPTUNE_TEST_FIT_SLEEP", "0.2")
@@ -64,7 +72,7 @@ def test_a_spent_budget_stops_new_executions_under_auto(project, monkeypatch, ma
     assert [len(t["scores"]) for t in record["trials"]] == [executions]
 
 
-def test_max_time_from_the_command_line_and_bad_values():
+def test_max_time_from_the_command_line_and_bad_values() -> None:
     assert resolve([make_layer("test", {"max_time": "1.5h"})]).max_time == 5400.0
     assert resolve([make_layer("test", {"max_time": 90})]).max_time == 90.0
     for bad in (0, -1, "soon", True):

@@ -1,11 +1,12 @@
 """The Keras Tuner strategies beyond random search, end to end (FastModel)."""
 
 import json
+from typing import Any
 
 import pytest
 
 
-def run(project, marker, *args):
+def run(project: pytest.Pytester, marker: str, *args: str) -> tuple[pytest.RunResult, list[dict[str, Any]]]:
     project.makepyfile(
         test_tuner=f"""
         import pytest
@@ -21,7 +22,7 @@ def run(project, marker, *args):
     return result, json.loads(path.read_text())["tests"] if path.exists() else []
 
 
-def test_bayesian_search_with_its_own_settings(project):
+def test_bayesian_search_with_its_own_settings(project: pytest.Pytester) -> None:
     result, (entry,) = run(
         project, "tuner='bayesian', max_trials=4, executions_per_trial=2, num_initial_points=2, beta=3.0"
     )
@@ -33,7 +34,7 @@ def test_bayesian_search_with_its_own_settings(project):
     result.stdout.fnmatch_lines(["*bayesian search, objective val_accuracy (max)*"])
 
 
-def test_grid_search_walks_the_grid_and_reports_every_execution(project):
+def test_grid_search_walks_the_grid_and_reports_every_execution(project: pytest.Pytester) -> None:
     result, (entry,) = run(project, "tuner='grid', max_trials=3, executions_per_trial=2")
     result.assert_outcomes(passed=1)
     assert entry["tuner"] == "grid"
@@ -42,7 +43,7 @@ def test_grid_search_walks_the_grid_and_reports_every_execution(project):
     assert all(len(t["scores"]) == 2 for t in entry["trials"])
 
 
-def test_grid_smaller_than_max_trials_ends_when_exhausted(project):
+def test_grid_smaller_than_max_trials_ends_when_exhausted(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_small="""
         import keras
@@ -68,14 +69,14 @@ def test_grid_smaller_than_max_trials_ends_when_exhausted(project):
     result.assert_outcomes(passed=1)
 
 
-def test_tuner_from_the_command_line(project):
+def test_tuner_from_the_command_line(project: pytest.Pytester) -> None:
     result, (entry,) = run(project, "max_trials=2, executions_per_trial=1", "--hptune-tuner=grid")
     result.assert_outcomes(passed=1)
     assert entry["tuner"] == "grid"
     assert entry["sources"]["tuner"] == "command line"
 
 
-def test_a_setting_the_tuner_does_not_take_is_an_error_naming_both(project):
+def test_a_setting_the_tuner_does_not_take_is_an_error_naming_both(project: pytest.Pytester) -> None:
     result, _ = run(project, "num_initial_points=2")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(
@@ -87,7 +88,7 @@ def test_a_setting_the_tuner_does_not_take_is_an_error_naming_both(project):
 
 
 @pytest.mark.parametrize("marker", ["tuner='bayesian', alpha=0", "tuner='bayesian', num_initial_points=0"])
-def test_bad_tuner_settings_are_rejected(project, marker):
+def test_bad_tuner_settings_are_rejected(project: pytest.Pytester, marker: str) -> None:
     result, _ = run(project, marker)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*invalid * from hptune marker on test_tuner.py::test_tuner*"])

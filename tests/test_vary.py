@@ -2,6 +2,7 @@
 put the validation data's own variance into the scores."""
 
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -32,7 +33,9 @@ class Records(keras_tuner.HyperModel):
 """
 
 
-def _run(project, monkeypatch, vary, extra=""):
+def _run(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, vary: str, extra: str = ""
+) -> tuple[pytest.RunResult, list[dict[str, Any]]]:
     rows = project.path / "rows.jsonl"
     rows.unlink(missing_ok=True)
     monkeypatch.setenv("HPTUNE_TEST_ROWS", str(rows))
@@ -55,7 +58,7 @@ def _run(project, monkeypatch, vary, extra=""):
     return result, fits
 
 
-def test_split_holds_out_a_fresh_share_per_execution(project, monkeypatch):
+def test_split_holds_out_a_fresh_share_per_execution(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     result, fits = _run(project, monkeypatch, "split", ", validation_split=0.25")
     result.assert_outcomes(passed=1)
     executions = fits[:4]
@@ -68,7 +71,7 @@ def test_split_holds_out_a_fresh_share_per_execution(project, monkeypatch):
     result.stdout.fnmatch_lines(["*executions vary: initialisation, data order, validation split*"])
 
 
-def test_folds_validate_on_each_row_exactly_once(project, monkeypatch):
+def test_folds_validate_on_each_row_exactly_once(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     result, fits = _run(project, monkeypatch, "folds")
     result.assert_outcomes(passed=1)
     executions = fits[:4]
@@ -80,7 +83,7 @@ def test_folds_validate_on_each_row_exactly_once(project, monkeypatch):
     assert [f["val"] for f in fits[4:6]] == [f["val"] for f in executions[:2]]
 
 
-def test_the_default_varies_only_the_seed(project, monkeypatch):
+def test_the_default_varies_only_the_seed(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     result, fits = _run(project, monkeypatch, "seed", ", validation_data=(x[:8], y[:8])")
     result.assert_outcomes(passed=1)
     assert len({tuple(f["val"]) for f in fits}) == 1
@@ -96,21 +99,23 @@ def test_the_default_varies_only_the_seed(project, monkeypatch):
         ),
     ],
 )
-def test_split_needs_a_validation_split_and_no_validation_data(project, monkeypatch, extra, message):
+def test_split_needs_a_validation_split_and_no_validation_data(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, extra: str, message: str
+) -> None:
     result, fits = _run(project, monkeypatch, "split", extra)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([message])
     assert fits == []
 
 
-def test_folds_need_a_fixed_number_of_executions():
-    with pytest.raises(SettingError, match="vary='folds' .* needs a fixed executions_per_trial of 2 or more"):
+def test_folds_need_a_fixed_number_of_executions() -> None:
+    with pytest.raises(SettingError, match=r"vary='folds' .* needs a fixed executions_per_trial of 2 or more"):
         resolve([make_layer("test", {"vary": "folds", "executions_per_trial": "auto"})])
     with pytest.raises(SettingError, match="invalid vary='bootstrap'"):
         resolve([make_layer("test", {"vary": "bootstrap"})])
 
 
-def test_the_split_is_reproducible_and_paired_for_the_same_seed():
+def test_the_split_is_reproducible_and_paired_for_the_same_seed() -> None:
     from pytest_hptune.engine import splits
 
     settings = resolve([make_layer("test", {"vary": "split"})])
@@ -122,18 +127,18 @@ def test_the_split_is_reproducible_and_paired_for_the_same_seed():
     assert not (a[1]["validation_data"][0] == c[1]["validation_data"][0]).all()
 
 
-def test_vary_split_or_folds_does_not_apply_to_hyperband():
+def test_vary_split_or_folds_does_not_apply_to_hyperband() -> None:
     with pytest.raises(SettingError, match="does not apply to tuner='hyperband'"):
         resolve([make_layer("test", {"vary": "split", "tuner": "hyperband"})])
 
 
 @pytest.mark.parametrize("vary", ["split", "folds"])
-def test_vary_split_or_folds_does_not_apply_to_a_hyperband_subclass(vary):
+def test_vary_split_or_folds_does_not_apply_to_a_hyperband_subclass(vary: str) -> None:
     import keras_tuner
 
     class MyHyperband(keras_tuner.Hyperband):
         pass
 
     layer = {"vary": vary, "tuner": MyHyperband, "executions_per_trial": 2}
-    with pytest.raises(SettingError, match="does not apply to tuner=.*MyHyperband .*, a Hyperband: its continuation"):
+    with pytest.raises(SettingError, match=r"does not apply to tuner=.*MyHyperband .*, a Hyperband: its continuation"):
         resolve([make_layer("test", layer)])

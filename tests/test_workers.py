@@ -3,6 +3,8 @@ over gRPC (Keras Tuner's distributed mode)."""
 
 import dataclasses
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,15 +19,18 @@ def test_parallel(hptune):
 """
 
 
-def entries(pytester):
-    return json.loads((pytester.path / "report.json").read_text())["tests"]
+def entries(pytester: pytest.Pytester) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = json.loads((pytester.path / "report.json").read_text())["tests"]
+    return records
 
 
-def trials(entry):
+def trials(entry: dict[str, Any]) -> list[tuple[str, dict[str, Any], list[float], str]]:
     return [(t["trial_id"], t["hyperparameters"], t["scores"], t["status"]) for t in entry["trials"]]
 
 
-def test_workers_run_the_trials_with_the_same_results_as_one_process(project, monkeypatch):
+def test_workers_run_the_trials_with_the_same_results_as_one_process(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     builds = project.path / "builds.txt"
     monkeypatch.setenv("HPTUNE_TEST_BUILDS", str(builds))
     # The chief also trains the confirmation runs and the best's neighbours.
@@ -50,7 +55,9 @@ def test_workers_run_the_trials_with_the_same_results_as_one_process(project, mo
     assert distributed["reused_fits"] is None and local["reused_fits"] == 0
 
 
-def test_a_worker_killed_mid_trial_is_reported_and_the_others_finish_the_search(project, monkeypatch):
+def test_a_worker_killed_mid_trial_is_reported_and_the_others_finish_the_search(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # worker1 dies in its first trial; fits slow enough that worker0 cannot
     # take every trial before worker1 has started.
     monkeypatch.setenv("HPTUNE_TEST_KILL_AT_FIT", "1")
@@ -70,7 +77,9 @@ def test_a_worker_killed_mid_trial_is_reported_and_the_others_finish_the_search(
     result.stdout.fnmatch_lines([f"*advice: never scored, so not judged: trial {failed['trial_id']} *"])
 
 
-def test_a_search_whose_workers_all_die_fails_with_the_reason(project, monkeypatch):
+def test_a_search_whose_workers_all_die_fails_with_the_reason(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HPTUNE_TEST_KILL_AT_FIT", "1")
     project.makepyfile(test_parallel=TEST)
     result = project.runpytest_subprocess("--hptune-workers=1", "--hptune-json=report.json")
@@ -84,7 +93,9 @@ def test_a_search_whose_workers_all_die_fails_with_the_reason(project, monkeypat
     result.stdout.fnmatch_lines(["*stopped early: every worker died before the search finished*"])
 
 
-def test_a_worker_without_the_chiefs_directory_says_what_to_pass(project, monkeypatch):
+def test_a_worker_without_the_chiefs_directory_says_what_to_pass(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KERASTUNER_TUNER_ID", "worker9")
     monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
     monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "1")
@@ -104,14 +115,14 @@ def test_a_worker_without_the_chiefs_directory_says_what_to_pass(project, monkey
         (["--hptune-chief=nohost"], "*invalid chief address 'nohost' from --hptune-chief: expected HOST:PORT*"),
     ],
 )
-def test_bad_worker_options_are_usage_errors(project, args, expected):
+def test_bad_worker_options_are_usage_errors(project: pytest.Pytester, args: list[str], expected: str) -> None:
     project.makepyfile(test_x="def test_x(): pass")
     result = project.runpytest(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([expected])
 
 
-def test_a_cluster_worker_started_by_hand_joins_a_chief(project):
+def test_a_cluster_worker_started_by_hand_joins_a_chief(project: pytest.Pytester) -> None:
     """The README's cluster recipe: the chief listens on a fixed address with
     no local workers; a worker elsewhere sets Keras Tuner's variables and runs
     the same test against the same (shared) tuning directory."""
@@ -134,7 +145,7 @@ def test_a_cluster_worker_started_by_hand_joins_a_chief(project):
         "--hptune-dir=shared",
     ]
     chief = subprocess.Popen(
-        common + [f"--hptune-chief=127.0.0.1:{port}", "--hptune-json=report.json"],
+        [*common, f"--hptune-chief=127.0.0.1:{port}", "--hptune-json=report.json"],
         cwd=project.path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -152,7 +163,9 @@ def test_a_cluster_worker_started_by_hand_joins_a_chief(project):
     env = dict(
         os.environ, KERASTUNER_TUNER_ID="worker7", KERASTUNER_ORACLE_IP="127.0.0.1", KERASTUNER_ORACLE_PORT=str(port)
     )
-    worker = subprocess.run(common + ["-rs"], cwd=project.path, env=env, capture_output=True, text=True, timeout=300)
+    worker = subprocess.run(
+        [*common, "-rs"], cwd=project.path, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
     out, _ = chief.communicate(timeout=300)
     assert chief.returncode == 0, out
     assert "hptune worker worker7: ran trials for the chief" in worker.stdout
@@ -161,7 +174,7 @@ def test_a_cluster_worker_started_by_hand_joins_a_chief(project):
     assert entry["tuner_info"]["workers"] == [] and entry["tuner_info"]["chief"] == f"127.0.0.1:{port}"
 
 
-def test_consecutive_failures_on_workers_end_the_search_instead_of_hanging(project):
+def test_consecutive_failures_on_workers_end_the_search_instead_of_hanging(project: pytest.Pytester) -> None:
     # Keras Tuner raises "too many consecutive failures" inside the chief's
     # gRPC handler and leaves its oracle lock held: the chief must not hang.
     project.makepyfile(
@@ -194,7 +207,9 @@ def test_budget(hptune):
 """
 
 
-def test_the_chief_keeps_max_time_between_the_workers_trials(project, monkeypatch):
+def test_the_chief_keeps_max_time_between_the_workers_trials(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HPTUNE_TEST_FIT_SLEEP", "0.3")
     project.makepyfile(test_budget=BUDGET)
     result = project.runpytest_subprocess("--hptune-workers=1", "--hptune-json=report.json")
@@ -206,7 +221,9 @@ def test_the_chief_keeps_max_time_between_the_workers_trials(project, monkeypatc
     assert len(entry["trials"]) == 1
 
 
-def test_a_hung_worker_fails_the_search_at_the_deadline_with_its_last_output(project, monkeypatch):
+def test_a_hung_worker_fails_the_search_at_the_deadline_with_its_last_output(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The worker hangs (in its start-up, or its first fit: it takes longer
     # than 2 s to start); the chief hears nothing for 2 s.
     monkeypatch.setenv("HPTUNE_TEST_FIT_SLEEP", "600")
@@ -226,7 +243,7 @@ def test_a_hung_worker_fails_the_search_at_the_deadline_with_its_last_output(pro
     )
 
 
-def test_a_worker_silent_in_its_trial_fails_that_trial_and_the_search(tmp_path):
+def test_a_worker_silent_in_its_trial_fails_that_trial_and_the_search(tmp_path: Path) -> None:
     # Chief.serve itself, with a worker process that took a trial, printed a
     # line and then hangs: after the deadline its trial fails, the search
     # stops with what is known and the worker is ended.
@@ -264,6 +281,7 @@ def test_a_worker_silent_in_its_trial_fails_that_trial_and_the_search(tmp_path):
         process.kill()
     assert served, "the chief still waits for the silent worker after 60 s"
     (reason,) = served
+    assert reason is not None
     assert reason.startswith("no worker reported for 0.5 s (--hptune-worker-timeout); 0 trials completed")
     assert f"running ones failed: trial {trial.trial_id} on worker0" in reason
     assert reason.endswith("worker worker0 was still running, silent; its last output: epoch 1/5")
@@ -272,7 +290,7 @@ def test_a_worker_silent_in_its_trial_fails_that_trial_and_the_search(tmp_path):
     assert process.poll() is not None  # ended by the chief
 
 
-def test_a_chief_that_no_worker_joins_stops_at_the_deadline(project):
+def test_a_chief_that_no_worker_joins_stops_at_the_deadline(project: pytest.Pytester) -> None:
     project.makepyfile(test_parallel=TEST)
     result = project.runpytest_subprocess(
         "--hptune-chief=127.0.0.1:0", "--hptune-worker-timeout=1", "--hptune-json=report.json", timeout=240
@@ -283,7 +301,7 @@ def test_a_chief_that_no_worker_joins_stops_at_the_deadline(project):
     assert entry["trials"] == []
 
 
-def test_the_deadline_defaults_to_ten_minutes_or_twice_max_time():
+def test_the_deadline_defaults_to_ten_minutes_or_twice_max_time() -> None:
     from pytest_hptune.engine.distributed import silence_limit
 
     assert silence_limit(None, None) == 600
@@ -292,7 +310,7 @@ def test_the_deadline_defaults_to_ten_minutes_or_twice_max_time():
     assert silence_limit(5, 400) == 5
 
 
-def test_a_chief_that_cannot_listen_stops_its_server(monkeypatch):
+def test_a_chief_that_cannot_listen_stops_its_server(monkeypatch: pytest.MonkeyPatch) -> None:
     import grpc
     import keras_tuner
 
@@ -301,17 +319,17 @@ def test_a_chief_that_cannot_listen_stops_its_server(monkeypatch):
     made = []
 
     class Recorded:
-        def __init__(self, server):
+        def __init__(self, server: Any) -> None:
             self.server, self.stopped = server, False
             made.append(self)
 
-        def __getattr__(self, name):
+        def __getattr__(self, name: str) -> Any:
             return getattr(self.server, name)
 
-        def add_insecure_port(self, address):
+        def add_insecure_port(self, address: str) -> None:
             raise RuntimeError(f"Failed to bind to address {address}")
 
-        def stop(self, grace):
+        def stop(self, grace: float | None) -> Any:
             self.stopped = True
             return self.server.stop(grace)
 
@@ -323,7 +341,9 @@ def test_a_chief_that_cannot_listen_stops_its_server(monkeypatch):
     assert [r.stopped for r in made] == [True]
 
 
-def test_local_workers_keep_the_chiefs_pytest_options(project, monkeypatch):
+def test_local_workers_keep_the_chiefs_pytest_options(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A plugin from PYTEST_ADDOPTS, an ini override and the import mode: the
     # worker fails before its search (and the chief's) without them.
     project.makepyfile(
@@ -361,7 +381,7 @@ def test_local_workers_keep_the_chiefs_pytest_options(project, monkeypatch):
     assert [w["exit_code"] for w in entry["tuner_info"]["workers"]] == [0]
 
 
-def test_only_trials_lost_with_their_worker_carry_the_warning():
+def test_only_trials_lost_with_their_worker_carry_the_warning() -> None:
     from pytest_hptune.result import Objective, SearchResult, TrialResult
     from pytest_hptune.verdict.judge import lost_trials
 

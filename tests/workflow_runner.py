@@ -46,6 +46,7 @@ import sys
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from packaging.markers import default_environment
@@ -90,7 +91,7 @@ class WorkflowError(Exception):
     """The workflow uses something this runner does not check."""
 
 
-def load_job(workflow: Path) -> dict:
+def load_job(workflow: Path) -> dict[str, Any]:
     doc = yaml.safe_load(workflow.read_text())
     jobs = doc["jobs"]
     if len(jobs) != 1:
@@ -98,9 +99,10 @@ def load_job(workflow: Path) -> dict:
     return next(iter(jobs.values()))
 
 
-def triggers(workflow: Path) -> dict:
+def triggers(workflow: Path) -> dict[str, Any]:
     doc = yaml.safe_load(workflow.read_text())
-    return doc.get("on", doc.get(True))  # PyYAML reads the bare key `on` as True
+    on: dict[str, Any] = doc.get("on", doc.get(True))  # PyYAML reads the bare key `on` as True
+    return on
 
 
 # -- expressions --------------------------------------------------------------
@@ -150,8 +152,19 @@ def build_wheel(checkout: Path, into: Path) -> Path:
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(checkout / name, source / name)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index"]
-        + ["-w", str(into), str(source)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-w",
+            str(into),
+            str(source),
+        ],
         check=True,
         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
     )
@@ -177,7 +190,8 @@ def wheel_extras(wheel: Path) -> set[str]:
 def _wanted(requirement: Requirement, extras: set[str]) -> bool:
     if requirement.marker is None:
         return True
-    return any(requirement.marker.evaluate({**default_environment(), "extra": e}) for e in (extras or {""}))
+    environment = {k: str(v) for k, v in default_environment().items()}
+    return any(requirement.marker.evaluate({**environment, "extra": e}) for e in (extras or {""}))
 
 
 def closure(wheel: Path, extras: set[str]) -> set[str]:
@@ -213,7 +227,7 @@ def fresh_environment(root: Path, distributions: set[str]) -> Path:
     (site,) = root.glob("lib/python*/site-packages")
     for name in sorted(distributions | {"pip"}):
         dist = md.distribution(name)
-        where = Path(dist.locate_file(""))
+        where = Path(str(dist.locate_file("")))
         tops = {Path(f).parts[0] for f in dist.files or () if not str(f).startswith("..")}
         tops.add(Path(dist._path).name)  # type: ignore[attr-defined]  # its .dist-info
         for top in tops - {"__pycache__"}:
@@ -288,7 +302,7 @@ class Runner:
             **self.extra_env,
         }
 
-    def _install_requirement(self, job: dict) -> Requirement:
+    def _install_requirement(self, job: dict[str, Any]) -> Requirement:
         """The plugin's requirement in the install step (the only one)."""
         found = [m for s in job["steps"] for m in INSTALL.finditer(s.get("run", ""))]
         if len(found) != 1:
@@ -301,7 +315,7 @@ class Runner:
             return requirement
         return Requirement(PROJECT + text[text.index("[") :])  # a wheel path with extras
 
-    def _step(self, step: dict, summary: Path, result: JobResult) -> tuple[str, str]:
+    def _step(self, step: dict[str, Any], summary: Path, result: JobResult) -> tuple[str, str]:
         if "uses" in step:
             return self._action(step, result)
         script = step["run"]
@@ -321,6 +335,7 @@ class Runner:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            check=False,
         )
         output = f"$ {script}\n{done.stdout}"
         if match and done.returncode == 0:
@@ -333,14 +348,14 @@ class Runner:
         """The plugin the steps import is the wheel's, in the fresh venv."""
         probe = "import pytest_hptune, sys; print(pytest_hptune.__file__, sys.prefix)"
         done = subprocess.run(
-            ["python", "-c", probe], cwd=self.repository, env=self.env, capture_output=True, text=True
+            ["python", "-c", probe], cwd=self.repository, env=self.env, capture_output=True, text=True, check=False
         )
         where = done.stdout.strip()
         if not where.startswith(str(self.work / "venv")):
             return f"\npytest_hptune NOT FROM THE WHEEL: {where} {done.stderr}"
         return f"\npytest_hptune from {where}"
 
-    def _action(self, step: dict, result: JobResult) -> tuple[str, str]:
+    def _action(self, step: dict[str, Any], result: JobResult) -> tuple[str, str]:
         action, _, _ = step["uses"].partition("@")
         settings = step.get("with") or {}
         if action == "actions/checkout":

@@ -87,7 +87,7 @@ def compute(
     nodeid: str,
     settings: Mapping[str, Any],
     space: list[dict[str, Any]],
-    fit_args: tuple,
+    fit_args: tuple[Any, ...],
     fit_kwargs: Mapping[str, Any],
     versions: Mapping[str, str],
 ) -> dict[str, str]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import keras
 import keras_tuner
 
+from ..settings import Settings
 from . import fingerprint
 from .space import initial_space
 
@@ -22,7 +24,14 @@ def _versions() -> dict[str, str]:
     }
 
 
-def plan_resume(hypermodel, settings, project_dir: Path, nodeid, fit_args, fit_kwargs):
+def plan_resume(
+    hypermodel: Any,
+    settings: Settings,
+    project_dir: Path,
+    nodeid: str,
+    fit_args: tuple[Any, ...],
+    fit_kwargs: dict[str, Any],
+) -> tuple[bool, str | None, dict[str, str] | None]:
     """(reuse the saved search?, why not, fingerprint parts to save)."""
     try:
         parts = fingerprint.compute(

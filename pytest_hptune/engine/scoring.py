@@ -20,7 +20,7 @@ from .failures import ObjectiveNotFound, PluginFatalTypeError
 errors = keras_tuner.errors
 
 
-def execution_score(result: Any, objective, source: str = "HyperModel.fit()") -> float:
+def execution_score(result: Any, objective: Any, source: str = "HyperModel.fit()") -> float:
     """One execution's objective value, chosen as Keras Tuner does (best
     epoch); ``source`` is what returned ``result``, for the error."""
     name = objective.name
@@ -59,15 +59,15 @@ class BestEpochWeights(keras.callbacks.Callback):
     fits). The file is the same: the best epoch's weights, where Keras Tuner
     (Hyperband's next round, ``get_best_models``) looks for them."""
 
-    def __init__(self, objective, filepath: str):
+    def __init__(self, objective: Any, filepath: str) -> None:
         super().__init__()
         self.objective = objective
         self.filepath = filepath
         self.best_value = float("-inf") if objective.direction == "max" else float("inf")
-        self.best_model = None
-        self.best_weights = None
+        self.best_model: Any = None
+        self.best_weights: Any = None
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if self.objective.has_value(logs):
             value = self.objective.get_value(logs)
             if not self.objective.better_than(value, self.best_value):
@@ -90,7 +90,7 @@ H5_BASE_BYTES = 16 * 1024
 H5_BYTES_PER_VARIABLE = 4 * 1024
 
 
-def weights_size(weights: list) -> int:
+def weights_size(weights: list[Any]) -> int:
     """A generous estimate of the HDF5 file that holds ``weights``."""
     return sum(int(w.nbytes) for w in weights) + H5_BASE_BYTES + H5_BYTES_PER_VARIABLE * len(weights)
 
@@ -112,7 +112,7 @@ def check_free_space(directory: Path, needed: int) -> None:
         )
 
 
-def write_weights(model, filepath: str) -> None:
+def write_weights(model: Any, filepath: str) -> None:
     """``model.save_weights(filepath)``, safe on a full or failing disk: the
     free space is checked first (check_free_space), the file is written
     beside the target and renamed onto it, so a failed write leaves no

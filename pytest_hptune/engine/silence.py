@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import warnings
+from collections.abc import Iterator
 
 from . import compat
 
 
 @contextlib.contextmanager
-def quiet_keras():
+def quiet_keras() -> Iterator[None]:
     """Keep library noise out of the test's output while a search runs:
     keras-tuner's deprecated threading calls and failed-trial tracebacks,
     Keras/TensorFlow deprecation warnings and TensorFlow's retracing log lines

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 HIDDEN_PREFIX = "tuner/"  # Hyperband's bookkeeping values (epochs, bracket, ...)
 
 
-def search_space(hyperparameters) -> list[dict]:
+def search_space(hyperparameters: Any) -> list[dict[str, Any]]:
     """Each hyperparameter of the space: name, type, range or values,
     default and the conditions under which it is active."""
     space = []
@@ -51,7 +51,7 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def populated_space(hypermodel, explore_branches: bool = False):
+def populated_space(hypermodel: Any, explore_branches: bool = False) -> Any:
     """The ``keras_tuner.HyperParameters`` Keras Tuner populates before the
     first trial, found with a throwaway oracle. ``explore_branches`` also
     builds once per value of every Choice and Boolean, to find the scopes
@@ -68,8 +68,8 @@ def populated_space(hypermodel, explore_branches: bool = False):
         return oracle.hyperparameters
 
 
-def _explore_branches(tuner, oracle) -> None:
-    explored: set = set()
+def _explore_branches(tuner: Any, oracle: Any) -> None:
+    explored: set[Any] = set()
     while True:
         before = len(oracle.hyperparameters.space)
         for hp in list(oracle.hyperparameters.space):
@@ -98,7 +98,7 @@ def _explore_branches(tuner, oracle) -> None:
             return
 
 
-def initial_space(hypermodel, settings: Settings) -> list[dict]:
+def initial_space(hypermodel: Any, settings: Settings) -> list[dict[str, Any]]:
     """The search space as Keras Tuner populates it, for the fingerprint."""
     hyperparameters = populated_space(hypermodel)
     if settings.tuner != "sklearn":

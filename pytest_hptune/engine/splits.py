@@ -25,7 +25,7 @@ from .failures import SearchError
 from .seeding import execution_seed
 
 
-def _xy(fit_args: tuple, fit_kwargs: dict) -> tuple[Any, Any, tuple, dict]:
+def _xy(fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> tuple[Any, Any, tuple[Any, ...], dict[str, Any]]:
     """(x, y, the other positional arguments, the other keyword arguments)."""
     args, kwargs = list(fit_args), dict(fit_kwargs)
     x = args.pop(0) if args else kwargs.pop("x", None)
@@ -51,7 +51,7 @@ def _length(data: Any) -> int | None:
     return None
 
 
-def check(settings: Settings, fit_args: tuple, fit_kwargs: dict) -> None:
+def check(settings: Settings, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> None:
     """Before any training: the data can be split as ``vary`` asks."""
     if settings.vary == "seed" or settings.tuner == "sklearn":
         return
@@ -72,7 +72,9 @@ def check(settings: Settings, fit_args: tuple, fit_kwargs: dict) -> None:
         raise SearchError(f"{where} validates on one fold in {settings.first_executions}: remove validation_split=")
 
 
-def execution_data(settings: Settings, execution: int, seed: int, fit_args: tuple, fit_kwargs: dict):
+def execution_data(
+    settings: Settings, execution: int, seed: int, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """The fit arguments of one execution: unchanged for ``vary='seed'``;
     else its training rows as x, y and its validation rows as
     ``validation_data``."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 from ..atomic import write_text
 
 SCORES_FILE = "hptune-scores.json"
 
 
-def save_scores(tuner, trial_id: str, scores: list[float]) -> None:
+def save_scores(tuner: Any, trial_id: str, scores: list[float]) -> None:
     """Keep a trial's per-execution scores next to Keras Tuner's trial.json,
     so that a resumed search still has them (Keras Tuner keeps the mean
     only). Written atomically."""
@@ -22,14 +23,14 @@ def save_scores(tuner, trial_id: str, scores: list[float]) -> None:
 MESSAGE_FILE = "hptune-failure.txt"
 
 
-def save_message(tuner, trial) -> None:
+def save_message(tuner: Any, trial: Any) -> None:
     """A failed trial's reason next to its trial.json: Keras Tuner's gRPC
     protocol does not carry it from a worker to the chief."""
     if trial.message:
         write_text(Path(tuner.get_trial_dir(trial.trial_id)) / MESSAGE_FILE, trial.message)
 
 
-def load_message(tuner, trial) -> str | None:
+def load_message(tuner: Any, trial: Any) -> str | None:
     """The trial's failure reason: the oracle's, else the one a worker saved."""
     if trial.message:
         return str(trial.message)
@@ -39,7 +40,7 @@ def load_message(tuner, trial) -> str | None:
         return None
 
 
-def read_scores(tuner, trial_id: str, oracle_score: float | None = None) -> tuple[float, ...]:
+def read_scores(tuner: Any, trial_id: str, oracle_score: float | None = None) -> tuple[float, ...]:
     """A trial's saved scores; raises ValueError saying why they cannot be
     used. With ``oracle_score`` (Keras Tuner's score in the trial's
     trial.json, the mean of the executions' scores), their mean must match it."""
@@ -65,7 +66,7 @@ def read_scores(tuner, trial_id: str, oracle_score: float | None = None) -> tupl
     return scores
 
 
-def load_scores(tuner, trial_id: str) -> tuple[float, ...]:
+def load_scores(tuner: Any, trial_id: str) -> tuple[float, ...]:
     """The trial's scores: this run's, else those saved by an earlier run
     (checked when a search resumes), else none."""
     scores = getattr(tuner, "hptune_scores", {})

@@ -8,6 +8,7 @@ import base64
 import html
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from ..atomic import write_text
 from ..verdict.gates import describe
@@ -26,7 +27,7 @@ HEAD = [
 ]
 
 
-def _table_parts(record: dict) -> list[str]:
+def _table_parts(record: dict[str, Any]) -> list[str]:
     """The trials, best first, as a table."""
     esc = html.escape
     parts = ["<table><tr><th>trial</th><th>mean ± std</th><th>status</th><th>scores</th><th>hyperparameters</th></tr>"]
@@ -40,7 +41,7 @@ def _table_parts(record: dict) -> list[str]:
     return parts
 
 
-def _verdict_parts(record: dict) -> list[str]:
+def _verdict_parts(record: dict[str, Any]) -> list[str]:
     """Neighbours, advice, gates and the baseline comparison as a list."""
     esc = html.escape
     parts = ["</table><ul>"]
@@ -58,7 +59,7 @@ def _verdict_parts(record: dict) -> list[str]:
     return parts
 
 
-def _picture(record: dict, problems: list[str]) -> str:
+def _picture(record: dict[str, Any], problems: list[str]) -> str:
     """The search's picture as an embedded image; one that cannot be drawn
     is said so on the page and in ``problems``, and the page is written."""
     try:
@@ -72,7 +73,7 @@ def _picture(record: dict, problems: list[str]) -> str:
     return f"<img alt='scores per trial' src='data:image/png;base64,{image}'>"
 
 
-def _search_parts(record: dict, problems: list[str]) -> list[str]:
+def _search_parts(record: dict[str, Any], problems: list[str]) -> list[str]:
     esc = html.escape
     verdict = "passed" if record["passed"] else "<span class='failed'>FAILED</span>"
     objective = record["objective"]
@@ -88,7 +89,7 @@ def _search_parts(record: dict, problems: list[str]) -> list[str]:
     return parts + _table_parts(record) + _verdict_parts(record)
 
 
-def render_html(records: Iterable[dict], problems: list[str] | None = None) -> str:
+def render_html(records: Iterable[dict[str, Any]], problems: list[str] | None = None) -> str:
     """One page, no external resources: images are embedded as data URIs.
     A picture that cannot be drawn is noted in ``problems``."""
     records = list(records)
@@ -100,7 +101,7 @@ def render_html(records: Iterable[dict], problems: list[str] | None = None) -> s
     return "\n".join(parts)
 
 
-def write_html(path: Path, records: list[dict]) -> None:
+def write_html(path: Path, records: list[dict[str, Any]]) -> None:
     """The page, also when a picture is missing (``Incomplete`` then says
     which); without matplotlib, nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from typing import Any
 from ..verdict.record import best_trial, direction_suffix
 
 
-def properties(record: dict) -> list[tuple[str, Any]]:
+def properties(record: dict[str, Any]) -> list[tuple[str, Any]]:
     """(name, value) pairs for one search record; its ``search`` numbers the
     searches of one test (the first has no suffix)."""
     index = record.get("search", 0)

@@ -40,13 +40,13 @@ class Incomplete(Exception):
     report is written, and each of ``problems`` is a problem line (a picture
     that could not be drawn, say)."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = list(problems)
 
 
 def write_report(
-    what: str, path: Path | None, write: Callable[[Path, list[dict]], Any], records: list[dict]
+    what: str, path: Path | None, write: Callable[[Path, list[dict[str, Any]]], Any], records: list[dict[str, Any]]
 ) -> list[ReportOutcome]:
     """``write(path, records)`` when a path is set: its outcome as a list
     (empty without a path); an exception becomes a problem, never an
@@ -68,14 +68,14 @@ class FileReport:
 
     what = "report"
 
-    def __init__(self, path: Path | None):
+    def __init__(self, path: Path | None) -> None:
         self.path = path
 
-    def write(self, path: Path, records: list[dict], /) -> Any:
+    def write(self, path: Path, records: list[dict[str, Any]], /) -> Any:
         raise NotImplementedError
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_hptune_write_reports(self, records: list[dict]) -> list[ReportOutcome]:
+    def pytest_hptune_write_reports(self, records: list[dict[str, Any]]) -> list[ReportOutcome]:
         return write_report(self.what, self.path, self.write, records)
 
     def __repr__(self) -> str:

@@ -12,18 +12,24 @@ import io
 import re
 from collections.abc import Iterable
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from ..atomic import write_bytes
 from ..verdict.record import direction_suffix
 from .outcome import FileReport, Incomplete, exception_text
 from .tables import format_order
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
 
 class PlotUnavailable(Exception):
     """Matplotlib is not installed."""
 
 
-def _pyplot():
+def _pyplot() -> ModuleType:
     try:
         import matplotlib
     except ImportError:
@@ -36,10 +42,10 @@ def _pyplot():
 
 # Names from users are data: matplotlib must not read ``$...$`` in a test id
 # as mathtext (nor hand it to LaTeX under a user's text.usetex=True).
-PLAIN = {"parse_math": False, "usetex": False}
+PLAIN: dict[str, Any] = {"parse_math": False, "usetex": False}
 
 
-def filename(record: dict, unique: bool = False) -> str:
+def filename(record: dict[str, Any], unique: bool = False) -> str:
     """A safe file name for the search's picture: the test id with anything
     but letters, digits, ``_``, ``.`` and ``-`` replaced, never hidden.
     ``unique``: with a hash of the test id, for ids that read the same once
@@ -50,7 +56,7 @@ def filename(record: dict, unique: bool = False) -> str:
     return f"{name}-search{record.get('search', 0) + 1}.png"
 
 
-def filenames(records: list[dict]) -> list[str]:
+def filenames(records: list[dict[str, Any]]) -> list[str]:
     """Each record's file name; test ids that would share one (compared
     without case, for case-insensitive file systems) all get their hash, so
     a name does not depend on the order the searches finished in."""
@@ -60,7 +66,7 @@ def filenames(records: list[dict]) -> list[str]:
     return [filename(record, unique=len(ids[filename(record).lower()]) > 1) for record in records]
 
 
-def _draw_scores(ax, record: dict, trials: list[dict], base: dict | None) -> None:
+def _draw_scores(ax: Axes, record: dict[str, Any], trials: list[dict[str, Any]], base: dict[str, Any] | None) -> None:
     """Each trial's scores as points and its mean +- std, then the baseline's."""
     for x, trial in enumerate(trials):
         best = trial["trial_id"] == record["best_trial_id"]
@@ -82,7 +88,7 @@ def _draw_scores(ax, record: dict, trials: list[dict], base: dict | None) -> Non
         ax.errorbar(x + 0.18, base["mean"], yerr=base["std"], fmt="D", color="tab:orange", capsize=3)
 
 
-def _draw_frame(ax, record: dict, labels: list[str]) -> None:
+def _draw_frame(ax: Axes, record: dict[str, Any], labels: list[str]) -> None:
     """The score gates as dashed lines, the axes, the title and the legend."""
     styles = {"min_score": "tab:red", "max_score": "tab:red"}
     for gate in record["gates"]:
@@ -108,11 +114,11 @@ def _draw_frame(ax, record: dict, labels: list[str]) -> None:
 TITLE_CHAR_PX = 6.5  # an average character of DejaVu Sans at 9 pt, at 100 dpi: a first guess
 
 
-def _fit_title(fig, ax, record: dict) -> None:
+def _fit_title(fig: Figure, ax: Axes, record: dict[str, Any]) -> None:
     """The title in lines as wide as the figure allows, measured: fewer
     characters per line until it lies inside the picture."""
     chars = int(fig.get_figwidth() * fig.dpi / TITLE_CHAR_PX)
-    renderer = fig.canvas.get_renderer()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # the Agg canvas (_pyplot) has one
     while True:
         ax.set_title(title(record, chars), fontsize=9, **PLAIN)
         fig.tight_layout()
@@ -122,7 +128,7 @@ def _fit_title(fig, ax, record: dict) -> None:
         chars -= 4
 
 
-def title(record: dict, chars: int) -> str:
+def title(record: dict[str, Any], chars: int) -> str:
     """The test id and verdict in at most two lines of ``chars``: a longer
     id keeps its end (the test's name and parameters) after an ellipsis;
     the HTML report's heading has the whole id."""
@@ -133,7 +139,7 @@ def title(record: dict, chars: int) -> str:
     return "\n".join(text[i : i + chars] for i in range(0, len(text), chars))
 
 
-def render_png(record: dict) -> bytes:
+def render_png(record: dict[str, Any]) -> bytes:
     """Every trial's per-execution scores as points, mean +- std, the best
     highlighted, thresholds as lines, the baseline's scores when compared."""
     plt = _pyplot()
@@ -146,12 +152,14 @@ def render_png(record: dict) -> bytes:
     return out.getvalue()
 
 
-def figure(record: dict):
+def figure(record: dict[str, Any]) -> Figure:
     """The picture as a matplotlib figure (render_png saves it)."""
     plt = _pyplot()
     trials = [t for t in format_order(record) if t["scores"]]
     base = (record.get("comparison") or {}).get("baseline")
     labels = [t["trial_id"] for t in trials] + (["baseline"] if base else [])
+    fig: Figure
+    ax: Axes
     fig, ax = plt.subplots(figsize=(max(4.0, 0.7 * len(labels) + 2), 3.6), dpi=100)
     try:
         _draw_scores(ax, record, trials, base)
@@ -163,11 +171,11 @@ def figure(record: dict):
     return fig
 
 
-def _full(record: dict):
+def _full(record: dict[str, Any]) -> Any:
     return (record.get("tuner_info") or {}).get("max_epochs")
 
 
-def write_pngs(directory: Path, records: Iterable[dict]) -> list[Path]:
+def write_pngs(directory: Path, records: Iterable[dict[str, Any]]) -> list[Path]:
     """A PNG per search with trials. One that cannot be drawn or written
     does not stop the others: they are written, then ``Incomplete`` names
     the missing ones."""

@@ -27,14 +27,14 @@ class Deferred:
     verdict and report machinery, which a run without an hptune test never
     needs. Registered in its place, so the hook order is the same."""
 
-    def __init__(self, module: str, cls: str, *args: Any, writes: Callable[[list[dict]], bool]):
+    def __init__(self, module: str, cls: str, *args: Any, writes: Callable[[list[dict[str, Any]]], bool]) -> None:
         self.module, self.cls, self.args, self.writes = module, cls, args, writes
 
     def load(self) -> Any:
         return getattr(importlib.import_module(f"{__package__}.{self.module}"), self.cls)(*self.args)
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_hptune_write_reports(self, records: list[dict]) -> Any:
+    def pytest_hptune_write_reports(self, records: list[dict[str, Any]]) -> Any:
         if not self.writes(records):
             return []
         return self.load().pytest_hptune_write_reports(records=records)
@@ -65,7 +65,7 @@ def register(config: pytest.Config, state: SessionState) -> None:
         config.pluginmanager.register(report, name)
 
 
-def call_each_report(config: pytest.Config, records: list[dict]) -> list[Any]:
+def call_each_report(config: pytest.Config, records: list[dict[str, Any]]) -> list[Any]:
     """``pytest_hptune_write_reports`` of each plugin in pluggy's order, one
     at a time so that one that raises never hides the others (nor their
     outcomes): its exception becomes a problem outcome, and so does an
@@ -94,7 +94,7 @@ class Reporter:
     """Per-session collector of the records, caller of the report hook, and
     the terminal summary's ``hptune`` section."""
 
-    def __init__(self, config: pytest.Config, state: SessionState):
+    def __init__(self, config: pytest.Config, state: SessionState) -> None:
         self.config = config
         self.state = state
 
@@ -152,7 +152,7 @@ class Reporter:
                 "a report could not be written: exit code 1 (--hptune-report-errors=warn only reports it)"
             )
 
-    def _note(self, outcome: ReportOutcome) -> None:
+    def _note(self, outcome: object) -> None:
         if not isinstance(outcome, ReportOutcome):
             self.state.problems.append(f"a report hook returned {outcome!r}, not a ReportOutcome")
         elif outcome.problem:
@@ -160,7 +160,7 @@ class Reporter:
         else:
             self.state.written.append(outcome.text)
 
-    def pytest_terminal_summary(self, terminalreporter) -> None:
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         state = self.state
         if is_xdist_worker(self.config) or not (state.records or state.problems):
             return

@@ -15,7 +15,7 @@ def format_hyperparameters(values: dict[str, Any]) -> str:
     return ", ".join(f"{k}={_num(v)}" for k, v in values.items()) or "(no hyperparameters)"
 
 
-def trial_cells(trial: dict) -> tuple[str, str]:
+def trial_cells(trial: dict[str, Any]) -> tuple[str, str]:
     """(mean ± std, scores) of a completed trial, ("-", why) of another:
     the cells of the Markdown and HTML tables."""
     if trial["status"] == "COMPLETED" and trial["mean"] is not None:
@@ -26,7 +26,7 @@ def trial_cells(trial: dict) -> tuple[str, str]:
     return "-", trial.get("message") or ""
 
 
-def format_order(record: dict) -> list[dict]:
+def format_order(record: dict[str, Any]) -> list[dict[str, Any]]:
     """Best first, then the other completed trials by rank (Hyperband: the
     largest budget first), then the rest."""
     trials = record["trials"]
@@ -36,7 +36,7 @@ def format_order(record: dict) -> list[dict]:
     return done + [t for t in trials if t not in done]
 
 
-def confirmation_line(record: dict) -> str | None:
+def confirmation_line(record: dict[str, Any]) -> str | None:
     """The confirmation runs (``confirm=N``) the gates judged, with their
     scores: the numbers the gate lines show are found here."""
     c = record.get("confirmation")
@@ -49,7 +49,7 @@ def confirmation_line(record: dict) -> str | None:
     )
 
 
-def robustness_lines(record: dict) -> list[str]:
+def robustness_lines(record: dict[str, Any]) -> list[str]:
     """The neighbours and the advice of a search as plain lines, for the
     Markdown and HTML reports."""
     lines = [f"one step from the best: {describe_neighbour(n)}" for n in record.get("neighbours") or ()]

@@ -52,7 +52,9 @@ def _length(x: Any) -> int | None:
     return None
 
 
-def validation_samples(settings: Settings, fit_args: Sequence[Any], fit_kwargs: dict, folds: int | None) -> int | None:
+def validation_samples(
+    settings: Settings, fit_args: Sequence[Any], fit_kwargs: dict[str, Any], folds: int | None
+) -> int | None:
     """How many samples each execution's score is measured on, when the
     arguments say: ``validation_data``, ``validation_split`` (Keras validates
     on the last n - floor(n (1 - split)) rows), or a cross-validation fold."""
@@ -76,7 +78,7 @@ def validation_samples(settings: Settings, fit_args: Sequence[Any], fit_kwargs: 
 
 def _is_accuracy(settings: Settings) -> bool:
     if settings.tuner == "sklearn":
-        return settings.scoring == "accuracy"
+        return bool(settings.scoring == "accuracy")
     return settings.objective_name.endswith("accuracy")
 
 
@@ -92,7 +94,7 @@ def compute(
     comparing: bool,
     trial_means: Sequence[float] = (),
     regressed: bool = False,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Advice on the judged scores (the best trial's, or its confirmation
     runs'): a list of {"kind", "text"}, the WARNINGS first. On a run that
     regressed against its baseline no advice suggests loosening a gate."""
@@ -113,7 +115,9 @@ def compute(
     return out + [a for a in (_std_undecided(settings, scores, std), power) if a]
 
 
-def _identical(settings: Settings, scores: Sequence[float], samples: int | None, comparing: bool) -> dict | None:
+def _identical(
+    settings: Settings, scores: Sequence[float], samples: int | None, comparing: bool
+) -> dict[str, Any] | None:
     """Every execution scored the same: nothing varied between them, so the
     spread that max_std or the comparison reads is no measurement (said
     only when one of them reads it)."""
@@ -136,7 +140,7 @@ def _identical(settings: Settings, scores: Sequence[float], samples: int | None,
 
 def _binomial_floor(
     settings: Settings, scores: Sequence[float], samples: int | None, regressed: bool = False
-) -> dict | None:
+) -> dict[str, Any] | None:
     if settings.max_std is None or not samples or not _is_accuracy(settings):
         return None
     mean = stats.mean(scores)
@@ -170,7 +174,7 @@ def _binomial_floor(
     return {"kind": "binomial_floor", "text": text}
 
 
-def _std_undecided(settings: Settings, scores: Sequence[float], std: float) -> dict | None:
+def _std_undecided(settings: Settings, scores: Sequence[float], std: float) -> dict[str, Any] | None:
     if settings.max_std is None or std > settings.max_std:
         return None
     bounds = stats.std_interval(scores, settings.confidence)
@@ -193,7 +197,7 @@ def _std_undecided(settings: Settings, scores: Sequence[float], std: float) -> d
     }
 
 
-def _power(settings: Settings, scores: Sequence[float], std: float, comparing: bool) -> dict | None:
+def _power(settings: Settings, scores: Sequence[float], std: float, comparing: bool) -> dict[str, Any] | None:
     if not ((settings.max_std is not None or comparing) and settings.detect_drop):
         return None
     n, drop = len(scores), settings.detect_drop
@@ -216,7 +220,9 @@ def _power(settings: Settings, scores: Sequence[float], std: float, comparing: b
     }
 
 
-def _search_power(settings: Settings, scores: Sequence[float], std: float, means: Sequence[float]) -> dict | None:
+def _search_power(
+    settings: Settings, scores: Sequence[float], std: float, means: Sequence[float]
+) -> dict[str, Any] | None:
     """The search-level comparison's power: the spread between the trials'
     means beyond their execution noise (tau) counts too, and no number of
     executions takes it away."""

@@ -9,6 +9,8 @@ the chief from a worker of ``--hptune-workers`` too."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Any
 
 TRACEBACK = "Traceback (most recent call last):"
 
@@ -56,6 +58,6 @@ def keeps_traceback(message: str | None) -> bool:
     return not ends_in_failed_trial_error(message) or is_code_error(message)
 
 
-def code_errors(failed) -> list:
+def code_errors(failed: Iterable[Any]) -> list[Any]:
     """The failed trials (TrialResult) whose reason is an error of the user's code."""
     return [t for t in failed if is_code_error(t.message)]

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..settings import SPEED_SETTINGS, VERDICT_SETTINGS
+from ..settings import SPEED_SETTINGS, VERDICT_SETTINGS, Settings
 from .record import best_trial, judged_trials, signed
 
 METHOD = "best-of-K difference against its simulated null (both sides' budgets, spread from the trials)"
@@ -53,12 +53,12 @@ class CannotCompare(ValueError):
     """The comparison is undefined; the message says why."""
 
 
-def describe(comparison: dict) -> str:
+def describe(comparison: dict[str, Any]) -> str:
     """One line for the reports."""
     if comparison["status"] == "broken":
         return f"unusable baseline: {comparison['reason']}"
     if comparison["status"] == "missing":
-        return comparison["reason"]  # "not compared: ..." or "cannot compare: ..."
+        return str(comparison["reason"])  # "not compared: ..." or "cannot compare: ..."
     if comparison.get("kind") == "paired":
         from .paired import describe as describe_paired
 
@@ -90,7 +90,9 @@ def _finite(name: str, trials: Sequence[Sequence[float]]) -> list[list[float]]:
     return [[float(v) for v in t] for t in trials]
 
 
-def _side(name: str, best: Sequence[float], trials: Sequence[Sequence[float]] | None, leading: int | None):
+def _side(
+    name: str, best: Sequence[float], trials: Sequence[Sequence[float]] | None, leading: int | None
+) -> tuple[list[list[float]], int, int]:
     """A side's trials, each cut to the side's common number of leading
     executions (``leading``, else the fewest any trial has: a count that did
     not depend on the scores), and the index of its best trial by those."""
@@ -129,7 +131,7 @@ def _refuse(old: list[list[float]], new: list[list[float]], same_configuration: 
     return ss_w
 
 
-def _seed(*groups) -> int:
+def _seed(*groups: Sequence[Sequence[float]]) -> int:
     """The Monte Carlo draws' seed, from the data: the same scores always give
     the same verdict."""
     import zlib
@@ -256,7 +258,7 @@ def _percent(rate: float) -> str:
     return f"{rate * 100:.3g}%"
 
 
-def family_line(records: Sequence[dict]) -> str | None:
+def family_line(records: Sequence[dict[str, Any]]) -> str | None:
     """The session's line about its comparisons taken together: how many,
     and the family-wise false-alarm rate they allow (Bonferroni's bound: the
     sum of the rates each comparison holds)."""
@@ -280,7 +282,9 @@ def family_line(records: Sequence[dict]) -> str | None:
     )
 
 
-def mismatches(saved: dict, record: dict, versions: dict, saved_versions: dict) -> list[str]:
+def mismatches(
+    saved: dict[str, Any], record: dict[str, Any], versions: dict[str, Any], saved_versions: dict[str, Any]
+) -> list[str]:
     """Differences that make the comparison less meaningful (reported, not fatal)."""
     notes = []
     skip = VERDICT_SETTINGS + SPEED_SETTINGS
@@ -324,13 +328,13 @@ class Baseline:
     could not be loaded."""
 
     path: Path
-    data: dict | None
+    data: dict[str, Any] | None
     error: str | None = None
     broken: bool = False  # the file exists but cannot be used (missing: the gates alone judge)
     family: int = 1  # --hptune-family=bonferroni: the session's comparisons sharing 1 - confidence
 
 
-def _leading(settings: dict) -> int | None:
+def _leading(settings: dict[str, Any]) -> int | None:
     """How many leading executions of each trial a side compares: its
     min_executions under executions_per_trial="auto" (the later ones ran
     because of the scores), else all."""
@@ -339,16 +343,16 @@ def _leading(settings: dict) -> int | None:
     return None
 
 
-def _judged(trials: list[dict], best: dict) -> list[list[float]]:
+def _judged(trials: list[dict[str, Any]], best: dict[str, Any]) -> list[list[float]]:
     """The scores of the trials judged with the best (record.judged_trials)."""
     return [list(t["scores"]) for t in judged_trials(trials, best)]
 
 
-def _cannot(reason: str, name: str, path: Path) -> dict:
+def _cannot(reason: str, name: str, path: Path) -> dict[str, Any]:
     return {"status": "missing", "cannot_compare": True, "reason": reason, "key": name, "path": str(path)}
 
 
-def against(baseline: Baseline, record: dict, settings) -> dict:
+def against(baseline: Baseline, record: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """The comparison entry of a record with its baseline entry."""
     name = key(record["nodeid"], record["search"])
     path = baseline.path

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..settings import Settings
 from . import compare, paired
 
 # What the reports read of the search-level dict at the top level is kept;
@@ -21,13 +22,13 @@ from . import compare, paired
 _SHARED = ("key", "path", "baseline")
 
 
-def _fallback(search: dict, reason: str) -> dict:
+def _fallback(search: dict[str, Any], reason: str) -> dict[str, Any]:
     search["kind"] = "search"
     search["anchor_fallback"] = reason  # compare.describe shows it
     return search
 
 
-def _why_unpaired(saved: dict, record: dict) -> str | None:
+def _why_unpaired(saved: dict[str, Any], record: dict[str, Any]) -> str | None:
     """Why the paired comparison cannot be made, or None."""
     if not saved.get("anchor"):
         return "the baseline entry has no anchor (saved before anchors were kept, or without one): save it again"
@@ -35,13 +36,13 @@ def _why_unpaired(saved: dict, record: dict) -> str | None:
     if not mine:
         return "this search trained no anchor fits (a tuner the test constructed is searched as it is)"
     if mine.get("unavailable"):
-        return mine["unavailable"]
+        return str(mine["unavailable"])
     if list(mine["seeds"]) != list(saved["anchor"]["seeds"]):
         return "the anchor fits used other seeds than the baseline's"
     return None
 
 
-def against(baseline: compare.Baseline, record: dict, settings) -> dict:
+def against(baseline: compare.Baseline, record: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """The comparison entry of a record with its baseline entry."""
     search = compare.against(baseline, record, settings)
     if baseline.data is None or search["status"] == "broken":
@@ -70,7 +71,9 @@ def against(baseline: compare.Baseline, record: dict, settings) -> dict:
     return _no_drop(_paired_entry(result, search, saved, record), settings)
 
 
-def _paired_entry(result: dict, search: dict, saved: dict, record: dict) -> dict:
+def _paired_entry(
+    result: dict[str, Any], search: dict[str, Any], saved: dict[str, Any], record: dict[str, Any]
+) -> dict[str, Any]:
     mine, theirs = record["anchor"], saved["anchor"]
     notes = result.pop("check_notes")
     if search.get("status") in ("ok", "regressed"):
@@ -101,7 +104,7 @@ def _paired_entry(result: dict, search: dict, saved: dict, record: dict) -> dict
     return result
 
 
-def _no_drop(comparison: dict, settings) -> dict:
+def _no_drop(comparison: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """require_no_drop: an ok comparison whose interval does not exclude a
     drop of max_drop is inconclusive."""
     if not getattr(settings, "require_no_drop", False) or comparison.get("status") != "ok":

@@ -26,7 +26,7 @@ def judged_trial(result: SearchResult | None) -> TrialResult | None:
     return best
 
 
-def lost_trials(result: SearchResult | None) -> dict | None:
+def lost_trials(result: SearchResult | None) -> dict[str, Any] | None:
     """--hptune-workers: trials never scored because their worker died. Any
     of them may have held the best configuration, so the verdict on the
     others comes with this warning (an advice item, in the summary and the
@@ -54,9 +54,9 @@ def judge(
     error: str | None,
     duration: float,
     directory: str,
-    fit_data: tuple[Sequence[Any], dict] = ((), {}),
+    fit_data: tuple[Sequence[Any], dict[str, Any]] = ((), {}),
     baseline: compare.Baseline | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The record of one search, with its verdict (``passed``)."""
     judged = judged_trial(result)
     verdicts = []
@@ -89,7 +89,7 @@ def judge(
     return record
 
 
-def _code_errors(record: dict, settings: Settings, result: SearchResult) -> None:
+def _code_errors(record: dict[str, Any], settings: Settings, result: SearchResult) -> None:
     """Failed trials whose model code raised: more than max_failed_trials fail the search."""
     raised = code_errors(result.failed)
     record["code_errors"] = {"trials": [t.trial_id for t in raised], "allowed": settings.max_failed_trials}
@@ -97,7 +97,9 @@ def _code_errors(record: dict, settings: Settings, result: SearchResult) -> None
         record["passed"] = False
 
 
-def _selection_and_adaptive(record: dict, settings: Settings, result: SearchResult, judged: TrialResult) -> None:
+def _selection_and_adaptive(
+    record: dict[str, Any], settings: Settings, result: SearchResult, judged: TrialResult
+) -> None:
     """What the gates' reading depends on: the best of several trials
     (biased upward), and what executions_per_trial="auto" left undecided."""
     if result.confirmation:
@@ -120,13 +122,13 @@ def _selection_and_adaptive(record: dict, settings: Settings, result: SearchResu
 
 
 def _advice(
-    record: dict,
+    record: dict[str, Any],
     settings: Settings,
     result: SearchResult,
     judged: TrialResult,
-    fit_data: tuple[Sequence[Any], dict],
+    fit_data: tuple[Sequence[Any], dict[str, Any]],
     comparing: bool,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     folds = (result.tuner_info or {}).get("folds")
     samples = advice.validation_samples(settings, fit_data[0], fit_data[1], folds)
     means = [t.mean for t in result.trials if t.mean is not None] if not result.confirmation else []

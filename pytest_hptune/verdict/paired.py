@@ -173,13 +173,13 @@ def compare(
     return result
 
 
-def inconclusive(comparison: dict) -> bool:
+def inconclusive(comparison: dict[str, Any]) -> bool:
     """Non-inferiority (``require_no_drop``): the interval does not show the
     drop is smaller than max_drop (its lower end is at or below -max_drop)."""
     return not comparison["interval"][0] > -comparison["max_drop"]
 
 
-def describe(comparison: dict) -> str:
+def describe(comparison: dict[str, Any]) -> str:
     """One line for the reports."""
     low, high = comparison["interval"]
     level = round(comparison["interval_level"] * 100)

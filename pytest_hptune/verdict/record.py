@@ -4,15 +4,28 @@ consumes, built from the search's outcome and the gates' verdict."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from .. import stats
-from ..result import COMPLETED, trial_order
+from ..result import COMPLETED, SearchResult, trial_order
 from ..sensitivity import near_best_share
-from ..settings import VARIES, tuner_name
+from ..settings import VARIES, Settings, tuner_name
 from .code_errors import keeps_traceback
 
+if TYPE_CHECKING:
+    from .gates import GateResult
 
-def build_record(nodeid, settings, result, gates, error, duration, directory) -> dict:
+
+def build_record(
+    nodeid: str,
+    settings: Settings,
+    result: SearchResult | None,
+    gates: Sequence[GateResult],
+    error: str | None,
+    duration: float,
+    directory: str,
+) -> dict[str, Any]:
     """The JSON-serialisable record of one search (the report's unit)."""
     objective = (
         {"name": result.objective.name, "direction": result.objective.direction}
@@ -63,7 +76,7 @@ def build_record(nodeid, settings, result, gates, error, duration, directory) ->
     }
 
 
-def _settings(settings, result, trials: list[dict]) -> dict:
+def _settings(settings: Settings, result: SearchResult | None, trials: list[dict[str, Any]]) -> dict[str, Any]:
     """The resolved settings; executions_per_trial as counted from the
     trials' scores when the tuner's run_trial, not the setting, decided them
     (tuner_info "executions" says how): '1', or '1-3' when trials differ."""
@@ -75,29 +88,40 @@ def _settings(settings, result, trials: list[dict]) -> dict:
     return values
 
 
-def _counted(result) -> bool:
+def _counted(result: SearchResult | None) -> bool:
     """Whether the tuner, not the plugin, decided a trial's executions (and
     what differs between them)."""
     return result is not None and bool((result.tuner_info or {}).get("executions"))
 
 
-def _direction(settings) -> str | None:
+def _direction(settings: Settings) -> str | None:
     """The direction a search that never ran would have used, where known."""
     if settings.objective is None:
         return "min"  # Keras Tuner's default objective
     return settings.direction or getattr(settings.objective, "direction", None)
 
 
-def _near_best(settings, result) -> dict | None:
+def _judged_means(result: SearchResult) -> list[float]:
+    """The judged trials' means (a judged trial has scores, so a mean)."""
+    means = []
+    for trial in result.trials:
+        assert trial.mean is not None
+        means.append(trial.mean)
+    return means
+
+
+def _near_best(settings: Settings, result: SearchResult | None) -> dict[str, Any] | None:
     """How many of the judged trials are within near_best of the best."""
     if not result or not result.best:
         return None
-    means = [t.mean for t in result.trials]
-    share = near_best_share(means, result.best.mean, settings.near_best)
+    means = _judged_means(result)
+    best = result.best.mean
+    assert best is not None  # the best trial is judged: it has scores
+    share = near_best_share(means, best, settings.near_best)
     return {"epsilon": settings.near_best, "share": share, "near": round(share * len(means)), "of": len(means)}
 
 
-def robustness(settings, result) -> tuple[dict, dict]:
+def robustness(settings: Settings, result: SearchResult) -> tuple[dict[str, Any], dict[str, Any]]:
     """Observed values (and notes when undefined) of the gates about the
     search around the best trial."""
     values: dict[str, float | None] = {}
@@ -130,27 +154,28 @@ def robustness(settings, result) -> tuple[dict, dict]:
     return values, notes
 
 
-def _expected_best(settings, result) -> dict | None:
+def _expected_best(settings: Settings, result: SearchResult | None) -> dict[str, Any] | None:
     """Random search only (the formula assumes independent draws): the
     expected best trial mean at smaller and larger budgets."""
     if settings.tuner != "random" or not result or len(result.trials) < 2:
         return None
-    means = [t.mean for t in result.trials]
+    means = _judged_means(result)
     n = len(means)
     budgets = sorted({1, max(1, n // 2), n, 2 * n, 4 * n})
     return {str(k): stats.expected_best(means, k, result.objective.direction) for k in budgets}
 
 
-def _confirmation(result) -> dict | None:
+def _confirmation(result: SearchResult | None) -> dict[str, Any] | None:
     if not result or not result.confirmation or not result.best:
         return None
-    mean = stats.mean(result.confirmation)
+    mean, tuned = stats.mean(result.confirmation), result.best.mean
+    assert mean is not None and tuned is not None  # both have scores
     return {
         "scores": list(result.confirmation),
         "mean": mean,
         "std": stats.std(result.confirmation),
-        "tuned_mean": result.best.mean,
-        "gap": mean - result.best.mean,
+        "tuned_mean": tuned,
+        "gap": mean - tuned,
     }
 
 
@@ -166,24 +191,24 @@ def last_line(message: str | None) -> str | None:
     return line.removeprefix("FailedTrialError: ")
 
 
-def judged_trials(trials: list[dict], best: dict) -> list[dict]:
+def judged_trials(trials: list[dict[str, Any]], best: dict[str, Any]) -> list[dict[str, Any]]:
     """The trial entries judged with the best one: completed, with scores,
     at the best's budget (Hyperband's partial trials are left out). What a
     comparison compares and what a baseline entry keeps."""
     return [t for t in trials if t["status"] == COMPLETED and t.get("budget") == best.get("budget") and t["scores"]]
 
 
-def completed_trials(record: dict) -> list[dict]:
+def completed_trials(record: dict[str, Any]) -> list[dict[str, Any]]:
     """The record's completed trials, in trial order."""
     return [t for t in record["trials"] if t["status"] == COMPLETED]
 
 
-def failed_trials(record: dict) -> list[dict]:
+def failed_trials(record: dict[str, Any]) -> list[dict[str, Any]]:
     """The record's failed trials, in trial order."""
     return [t for t in record["trials"] if t["status"] != COMPLETED]
 
 
-def best_trial(record: dict) -> dict | None:
+def best_trial(record: dict[str, Any]) -> dict[str, Any] | None:
     """The best trial's entry of a record (None when no trial completed)."""
     return next((t for t in record["trials"] if t["trial_id"] == record["best_trial_id"]), None)
 
@@ -195,7 +220,7 @@ def signed(value: float, digits: int = 4) -> str:
     return text[1:] if float(text) == 0 else text
 
 
-def direction_suffix(objective: dict) -> str:
+def direction_suffix(objective: dict[str, Any]) -> str:
     """' (max)' or ' (min)' after an objective's name; nothing while the
     direction is unknown (a search that stopped before settling it)."""
     return f" ({objective['direction']})" if objective.get("direction") else ""

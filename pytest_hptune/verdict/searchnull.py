@@ -96,14 +96,14 @@ def null_draws(
     pick_c = shapes[rows, rng.integers(0, j, (s, draws, kc))]
     best_b = (tau * pick_b + noise_b * rng.standard_normal((s, draws, kb))).max(axis=2)
     best_c = (tau * pick_c + noise_c * rng.standard_normal((s, draws, kc))).max(axis=2)
-    return best_c - best_b
+    return np.asarray(best_c - best_b)
 
 
 def p_values(observed: np.ndarray, null: np.ndarray) -> np.ndarray:
     """Monte Carlo p-values (S,) of observed (S,) (already + max_drop)
     against the null draws (S, B): (1 + #{D* <= observed}) / (B + 1)."""
     count = (null <= observed[:, None]).sum(axis=1)
-    return (1.0 + count) / (null.shape[1] + 1.0)
+    return np.asarray((1.0 + count) / (null.shape[1] + 1.0))
 
 
 def significant(p_value: float, alpha: float, draws: int) -> bool:
@@ -137,4 +137,4 @@ def detectable(null: np.ndarray, alpha: float, power: float = POWER) -> np.ndarr
     """The true drop (beyond max_drop) caught with probability ``power``: a
     drop d moves the observed difference to D* - d, caught when below the
     critical value: d = q_power(D*) - D*_(k)."""
-    return np.quantile(null, power, axis=1) - critical(null, alpha)
+    return np.asarray(np.quantile(null, power, axis=1) - critical(null, alpha))
