@@ -25,7 +25,7 @@ class BaselineMissing(BaselineError):
     """There is no baseline file yet (the gates alone judge, "not compared"; a broken file fails)."""
 
 
-def load(path: Path) -> dict:
+def load(path: Path) -> dict[str, Any]:
     """The baseline file, every entry checked; raises BaselineMissing when
     there is none and BaselineError, naming the entry and the field, when
     it cannot be used."""
@@ -91,7 +91,7 @@ def _anchor_problem(anchor: Any) -> str | None:
     return None
 
 
-def _first_problem(data: dict) -> str | None:
+def _first_problem(data: dict[str, Any]) -> str | None:
     """What makes the file unusable, naming the test id and the field."""
     if not isinstance(data.get("versions", {}), dict):
         return '"versions" is not an object'
@@ -122,12 +122,12 @@ def _close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-9)
 
 
-def _inconsistency(saved: dict) -> str | None:
+def _inconsistency(saved: dict[str, Any]) -> str | None:
     """Values that are numbers but cannot be right: out of range, a
     negative std, a mean or std that contradicts the scores they summarise
     (the comparison would print one and compute with the other)."""
     everything = list(saved["scores"]) + [v for t in saved.get("trials", []) for v in t["scores"]]
-    for value in everything + [saved["mean"], saved["std"]]:
+    for value in [*everything, saved["mean"], saved["std"]]:
         if abs(value) > MAX_ABS_SCORE:
             return f"has a score of {value!r} (in 'scores', 'mean', 'std' or 'trials'), beyond +-{MAX_ABS_SCORE:g}"
     if saved["std"] < 0:

@@ -6,6 +6,7 @@ not be made (an unusable baseline, a missing entry under
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from .verdict import advice
 from .verdict.message import failure_message
 
 
-def conclude(item: pytest.Item, record: dict, compare_strict: bool) -> None:
+def conclude(item: pytest.Item, record: dict[str, Any], compare_strict: bool) -> None:
     """Fail the test on a failed verdict. A missing baseline entry is no
     skip: the gates judged the search, and the reports say it was not
     compared (--hptune-compare-strict fails it)."""
@@ -29,7 +30,7 @@ def conclude(item: pytest.Item, record: dict, compare_strict: bool) -> None:
         pytest.fail(f"hptune: {comparison['reason']} (--hptune-compare-strict)", pytrace=False)
 
 
-def warn(item: pytest.Item, record: dict) -> str | None:
+def warn(item: pytest.Item, record: dict[str, Any]) -> str | None:
     """The advice that is also a warning (HptuneAdvice: identical scores,
     a validation set too small for max_std), once the search is
     recorded, attributed to the test's own file and line (pytest's

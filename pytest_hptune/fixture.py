@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import functools
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -21,8 +23,12 @@ from .verdict.compare import Baseline
 from .verdict.judge import judge
 from .worker_env import worker_id
 
+if TYPE_CHECKING:
+    from .anchor import AnchorPlan
+    from .result import SearchResult
 
-def _load_engine():
+
+def _load_engine() -> ModuleType:
     """The engine (TensorFlow, Keras, Keras Tuner: heavy), or a failed test
     saying which extra to install."""
     __tracebackhide__ = True
@@ -55,7 +61,16 @@ class Hptune:
         """The settings a search with these keyword overrides would use."""
         return resolve_search(self._state, self._marker, self._item.nodeid, overrides)
 
-    def _record(self, settings, result, error, started, directory, project, data=((), {})) -> dict:
+    def _record(
+        self,
+        settings: Settings,
+        result: SearchResult | None,
+        error: str | None,
+        started: float,
+        directory: str,
+        project: str,
+        data: tuple[Sequence[Any], dict[str, Any]] = ((), {}),
+    ) -> dict[str, Any]:
         record = judge(
             self._item.nodeid,
             self._searches - 1,
@@ -88,7 +103,7 @@ class Hptune:
             family = self._state.comparisons({item.nodeid for item in self._item.session.items})
         return Baseline(path, data, family=family)
 
-    def _anchor_plan(self, settings: Settings):
+    def _anchor_plan(self, settings: Settings) -> AnchorPlan | None:
         """The anchor fits this search owes: the baseline entry's anchor
         under --hptune-compare (loaded before the search: an input), and
         its own best configuration's under --hptune-save-baseline."""
@@ -105,7 +120,7 @@ class Hptune:
             return None
         return AnchorPlan(compared.hyperparameters if compared else None, compared.seeds if compared else (), keep)
 
-    def search(self, hypermodel=None, *fit_args: Any, **fit_kwargs: Any):
+    def search(self, hypermodel: Any = None, *fit_args: Any, **fit_kwargs: Any) -> SearchResult:
         """Run a bounded Keras Tuner search and apply the gates.
 
         ``hypermodel``: a build function or HyperModel; None for a ``tuner=``
@@ -155,9 +170,10 @@ class Hptune:
             raise
         record = self._record(settings, result, error, started, directory, project, (fit_args, fit_kwargs))
         conclude(self._item, record, self._state.compare_strict)
-        return result
+        # None only with an error, and conclude() failed the test on it.
+        return cast("SearchResult", result)
 
-    def _search_settings(self, hypermodel: Any, fit_args: tuple, fit_kwargs: dict) -> Settings:
+    def _search_settings(self, hypermodel: Any, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> Settings:
         """The search's settings (the keywords named like a setting leave
         ``fit_kwargs``), or a failed test naming the bad one."""
         __tracebackhide__ = True

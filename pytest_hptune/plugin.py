@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -69,7 +70,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_sessionfinish(session: pytest.Session):
+def pytest_sessionfinish(session: pytest.Session) -> Generator[None, object, object]:
     # Outermost: from here on a SIGTERM cannot escape as a raw traceback.
     signals.start_reporting(session)
     try:

@@ -122,11 +122,11 @@ class SearchResult:
         return self.trials[0] if self.trials else None
 
     @property
-    def best_hyperparameters(self):
+    def best_hyperparameters(self) -> Any:
         """The best trial's ``keras_tuner.HyperParameters``."""
         return self._best_hp
 
-    def best_model(self):
+    def best_model(self) -> Any:
         """A fresh (untrained) model built with the best hyperparameters."""
         if self._best_hp is None:
             raise LookupError("no trial completed: there is no best model")
@@ -134,7 +134,7 @@ class SearchResult:
             raise LookupError("the tuner's run_trial() builds its own models: there is no hypermodel to build")
         return self.tuner.hypermodel.build(self._best_hp)
 
-    def retrain(self, *fit_args: Any, **fit_kwargs: Any):
+    def retrain(self, *fit_args: Any, **fit_kwargs: Any) -> Any:
         """Build a fresh model with the best hyperparameters, train it as the
         trials were trained (the HyperModel's own ``fit()``, seeded) and
         return it, ready to ``evaluate`` on held-out data.

@@ -42,14 +42,19 @@ def marker_layer(item: pytest.Item) -> Layer:
     return make_layer(where, merged)
 
 
-def resolve_search(state: SessionState, marker: Layer, nodeid: str, overrides: dict) -> Settings:
+def resolve_search(state: SessionState, marker: Layer, nodeid: str, overrides: dict[str, Any]) -> Settings:
     """The settings a search with these keyword overrides would use."""
     search_layer = make_layer(f"hptune.search() argument in {nodeid}", overrides)
     return resolve([state.ini_layer, marker, search_layer, state.cli_layer])
 
 
 def for_search(
-    state: SessionState, marker: Layer, nodeid: str, hypermodel: Any, fit_args: tuple, fit_kwargs: dict
+    state: SessionState,
+    marker: Layer,
+    nodeid: str,
+    hypermodel: Any,
+    fit_args: tuple[Any, ...],
+    fit_kwargs: dict[str, Any],
 ) -> Settings:
     """The settings of one search. Takes the keywords named like a setting
     out of ``fit_kwargs`` (the rest go to ``model.fit``)."""

@@ -18,7 +18,7 @@ from .settings import Layer, SettingError
 # The baseline file's default name (--hptune-save-baseline, --hptune-compare).
 BASELINE_PATH = "hptune-baseline.json"
 
-PENDING_RECORDS = pytest.StashKey[list]()  # on an item: records not yet reported
+PENDING_RECORDS = pytest.StashKey[list[dict[str, Any]]]()  # on an item: records not yet reported
 
 
 @dataclass
@@ -34,7 +34,7 @@ class SessionState:
     compare_baseline: Path | None = None
     compare_strict: bool = False
     family: str = "none"  # --hptune-family: how the session's comparisons share 1 - confidence
-    _baseline: Any = None  # the loaded baseline file (or the BaselineError)
+    _baseline: dict[str, Any] | Exception | None = None  # the loaded baseline file (or the BaselineError)
     report_errors: str = "fail"  # --hptune-report-errors: an unwritable report fails the run, or warns
     resume: bool = False
     workers: int = 0
@@ -91,7 +91,7 @@ class SessionState:
             worker_timeout=values["worker-timeout"],
         )
 
-    def baseline_data(self) -> dict:
+    def baseline_data(self) -> dict[str, Any]:
         """The --hptune-compare file, loaded once; raises BaselineError."""
         from . import baseline_input as baseline
 
@@ -140,7 +140,7 @@ def _baseline_path(read: Reader, row: options.Option) -> Path | None:
 EXTRAS = {"plot": ("matplotlib", "plot"), "html": ("matplotlib", "plot")}
 
 
-def _check_extras(values: dict) -> None:
+def _check_extras(values: dict[str, Any]) -> None:
     """Before any test runs: an option whose extra is not installed is a
     usage error naming the extra (not a report missing after every search)."""
     for option, (module, extra) in EXTRAS.items():

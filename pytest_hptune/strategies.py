@@ -10,6 +10,6 @@ except ImportError as exc:  # the [hypothesis] extra
         "pip install 'pytest-hptune[hypothesis]' (or pip install hypothesis)"
     ) from exc
 
-from .engine.strategies import build, hyperparameters, space, train_briefly  # noqa: E402
+from .engine.strategies import build, hyperparameters, space, train_briefly
 
 __all__ = ["build", "hyperparameters", "space", "train_briefly"]

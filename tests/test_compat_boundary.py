@@ -13,6 +13,7 @@ import ast
 import importlib
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,7 +71,7 @@ def mentions(source: str, private: set[str]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def private_names(heavy_modules) -> set[str]:
+def private_names(heavy_modules: None) -> set[str]:
     """Every private name compat lists (in REQUIRED, OVERRIDES, the Keras
     tables) and every private attribute of the Keras and Keras Tuner
     classes the engine uses or subclasses."""
@@ -107,7 +108,7 @@ def private_names(heavy_modules) -> set[str]:
 
 
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
-def test_no_module_but_compat_touches_a_private_keras_or_keras_tuner_name(path, private_names):
+def test_no_module_but_compat_touches_a_private_keras_or_keras_tuner_name(path: Path, private_names: set[str]) -> None:
     found = mentions(path.read_text(), private_names)
     assert found == [], f"{path.relative_to(PACKAGE)}: {found}: go through engine/compat.py"
 
@@ -127,22 +128,24 @@ def test_no_module_but_compat_touches_a_private_keras_or_keras_tuner_name(path, 
         "module = importlib.import_module('keras_tuner.src.engine.oracle')",
     ],
 )
-def test_the_reader_sees_each_way_of_reaching_a_private_name(line, private_names):
+def test_the_reader_sees_each_way_of_reaching_a_private_name(line: str, private_names: set[str]) -> None:
     assert mentions(line, private_names) != []
 
 
-def test_the_reader_lets_the_plugins_own_private_names_be(private_names):
+def test_the_reader_lets_the_plugins_own_private_names_be(private_names: set[str]) -> None:
     source = "def _plain(value):\n    return value\n\nclass Chief:\n    def _silent(self):\n        return self._keep_budget()\n"
     assert mentions(source, private_names) == []
 
 
-def test_every_required_internal_exists_with_the_parameters_relied_on(heavy_modules):
+def test_every_required_internal_exists_with_the_parameters_relied_on(heavy_modules: None) -> None:
     from pytest_hptune.engine import compat
 
     assert compat.problems() == ([], [])
 
 
-def test_a_renamed_internal_and_changed_parameters_are_both_named(heavy_modules, monkeypatch):
+def test_a_renamed_internal_and_changed_parameters_are_both_named(
+    heavy_modules: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pytest_hptune.engine import compat
 
     tuner = compat.module("engine.tuner").Tuner
@@ -155,7 +158,7 @@ def test_a_renamed_internal_and_changed_parameters_are_both_named(heavy_modules,
     ]
 
 
-def test_an_attribute_that_init_no_longer_sets_is_missing(heavy_modules, monkeypatch):
+def test_an_attribute_that_init_no_longer_sets_is_missing(heavy_modules: None, monkeypatch: pytest.MonkeyPatch) -> None:
     from pytest_hptune.engine import compat
 
     servicer = compat.oracle_servicer_class()
@@ -164,20 +167,20 @@ def test_an_attribute_that_init_no_longer_sets_is_missing(heavy_modules, monkeyp
     assert missing == ["keras_tuner.src.distribute.oracle_chief.OracleServicer().stop_triggered"]
 
 
-def test_parameters_are_written_as_a_signature_reads(heavy_modules):
+def test_parameters_are_written_as_a_signature_reads(heavy_modules: None) -> None:
     from pytest_hptune.engine import compat
 
-    def f(a, b=1, *args, c, d=2, **kwargs):
+    def f(a: Any, b: int = 1, *args: Any, c: Any, d: int = 2, **kwargs: Any) -> None:
         pass
 
-    def g(a, *, key):
+    def g(a: Any, *, key: Any) -> None:
         pass
 
     assert compat.parameters(f) == "a, b, *args, c, d, **kwargs"
     assert compat.parameters(g) == "a, *, key"
 
 
-def test_every_override_replaces_a_method_required_with_its_parameters(heavy_modules):
+def test_every_override_replaces_a_method_required_with_its_parameters(heavy_modules: None) -> None:
     from pytest_hptune.engine import compat, hyperband, tuners
 
     required = {path.rsplit(".", 1)[-1]: rest for _, path, *rest in compat.REQUIRED}
@@ -189,7 +192,7 @@ def test_every_override_replaces_a_method_required_with_its_parameters(heavy_mod
     assert oracle._get_num_brackets is oracle.hptune_num_brackets
 
 
-def test_keras_tuner_calls_the_plugins_override(heavy_modules):
+def test_keras_tuner_calls_the_plugins_override(heavy_modules: None) -> None:
     # A 27-epoch Hyperband (factor 3) has 4 brackets of 4, 6+2, 12+4+2 and
     # 27+9+3+1 trials: a budget of 10 trials fits the first two, as Keras
     # Tuner's own __init__ counts them through the override.
@@ -202,7 +205,7 @@ def test_keras_tuner_calls_the_plugins_override(heavy_modules):
     assert hb._current_bracket == 1  # Keras Tuner starts with the last bracket it counted
 
 
-def test_a_missing_override_target_fails_the_check(heavy_modules, monkeypatch):
+def test_a_missing_override_target_fails_the_check(heavy_modules: None, monkeypatch: pytest.MonkeyPatch) -> None:
     from pytest_hptune.engine import compat
 
     oracle = compat.module("tuners.hyperband").HyperbandOracle
@@ -211,7 +214,9 @@ def test_a_missing_override_target_fails_the_check(heavy_modules, monkeypatch):
     assert missing == ["keras_tuner.src.tuners.hyperband.HyperbandOracle._get_num_brackets"]
 
 
-def test_a_changed_parameter_fails_each_search_with_one_line(project, monkeypatch):
+def test_a_changed_parameter_fails_each_search_with_one_line(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pytest_hptune.engine import compat
 
     tuner = compat.module("engine.tuner").Tuner
@@ -244,7 +249,7 @@ def test_a_changed_parameter_fails_each_search_with_one_line(project, monkeypatc
     assert "TypeError" not in result.stdout.str()
 
 
-def test_keras_private_names_hold_for_the_installed_keras(heavy_modules):
+def test_keras_private_names_hold_for_the_installed_keras(heavy_modules: None) -> None:
     # Not checked before a search (a Keras without them only turns reuse
     # off): checked here, so that such a release is noticed.
     from pytest_hptune.engine import compat
@@ -252,7 +257,7 @@ def test_keras_private_names_hold_for_the_installed_keras(heavy_modules):
     assert compat.problems(compat.KERAS_PRIVATE, importlib.import_module, "") == ([], [])
 
 
-def test_reuse_reads_keras_compiled_model_and_seed_generator_state(heavy_modules):
+def test_reuse_reads_keras_compiled_model_and_seed_generator_state(heavy_modules: None) -> None:
     import keras
     import numpy as np
 
@@ -271,7 +276,7 @@ def test_reuse_reads_keras_compiled_model_and_seed_generator_state(heavy_modules
     assert not compat.metrics_unbuilt(model)
 
 
-def test_pyprojects_keras_tuner_range_is_compats(heavy_modules):
+def test_pyprojects_keras_tuner_range_is_compats(heavy_modules: None) -> None:
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     from pytest_hptune.engine import compat
 

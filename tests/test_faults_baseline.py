@@ -122,7 +122,7 @@ def test_every_entry_is_checked_on_load_naming_the_test_and_the_field(
         assert "the entry 't.py::t'" in str(info.value)
 
 
-def test_a_missing_file_is_not_a_broken_one(tmp_path):
+def test_a_missing_file_is_not_a_broken_one(tmp_path: Path) -> None:
     with pytest.raises(baseline_input.BaselineMissing):
         baseline_input.load(tmp_path / "none.json")
     (tmp_path / "dir.json").mkdir()

@@ -19,7 +19,7 @@ def imports(path: Path) -> list[str]:
     """Every module an ``import`` or ``from ... import`` in the file names,
     relative imports resolved against the package."""
     parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-    package = parts[:-1] if parts[-1] != "__init__" else parts[:-1]
+    package = parts[:-1]
     found = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
@@ -223,14 +223,14 @@ def outcome_reads(tree: ast.AST) -> set[str]:
 
 
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
-def test_each_module_imports_only_what_its_layer_may(path):
+def test_each_module_imports_only_what_its_layer_may(path: Path) -> None:
     """Nothing calls back up: the table above, for every module."""
     name = module_name(path)
     expected = {what for (module, what) in PENDING if module == name}
     assert violations(path) == expected, f"{name} ({group_of(name)}): see GROUPS, MAY_IMPORT and PENDING"
 
 
-def test_every_group_and_pending_violation_names_something_real():
+def test_every_group_and_pending_violation_names_something_real() -> None:
     names = {module_name(p) for p in modules()}
     assert set(MAY_IMPORT) == set(GROUPS)
     for group in GROUPS:
@@ -240,7 +240,7 @@ def test_every_group_and_pending_violation_names_something_real():
         assert module in names, f"PENDING names {module}, which is gone: delete its line"
 
 
-def test_the_outcome_cannot_be_changed_after_it_is_built():
+def test_the_outcome_cannot_be_changed_after_it_is_built() -> None:
     """The engine builds the SearchResult once; a later step makes a new
     one (dataclasses.replace), so the verdict judges what the engine built."""
     from pytest_hptune.result import Objective, SearchResult, TrialResult
@@ -272,7 +272,7 @@ def keras_tuner_class_names() -> set[str]:
     reason="settings recognises Keras Tuner's classes by name (KERAS_TUNER_KINDS, _keras_tuner_bases); "
     "issue 20 moves that to the engine: delete this mark then",
 )
-def test_settings_knows_no_keras_tuner_class_by_name():
+def test_settings_knows_no_keras_tuner_class_by_name() -> None:
     """Which Keras Tuner class a value is belongs to the engine, which
     imports Keras Tuner; settings validate values without naming its classes."""
     classes = keras_tuner_class_names()
@@ -288,7 +288,7 @@ def test_settings_knows_no_keras_tuner_class_by_name():
 
 
 @pytest.mark.parametrize("path", sorted((PACKAGE / "engine").glob("*.py")), ids=lambda p: p.name)
-def test_the_engine_emits_events_and_never_writes_to_pytests_terminal(path):
+def test_the_engine_emits_events_and_never_writes_to_pytests_terminal(path: Path) -> None:
     """The progress line is a report (reports/progress.py), fed by the
     engine's TrialFinished events (events.py): no engine module imports a
     report or reaches pytest's terminal or capture plugins."""
@@ -303,7 +303,7 @@ def test_a_missing_keras_tuner_internal_fails_each_search_with_one_line(
 ) -> None:
     from pytest_hptune.engine import compat
 
-    monkeypatch.setattr(compat, "REQUIRED", compat.REQUIRED + (("engine.tuner", "Tuner._renamed_in_a_new_release"),))
+    monkeypatch.setattr(compat, "REQUIRED", (*compat.REQUIRED, ("engine.tuner", "Tuner._renamed_in_a_new_release")))
     monkeypatch.setattr(compat, "_checked", [])
     project.makepyfile(
         test_compat="""

@@ -5,7 +5,9 @@ search. End to end: tests/test_ci_reports.py (the lines under -v)."""
 
 import contextlib
 import logging
+from collections.abc import Iterator
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -14,22 +16,22 @@ from pytest_hptune.reports import progress
 
 
 class Terminal:
-    def __init__(self, capturing):
+    def __init__(self, capturing: dict[str, bool]) -> None:
         self.capturing = capturing
-        self.lines = []
+        self.lines: list[tuple[str, bool]] = []
 
-    def write_line(self, line):
+    def write_line(self, line: str) -> None:
         self.lines.append((line, self.capturing["on"]))
 
 
 class Capture:
     """capturemanager's global_and_fixture_disabled(): capturing is off inside."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.state = {"on": True}
 
     @contextlib.contextmanager
-    def global_and_fixture_disabled(self):
+    def global_and_fixture_disabled(self) -> Iterator[None]:
         self.state["on"] = False
         try:
             yield
@@ -37,12 +39,12 @@ class Capture:
             self.state["on"] = True
 
 
-def event(**changes):
+def event(**changes: Any) -> TrialFinished:
     fields = dict(done=2, total=3, trial_id="1", status="COMPLETED", mean=0.81234, best_id="0", best_mean=0.9)
     return TrialFinished(**{**fields, **changes})
 
 
-def test_each_event_is_one_line_written_past_output_capturing():
+def test_each_event_is_one_line_written_past_output_capturing() -> None:
     capture = Capture()
     terminal = Terminal(capture.state)
     listener = progress.ProgressLine(terminal, capture)
@@ -56,7 +58,7 @@ def test_each_event_is_one_line_written_past_output_capturing():
     ]
 
 
-def config(verbosity, xdist_worker=False, capture=True):
+def config(verbosity: int, xdist_worker: bool = False, capture: bool = True) -> Any:
     plugins = {"terminalreporter": Terminal({"on": True}), "capturemanager": Capture() if capture else object()}
     fake = SimpleNamespace(
         get_verbosity=lambda: verbosity,
@@ -67,14 +69,14 @@ def config(verbosity, xdist_worker=False, capture=True):
     return fake
 
 
-def test_the_line_is_shown_with_v_only_and_never_in_an_xdist_worker():
+def test_the_line_is_shown_with_v_only_and_never_in_an_xdist_worker() -> None:
     assert isinstance(progress.for_config(config(1)), progress.ProgressLine)
     assert progress.for_config(config(0)) is None
     assert progress.for_config(config(2, xdist_worker=True)) is None
     assert progress.for_config(config(1, capture=False)) is None
 
 
-def tuner_with(listener):
+def tuner_with(listener: Any) -> Any:
     trials = {"0": SimpleNamespace(trial_id="0", status="COMPLETED")}
     return SimpleNamespace(
         oracle=SimpleNamespace(trials=trials, max_trials=4, objective=SimpleNamespace(direction="max")),
@@ -84,15 +86,17 @@ def tuner_with(listener):
     )
 
 
-def test_the_engine_sends_one_event_per_trial_and_a_listener_that_cannot_write_stops_only_the_events(caplog):
+def test_the_engine_sends_one_event_per_trial_and_a_listener_that_cannot_write_stops_only_the_events(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     from pytest_hptune.engine.progress import report_progress
 
-    events = []
+    events: list[TrialFinished] = []
     tuner = tuner_with(SimpleNamespace(trial_finished=events.append))
     report_progress(tuner, tuner.oracle.trials["0"])
-    assert events == [TrialFinished(1, 4, "0", "COMPLETED", pytest.approx(0.6), "0", pytest.approx(0.6))]
+    assert events == [TrialFinished(1, 4, "0", "COMPLETED", pytest.approx(0.6), "0", pytest.approx(0.6))]  # type: ignore[arg-type]  # approx stands in for the floats
 
-    def closed(event):
+    def closed(event: TrialFinished) -> None:
         raise OSError(5, "Input/output error")
 
     tuner = tuner_with(SimpleNamespace(trial_finished=closed))

@@ -149,6 +149,7 @@ def test_hyperband_without_a_full_budget_trial_fails_and_says_why() -> None:
     )
     record = judge("t.py::t", 0, resolve([]), result, None, 0.1, "dir")
     message = failure_message(record)
+    assert message is not None
     assert message.startswith(
         "hptune: search in t.py::t: no trial completed at the full budget of 9 epochs "
         "(1 completed at fewer epochs, 1 failed)"
@@ -156,7 +157,7 @@ def test_hyperband_without_a_full_budget_trial_fails_and_says_why() -> None:
     assert "--- trial 1 FAILED: loss is nan at epoch 1" in message
 
 
-def test_the_failure_message_prints_a_code_errors_traceback_from_the_record_alone():
+def test_the_failure_message_prints_a_code_errors_traceback_from_the_record_alone() -> None:
     import json
 
     from pytest_hptune.result import SearchResult
@@ -178,6 +179,7 @@ def test_the_failure_message_prints_a_code_errors_traceback_from_the_record_alon
     assert first["traceback"] == raised.rstrip() and "traceback" not in second
     assert (first["message"], second["message"]) == ("ValueError: bad units", "units too small")
     message = failure_message(record)  # the record as the JSON report has it: no outcome
+    assert message is not None
     assert message.splitlines() == [
         "hptune: search in t.py::t: no trial completed (2 failed).",
         "--- trial 0 FAILED {'units': 3}: ValueError: bad units",

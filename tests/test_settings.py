@@ -22,7 +22,7 @@ from pytest_hptune.settings import (
 )
 
 
-def test_a_setting_no_layer_sets_takes_its_default_from_the_table():
+def test_a_setting_no_layer_sets_takes_its_default_from_the_table() -> None:
     resolved, constructed = resolve([]), Settings()
     for name, spec in SPECS.items():
         assert getattr(resolved, name) is spec.default, name
@@ -30,7 +30,7 @@ def test_a_setting_no_layer_sets_takes_its_default_from_the_table():
     assert resolve([]).sources == {}
 
 
-def test_a_settings_field_and_the_table_must_name_the_same_settings():
+def test_a_settings_field_and_the_table_must_name_the_same_settings() -> None:
     from pytest_hptune.settings import Spec
     from pytest_hptune.settings.resolved import FROM_TABLE, defaults_from
 
@@ -40,7 +40,7 @@ def test_a_settings_field_and_the_table_must_name_the_same_settings():
     @defaults_from(table)
     class Matching:
         trials: int = FROM_TABLE
-        sources: dict = dataclasses.field(default_factory=dict)
+        sources: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     assert Matching().trials == 3
 
@@ -52,7 +52,7 @@ def test_a_settings_field_and_the_table_must_name_the_same_settings():
         defaults_from(table)(FieldWithoutSpec)
 
     class SpecWithoutField:
-        sources: dict
+        sources: dict[str, Any]
 
     with pytest.raises(TypeError, match=r"fields without a spec \[\], specs without a field \['trials'\]"):
         defaults_from(table)(SpecWithoutField)
@@ -268,7 +268,7 @@ def test_the_command_lines_trial_budget_caps_a_tests_own_never_raises_it() -> No
     assert resolve([make_layer("marker", {"max_trials": 10}), search, cli]).max_trials == 2
 
 
-def test_trials_and_executions_are_counted_as_run_with_their_plurals():
+def test_trials_and_executions_are_counted_as_run_with_their_plurals() -> None:
     from pytest_hptune.reports.text import runs_text, trials_text
 
     record = {"settings": {"max_trials": 2}, "trials": [{"trial_id": "0"}]}
@@ -285,7 +285,7 @@ def test_trials_and_executions_are_counted_as_run_with_their_plurals():
     "values",
     [{}, {"executions_per_trial": 1}, {"executions_per_trial": "auto", "min_executions": 3, "max_executions": 6}],
 )
-def test_the_header_writes_the_executions_in_the_reports_words(values):
+def test_the_header_writes_the_executions_in_the_reports_words(values: dict[str, Any]) -> None:
     from pytest_hptune.plugin import describe
     from pytest_hptune.reports.text import executions_text
 

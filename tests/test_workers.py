@@ -391,6 +391,7 @@ def test_only_trials_lost_with_their_worker_carry_the_warning() -> None:
     result = SearchResult(Objective("val_accuracy", "max"), [done], [killed, skipped], None)
     assert lost_trials(result) is None  # no worker was lost
     warning = lost_trials(dataclasses.replace(result, tuner_info={"lost_trials": ["1"]}))
+    assert warning is not None
     assert warning["kind"] == "lost_trials" and warning["trials"] == ["1"]
     assert "trial 1 {'units': 8} (worker worker1 was killed by signal 9 during this trial)" in warning["text"]
     assert "judges the 1 trial(s) that completed" in warning["text"] and "trial 2" not in warning["text"]
@@ -405,7 +406,9 @@ def test_only_trials_lost_with_their_worker_carry_the_warning() -> None:
         ({}, None),
     ],
 )
-def test_a_worker_is_a_tuner_id_other_than_the_chiefs_with_the_chiefs_address(monkeypatch, env, expected):
+def test_a_worker_is_a_tuner_id_other_than_the_chiefs_with_the_chiefs_address(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str | None
+) -> None:
     for name in ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():

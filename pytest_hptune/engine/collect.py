@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import keras_tuner
@@ -24,13 +25,13 @@ COUNTED = "counted from the scores: one per value run_trial returned, one per ex
 ORACLE_SCORES = "one per trial: the oracle's score (the tuner was constructed by the test; Keras Tuner keeps a mean)"
 
 
-def _oracle_score(trial) -> tuple[float, ...]:
+def _oracle_score(trial: Any) -> tuple[float, ...]:
     """A trial of a tuner the plugin did not build: Keras Tuner's score."""
     score = trial.score
     return (float(score),) if score is not None and math.isfinite(score) else ()
 
 
-def collect(tuner, settings: Settings, stopped_reason: str | None) -> SearchResult:
+def collect(tuner: Any, settings: Settings, stopped_reason: str | None) -> SearchResult:
     oracle = tuner.oracle
     objective = Objective(oracle.objective.name, oracle.objective.direction)
     full_budget = oracle.max_epochs if isinstance(oracle, keras_tuner.oracles.HyperbandOracle) else None
@@ -73,12 +74,12 @@ def collect(tuner, settings: Settings, stopped_reason: str | None) -> SearchResu
     )
 
 
-def _retrainer(tuner, settings: Settings, full_budget):
+def _retrainer(tuner: Any, settings: Settings, full_budget: int | None) -> Callable[..., Any]:
     """``result.retrain(*fit_args, **fit_kwargs)``: a fresh best model trained
     the way a trial trains it (the HyperModel's own fit(), seeded), for the
     full epochs of the search unless ``epochs=`` says otherwise."""
 
-    def retrain(hp, *fit_args, **fit_kwargs):
+    def retrain(hp: Any, *fit_args: Any, **fit_kwargs: Any) -> Any:
         hypermodel = tuner.hypermodel
         if hypermodel is None:
             raise LookupError("the tuner's run_trial() builds its own models: there is no hypermodel to retrain")

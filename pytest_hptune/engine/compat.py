@@ -236,12 +236,12 @@ def checkpoint_path(tuner: Any, trial_id: str) -> str:
     return tuner._get_checkpoint_fname(trial_id)  # type: ignore[no-any-return]
 
 
-def copy_callbacks(tuner: Any, callbacks: list) -> list:
+def copy_callbacks(tuner: Any, callbacks: list[Any]) -> list[Any]:
     """Keras Tuner's deep copy of the search's callbacks, with its error for one that does not copy."""
     return tuner._deepcopy_callbacks(callbacks)  # type: ignore[no-any-return]
 
 
-def configure_tensorboard(tuner: Any, callbacks: list, trial: Any, execution: int) -> None:
+def configure_tensorboard(tuner: Any, callbacks: list[Any], trial: Any, execution: int) -> None:
     """Keras Tuner's per-trial log directory for a TensorBoard callback."""
     tuner._configure_tensorboard_dir(callbacks, trial, execution)
 
@@ -253,7 +253,7 @@ def build_and_fit(tuner: Any, trial: Any, *args: Any, **kwargs: Any) -> Any:
 
 def builds_and_fits_as_keras_tuner(tuner: Any) -> bool:
     """The tuner's class keeps Keras Tuner's own _build_and_fit_model."""
-    return type(tuner)._build_and_fit_model is module("engine.tuner").Tuner._build_and_fit_model  # type: ignore[no-any-return]
+    return type(tuner)._build_and_fit_model is module("engine.tuner").Tuner._build_and_fit_model
 
 
 def try_build(tuner: Any, hp: Any) -> Any:

@@ -5,7 +5,7 @@ itself and passed to ``hptune.search()`` (run as it is)."""
 from __future__ import annotations
 
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import keras_tuner
@@ -15,6 +15,9 @@ from .failures import PluginFatalTypeError, tuning_directory_errors
 from .scoring import execution_score
 from .seeding import execution_seed
 from .storage import save_scores
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 RUN_TRIAL = "Tuner.run_trial()"
 
@@ -53,7 +56,7 @@ def users_run_trial(cls: type) -> Any | None:
     return None
 
 
-def returned_scores(results: Any, objective) -> list[float]:
+def returned_scores(results: Any, objective: Any) -> list[float]:
     """The scores of what a ``run_trial`` returned, as Keras Tuner reads it
     (``tuner_utils.convert_to_metrics_dict``): a number is the objective's
     value, a dict holds it by name, a History at its best epoch; a list is
@@ -70,9 +73,14 @@ class HptuneScoreKeeper(keras_tuner.Tuner):
     ``run_trial`` did not go through the plugin's execution loop keeps the
     scores of what it returned, one per value (per element of a list)."""
 
+    # Set by HptuneTunerMixin.hptune_setup (after the user's class in the MRO).
+    hptune_seed: int
+    hptune_settings: Settings
+    hptune_scores: dict[str, list[float]]
+    hptune_provisional: bool
     hptune_counted: set[str]
 
-    def run_trial(self, trial, *args, **kwargs):
+    def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         trial_id = trial.trial_id
         self.hptune_scores.pop(trial_id, None)
         keras.utils.set_random_seed(execution_seed(self.hptune_seed, trial_id, 0))

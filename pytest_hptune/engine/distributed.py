@@ -24,10 +24,11 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..worker_env import CHIEF_PID, ORACLE_IP, ORACLE_PORT, TUNER_ID
 from . import compat
@@ -46,7 +47,7 @@ def silence_limit(worker_timeout: float | None, max_time: float | None) -> float
 
 
 @contextlib.contextmanager
-def oracle_lock(oracle, timeout: float = 60.0):
+def oracle_lock(oracle: Any, timeout: float = 60.0) -> Iterator[None]:
     """Hold Keras Tuner's per-oracle lock the way its ``@synchronized``
     methods do (so that calls made inside count as nested)."""
     locks, threads = compat.oracle_locks()
@@ -61,7 +62,7 @@ def oracle_lock(oracle, timeout: float = 60.0):
         lock.release()
 
 
-def _release_after_failure(oracle) -> None:
+def _release_after_failure(oracle: Any) -> None:
     """Keras Tuner's ``@synchronized`` does not release the oracle's lock
     when the method raises (e.g. "too many consecutive failures" from
     ``end_trial``); release it, or the next call waits forever."""
@@ -77,7 +78,7 @@ def _stopped_reason(exc: BaseException) -> str:
     return f"the oracle failed while serving a worker ({type(exc).__name__}: {exc})"
 
 
-def _servicer_class():
+def _servicer_class() -> type[Any]:
     """Keras Tuner's OracleServicer, with every call guarded: an exception
     in the oracle releases its lock, is kept as the search's stopped reason
     and is returned to the worker as an RPC error."""
@@ -86,14 +87,14 @@ def _servicer_class():
     servicer = compat.oracle_servicer_class()
 
     class GuardedServicer(servicer):  # type: ignore[misc, valid-type]
-        def __init__(self, oracle, chief):
+        def __init__(self, oracle: Any, chief: Chief) -> None:
             super().__init__(oracle)
             self.chief = chief
 
-    def guard(name):
+    def guard(name: str) -> Callable[..., Any]:
         method = getattr(servicer, name)
 
-        def guarded(self, request, context):
+        def guarded(self: Any, request: Any, context: Any) -> Any:
             self.chief.last_heard = time.monotonic()
             try:
                 return method(self, request, context)
@@ -118,7 +119,7 @@ def watch_chief() -> None:
     if not pid or not pid.isdigit():
         return
 
-    def watch():
+    def watch() -> None:
         while True:
             time.sleep(1.0)
             try:
@@ -134,7 +135,7 @@ def watch_chief() -> None:
 @dataclass
 class Worker:
     tuner_id: str
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
     log: Path
     reported: bool = False
 
@@ -178,7 +179,7 @@ class Chief:
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=1))
         try:
             compat.add_servicer_to_server(self.servicer, self.server)
-            self.port = self.server.add_insecure_port(self.address)
+            self.port = cast(int, self.server.add_insecure_port(self.address))  # grpc ships no types
             if not self.port:
                 raise OSError(f"cannot listen on {self.address}")
             self.server.start()

@@ -7,10 +7,14 @@ import contextlib
 import errno
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from keras_tuner import errors
+
+if TYPE_CHECKING:
+    from ..result import TrialResult
 
 
 class SearchError(Exception):
@@ -43,7 +47,7 @@ class TuningDirectoryError(PluginFatal, errors.FatalError):
     """Aborts the search: no trial can be saved."""
 
 
-def is_directory_error(exc: BaseException, directory=None) -> bool:
+def is_directory_error(exc: BaseException, directory: str | Path | None = None) -> bool:
     """OSError from Python's file IO, or the TensorFlow file-system error
     Keras Tuner's ``tf.io.gfile`` calls raise on the TensorFlow backend.
 
@@ -75,7 +79,7 @@ def check_writable(project_dir: Path) -> None:
         raise SearchError(directory_error(project_dir, exc)) from None
 
 
-def directory_error(directory, exc: BaseException) -> str:
+def directory_error(directory: str | Path, exc: BaseException) -> str:
     return (
         f"the tuning directory {directory} cannot be written ({type(exc).__name__}: {exc}); "
         "free some space or point --hptune-dir (ini hptune_dir) at a writable directory"
@@ -83,7 +87,7 @@ def directory_error(directory, exc: BaseException) -> str:
 
 
 @contextlib.contextmanager
-def tuning_directory_errors(tuner):
+def tuning_directory_errors(tuner: Any) -> Iterator[None]:
     """Inside a trial: a full or read-only directory aborts the search with
     one clear reason instead of failing trial after trial."""
     try:
@@ -99,7 +103,7 @@ def tuning_directory_errors(tuner):
 FULL_DISK = re.compile(r"No space left on device|errno = (28|122)\b|Disk quota exceeded")
 
 
-def directory_failure(directory, failed) -> str | None:
+def directory_failure(directory: str | Path, failed: Iterable[TrialResult]) -> str | None:
     """A failed trial that failed because the tuning directory is full: the
     search's stopped reason, naming the directory (None otherwise)."""
     for trial in failed:

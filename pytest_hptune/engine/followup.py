@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import keras
@@ -29,7 +30,13 @@ errors = keras_tuner.errors
 
 
 def _train_configuration(
-    tuner, hp, seeds, budget: int | None, fit_args, fit_kwargs, reuse: ModelReuse | None = None
+    tuner: Any,
+    hp: Any,
+    seeds: Iterable[tuple[int, int]],
+    budget: int | None,
+    fit_args: tuple[Any, ...],
+    fit_kwargs: dict[str, Any],
+    reuse: ModelReuse | None = None,
 ) -> list[float]:
     """Scores of one configuration trained once per (execution, seed), the
     way a trial runs an execution (the HyperModel's fit(), its split of the
@@ -60,7 +67,9 @@ def _train_configuration(
     return scores
 
 
-def confirm(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> list[float]:
+def confirm(
+    tuner: Any, settings: Settings, result: SearchResult, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
+) -> list[float]:
     """Re-run the best configuration with ``settings.confirm`` seeds that the
     search never used."""
     seeds = [(k, execution_seed(settings.seed, "confirm", k)) for k in range(settings.confirm)]
@@ -72,7 +81,7 @@ def confirm(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwarg
         raise SearchError(f"a confirmation run of the best configuration failed: {exc}") from None
 
 
-def _with_value(best_hp, name: str, value):
+def _with_value(best_hp: Any, name: str, value: Any) -> Any:
     """A copy of the best configuration with one value moved. Values that the
     move activates (the other branch of a conditional scope) take their
     defaults, so the neighbour is one step away, not a random one."""
@@ -88,7 +97,9 @@ def _with_value(best_hp, name: str, value):
     return hp
 
 
-def neighbours_of_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> list[dict]:
+def neighbours_of_best(
+    tuner: Any, settings: Settings, result: SearchResult, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Every one-step neighbour of the best configuration (one hyperparameter
     moved, see ``sensitivity.neighbours``), trained with the best trial's own
     execution seeds (a paired comparison: only the hyperparameter differs),
@@ -106,7 +117,7 @@ def neighbours_of_best(tuner, settings: Settings, result: SearchResult, fit_args
     assert reference is not None  # a ranked trial has scores
     out = []
 
-    def train(hp):
+    def train(hp: Any) -> list[float]:
         return _train_configuration(tuner, hp, seeds, best.budget, fit_args, fit_kwargs)
 
     if best_hp.values.get("tuner/trial_id"):
@@ -127,7 +138,9 @@ def neighbours_of_best(tuner, settings: Settings, result: SearchResult, fit_args
     return out
 
 
-def _train_into(entry: dict, train) -> str | None:
+# Callable[..., ...]: a caller's lambda binds the loop's values as defaults
+# (lambda n=name: ...), which mypy cannot match to Callable[[], ...].
+def _train_into(entry: dict[str, Any], train: Callable[..., list[float]]) -> str | None:
     """Run ``train()`` (a configuration's scores) into ``entry``: scores and
     mean, or the error (a NaN, or a configuration that does not build),
     which is also returned."""
@@ -143,7 +156,9 @@ def _train_into(entry: dict, train) -> str | None:
     return None
 
 
-def top_up_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> SearchResult:
+def top_up_best(
+    tuner: Any, settings: Settings, result: SearchResult, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
+) -> SearchResult:
     """executions_per_trial='auto', after the search: a trial that finished
     with its minimum executions can end up best (a lucky start, or a leader
     that dipped). Add executions to the best trial, with its own next seeds,
@@ -182,7 +197,13 @@ def top_up_best(tuner, settings: Settings, result: SearchResult, fit_args, fit_k
     return dataclasses.replace(result, trials=trials, topped_up=added, _best_hp=best_hp)
 
 
-def _anchor_fits(result: SearchResult, values: dict, seeds, train, done: dict[int, float]) -> dict:
+def _anchor_fits(
+    result: SearchResult,
+    values: dict[str, Any],
+    seeds: Sequence[int],
+    train: Callable[[dict[str, Any], list[tuple[int, int]]], list[float]],
+    done: dict[int, float],
+) -> dict[str, Any]:
     """The configuration ``values`` trained with execution k seeded
     seeds[k] (``done``: scores already trained with those seeds): the
     anchor's record, with the fits trained and reused, or ``unavailable``
@@ -214,7 +235,12 @@ def unanchored(settings: Settings) -> str | None:
 
 
 def train_anchors(
-    tuner, settings: Settings, result: SearchResult, plan: AnchorPlan, fit_args, fit_kwargs
+    tuner: Any,
+    settings: Settings,
+    result: SearchResult,
+    plan: AnchorPlan,
+    fit_args: tuple[Any, ...],
+    fit_kwargs: dict[str, Any],
 ) -> SearchResult:
     """The anchor fits of ``plan``, in a new outcome: the baseline's anchor
     (``--hptune-compare``, ``anchor``) and this search's own
@@ -228,7 +254,7 @@ def train_anchors(
     best = result.best
     assert best is not None  # fits after the search run only when it has a best trial
 
-    def train(values, todo):
+    def train(values: dict[str, Any], todo: list[tuple[int, int]]) -> list[float]:
         hp = tuner.oracle.get_space()
         for name, value in values.items():
             hp.values[name] = value

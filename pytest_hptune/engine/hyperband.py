@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras_tuner
 
 from ..settings import Settings
@@ -37,7 +39,7 @@ class HptuneHyperbandOracle(keras_tuner.oracles.HyperbandOracle):
     budget that fits the whole algorithm this is Keras Tuner's Hyperband.
     """
 
-    def __init__(self, *args, max_trials: int, **kwargs):
+    def __init__(self, *args: Any, max_trials: int, **kwargs: Any) -> None:
         self.hptune_budget = max_trials  # read by hptune_num_brackets in __init__
         super().__init__(*args, **kwargs)
         self.max_trials = max_trials
@@ -51,7 +53,7 @@ class HptuneHyperbandOracle(keras_tuner.oracles.HyperbandOracle):
         fitting = [b for b in range(brackets) if self.bracket_trials(b) <= self.hptune_budget]
         return (max(fitting) + 1) if fitting else 1
 
-    def plan(self) -> dict:
+    def plan(self) -> dict[str, Any]:
         """How the trial budget maps onto brackets, for the report."""
         brackets = compat.num_brackets(self)
         return {

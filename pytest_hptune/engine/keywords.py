@@ -83,7 +83,7 @@ def _likeness(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a, b).ratio()
 
 
-def check(hypermodel: Any, settings: Settings, fit_kwargs: dict) -> None:
+def check(hypermodel: Any, settings: Settings, fit_kwargs: dict[str, Any]) -> None:
     """Raise SearchError for the first keyword the search cannot use."""
     target = accepted(hypermodel, settings)
     if target is None:

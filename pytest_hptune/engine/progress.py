@@ -4,6 +4,7 @@ if any (the fixture passes the progress line of ``reports/progress.py``)."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from .. import stats
 from ..events import TrialFinished
@@ -13,11 +14,11 @@ from .storage import load_scores
 log = logging.getLogger(__name__)
 
 
-def completed_means(tuner) -> dict[str, float]:
+def completed_means(tuner: Any) -> dict[str, float]:
     """Each completed trial's mean: this run's scores, and those of the
     trials a resumed search reused (or that other workers ran), from disk."""
     trials = tuner.oracle.trials
-    means = {}
+    means: dict[str, float] = {}
     for tid, trial in trials.items():
         if trial.status != COMPLETED:
             continue
@@ -27,7 +28,7 @@ def completed_means(tuner) -> dict[str, float]:
     return means
 
 
-def report_progress(tuner, trial) -> None:
+def report_progress(tuner: Any, trial: Any) -> None:
     """After each trial: a TrialFinished event to the search's listener
     (``tuner.hptune_progress``), if any."""
     listener = getattr(tuner, "hptune_progress", None)

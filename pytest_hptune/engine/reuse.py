@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Iterable
 from typing import Any
 
 import keras
@@ -105,11 +106,11 @@ def in_memory(value: Any) -> bool:
 _DATA = ("x", "y", "sample_weight", "validation_data")
 
 
-def _data_in_memory(args: tuple, kwargs: dict) -> bool:
+def _data_in_memory(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     return all(in_memory(v) for v in args[:3]) and all(in_memory(kwargs.get(name)) for name in _DATA)
 
 
-def _signature(variables) -> list[tuple]:
+def _signature(variables: Iterable[Any]) -> list[tuple[str, tuple[int | None, ...], str, bool]]:
     return [(v.name, tuple(v.shape), str(v.dtype), bool(v.trainable)) for v in variables]
 
 
@@ -147,28 +148,28 @@ def _rows(arrays: Any) -> int | None:
 
 
 def _keras_fit(
-    x=None,
-    y=None,
-    batch_size=None,
-    epochs=1,
-    verbose="auto",
-    callbacks=None,
-    validation_split=0.0,
-    validation_data=None,
-    shuffle=True,
-    class_weight=None,
-    sample_weight=None,
-    initial_epoch=0,
-    steps_per_epoch=None,
-    validation_steps=None,
-    validation_batch_size=None,
-    validation_freq=1,
-):
+    x: Any = None,
+    y: Any = None,
+    batch_size: int | None = None,
+    epochs: int = 1,
+    verbose: str | int = "auto",
+    callbacks: list[Any] | None = None,
+    validation_split: float = 0.0,
+    validation_data: Any = None,
+    shuffle: bool | str = True,
+    class_weight: dict[int, float] | None = None,
+    sample_weight: Any = None,
+    initial_epoch: int = 0,
+    steps_per_epoch: int | None = None,
+    validation_steps: int | None = None,
+    validation_batch_size: int | None = None,
+    validation_freq: int = 1,
+) -> None:
     """The signature of Keras 3's ``Model.fit``, to read a fit's arguments
     by name (reusable models do not override ``fit``)."""
 
 
-def first_fit_draw(model: Any, args: tuple, kwargs: dict) -> bool:
+def first_fit_draw(model: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     """On JAX, draw from NumPy's global generator what the first fit of a
     fresh ``model`` with these arguments draws before its first epoch: the
     shuffle order of the batch that builds its metrics (Keras's
@@ -224,7 +225,7 @@ class ModelReuse:
         self.kept: Any = None
         self.reused = 0  # executions that fitted the kept model
 
-    def model_for(self, fresh: Any, args: tuple, kwargs: dict) -> Any:
+    def model_for(self, fresh: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if not self.enabled or not reusable(fresh, self.distribution_strategy) or not _data_in_memory(args, kwargs):
             self.kept = None
             return fresh

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import keras_tuner
@@ -34,6 +34,9 @@ from .storage import read_scores
 from .tuners import build_tuner, check_hypermodel
 from .workers import Workers
 
+if TYPE_CHECKING:
+    from ..events import SearchListener
+
 errors = keras_tuner.errors
 # What the fixture catches: the engine's own errors, not the user's.
 __all__ = ["PluginFatal", "SearchError", "Workers", "errors", "run_search", "run_worker"]
@@ -47,7 +50,7 @@ def check_supported() -> None:
         raise SearchError(str(exc)) from None
 
 
-def _fit_kwargs(settings: Settings, fit_kwargs: dict, tuner) -> dict:
+def _fit_kwargs(settings: Settings, fit_kwargs: dict[str, Any], tuner: Any) -> dict[str, Any]:
     """What tuner.search() gets: the epochs setting, and verbose=0, each
     unless a run_trial of the user's takes no such keyword (as plain Keras
     Tuner, which passes run_trial only what search() was given)."""
@@ -62,7 +65,14 @@ def _fit_kwargs(settings: Settings, fit_kwargs: dict, tuner) -> dict:
     return fit_kwargs
 
 
-def run_worker(hypermodel, settings: Settings, directory: str, project_name: str, fit_args, fit_kwargs) -> None:
+def run_worker(
+    hypermodel: Any,
+    settings: Settings,
+    directory: str,
+    project_name: str,
+    fit_args: tuple[Any, ...],
+    fit_kwargs: dict[str, Any],
+) -> None:
     """In a worker process (Keras Tuner's ``KERASTUNER_*`` variables set):
     run the trials the chief hands out until it says stop."""
     check_supported()
@@ -74,15 +84,15 @@ def run_worker(hypermodel, settings: Settings, directory: str, project_name: str
 
 
 def run_search(
-    hypermodel,
+    hypermodel: Any,
     settings: Settings,
     directory: str,
     project_name: str,
-    fit_args: tuple,
-    fit_kwargs: dict,
+    fit_args: tuple[Any, ...],
+    fit_kwargs: dict[str, Any],
     resume_nodeid: str | None = None,
     workers: Workers | None = None,
-    progress=None,
+    progress: SearchListener | None = None,
     anchor: AnchorPlan | None = None,
 ) -> SearchResult:
     """Run one bounded search and its follow-up fits; return the complete
@@ -126,7 +136,9 @@ def run_search(
     )
 
 
-def _run_constructed(tuner, settings: Settings, fit_args, fit_kwargs) -> SearchResult:
+def _run_constructed(
+    tuner: Any, settings: Settings, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
+) -> SearchResult:
     """A tuner the test constructed, searched as it is (its directory, oracle
     and seed); max_trials as resolved (settings.for_constructed_tuner). Each
     trial has one score, the oracle's: Keras Tuner keeps no other."""
@@ -137,7 +149,15 @@ def _run_constructed(tuner, settings: Settings, fit_args, fit_kwargs) -> SearchR
     return _search_here(tuner, settings, fit_args, _fit_kwargs(settings, fit_kwargs, tuner))
 
 
-def _prepared_tuner(hypermodel, settings, directory, project_name, fit_args, fit_kwargs, resume_nodeid):
+def _prepared_tuner(
+    hypermodel: Any,
+    settings: Settings,
+    directory: str,
+    project_name: str,
+    fit_args: tuple[Any, ...],
+    fit_kwargs: dict[str, Any],
+    resume_nodeid: str | None,
+) -> tuple[Any, dict[str, Any] | None]:
     """The tuner, fresh or resumed, and the resume entry of the result
     (None without --hptune-resume)."""
     project_dir = Path(directory) / project_name
@@ -177,7 +197,7 @@ def _prepared_tuner(hypermodel, settings, directory, project_name, fit_args, fit
     return tuner, resume
 
 
-def _lost_trials(tuner) -> str | None:
+def _lost_trials(tuner: Any) -> str | None:
     """Ended trials the oracle lists whose directory is gone (a partially
     restored CI cache): Keras Tuner would fail every later trial on them
     with a KeyError."""
@@ -189,7 +209,7 @@ def _lost_trials(tuner) -> str | None:
     return f"trial {', '.join(lost)} of the earlier run is missing (no trial.json in {where})"
 
 
-def _unreadable_scores(tuner) -> str | None:
+def _unreadable_scores(tuner: Any) -> str | None:
     """Why a completed trial of a resumed search has no usable scores file."""
     for trial_id, trial in sorted(tuner.oracle.trials.items()):
         if trial.status != COMPLETED:
@@ -201,7 +221,9 @@ def _unreadable_scores(tuner) -> str | None:
     return None
 
 
-def _follow_up(tuner, settings: Settings, result: SearchResult, fit_args, fit_kwargs) -> SearchResult:
+def _follow_up(
+    tuner: Any, settings: Settings, result: SearchResult, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]
+) -> SearchResult:
     """The fits after the search, in a new outcome: the top-up of an
     undecided best (auto executions), the confirmation, the neighbours."""
     if settings.adaptive and settings.kind != "hyperband" and not settings.confirm and isinstance(settings.tuner, str):
@@ -214,7 +236,7 @@ def _follow_up(tuner, settings: Settings, result: SearchResult, fit_args, fit_kw
     return dataclasses.replace(result, **fits)
 
 
-def _search_here(tuner, settings: Settings, fit_args, fit_kwargs) -> SearchResult:
+def _search_here(tuner: Any, settings: Settings, fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> SearchResult:
     stopped = None
     with quiet_keras():
         try:
@@ -246,7 +268,9 @@ def _search_here(tuner, settings: Settings, fit_args, fit_kwargs) -> SearchResul
     return result
 
 
-def _serve_workers(tuner, settings, workers: Workers, project_dir: Path, resume):
+def _serve_workers(
+    tuner: Any, settings: Settings, workers: Workers, project_dir: Path, resume: dict[str, Any] | None
+) -> SearchResult:
     from . import distributed
 
     tuner.oracle.verbose = 0

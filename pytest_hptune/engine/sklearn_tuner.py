@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 import math
+from collections.abc import Callable
+from typing import Any, cast
 
 import keras_tuner
 import numpy as np
@@ -27,13 +29,13 @@ class HptuneSklearnTuner(keras_tuner.SklearnTuner):
     global RNG, used by estimators without a ``random_state``).
     """
 
-    def hptune_setup(self, seed: int, scoring) -> None:
+    def hptune_setup(self, seed: int, scoring: Callable[..., Any] | None) -> None:
         self.hptune_seed = seed
         self.hptune_scores: dict[str, list[float]] = {}
         self.hptune_folds: list[float] = []
         self.hptune_budget = TimeBudget(None)  # run_search sets the search's own
 
-        def record(model, X, y, sample_weight=None):
+        def record(model: Any, X: Any, y: Any, sample_weight: Any = None) -> Any:
             if scoring is None:
                 score = model.score(X, y, sample_weight=sample_weight)
             else:
@@ -43,12 +45,12 @@ class HptuneSklearnTuner(keras_tuner.SklearnTuner):
 
         self.scoring = record
 
-    def on_trial_end(self, trial):
+    def on_trial_end(self, trial: Any) -> None:
         super().on_trial_end(trial)
         self.hptune_budget.after_trial(self.oracle)
         report_progress(self, trial)
 
-    def run_trial(self, trial, *args, **kwargs):
+    def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> Any:
         self.hptune_folds = []
         self.hptune_scores[trial.trial_id] = self.hptune_folds
         np.random.seed(execution_seed(self.hptune_seed, trial.trial_id, 0))
@@ -62,11 +64,11 @@ class HptuneSklearnTuner(keras_tuner.SklearnTuner):
         return metrics
 
 
-def sklearn_estimator_check(hypermodel):
+def sklearn_estimator_check(hypermodel: Any) -> Callable[[Any], Any]:
     """Wrap the build function so a non-estimator fails with a clear reason."""
     build = hypermodel.build if isinstance(hypermodel, keras_tuner.HyperModel) else hypermodel
 
-    def checked(hp):
+    def checked(hp: Any) -> Any:
         model = build(hp)
         if not callable(getattr(model, "fit", None)):
             raise PluginFatalTypeError(
@@ -79,13 +81,13 @@ def sklearn_estimator_check(hypermodel):
     return checked
 
 
-def sklearn_scoring(scoring):
+def sklearn_scoring(scoring: str | Callable[..., Any] | None) -> Callable[..., Any] | None:
     if not isinstance(scoring, str):
         return scoring
     import sklearn.metrics
 
     try:
-        return sklearn.metrics.get_scorer(scoring)
+        return cast(Callable[..., Any], sklearn.metrics.get_scorer(scoring))  # sklearn ships no types
     except ValueError:
         close = difflib.get_close_matches(scoring, sklearn.metrics.get_scorer_names(), n=3)
         hint = f" (did you mean {' or '.join(map(repr, close))}?)" if close else ""
@@ -95,7 +97,7 @@ def sklearn_scoring(scoring):
         ) from None
 
 
-def sklearn_cv(settings: Settings):
+def sklearn_cv(settings: Settings) -> Any:
     import sklearn.model_selection
 
     cv = settings.cv if settings.cv is not None else DEFAULT_FOLDS

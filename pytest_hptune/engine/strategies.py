@@ -28,10 +28,10 @@ from hypothesis import strategies as st
 
 # Each hypermodel's populated space, built once (populating runs the build
 # function once per branch): every example's build() reuses it.
-_SPACES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_SPACES: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 
 
-def space(hypermodel) -> Any:
+def space(hypermodel: Any) -> Any:
     """The populated ``keras_tuner.HyperParameters`` of a build function or
     HyperModel, every Choice and Boolean branch visited; populated once per
     hypermodel (a copy each call: the caller may change it)."""
@@ -50,8 +50,8 @@ def space(hypermodel) -> Any:
     return populated.copy()
 
 
-def _grid(low, high, step, log: bool, integer: bool) -> list:
-    values = []
+def _grid(low: float, high: float, step: float, log: bool, integer: bool) -> list[float]:
+    values: list[float] = []
     value = low
     while value <= high + (0 if integer else 1e-12 * abs(high)):
         values.append(int(value) if integer else float(value))
@@ -59,7 +59,7 @@ def _grid(low, high, step, log: bool, integer: bool) -> list:
     return values
 
 
-def _strategy(hp) -> st.SearchStrategy:
+def _strategy(hp: Any) -> st.SearchStrategy[Any]:
     config = hp.get_config()
     kind = type(hp).__name__
     if kind == "Choice":
@@ -84,7 +84,7 @@ def _strategy(hp) -> st.SearchStrategy:
     raise TypeError(f"no strategy for the hyperparameter type {kind} ({config.get('name')})")
 
 
-def _active(hp, values: dict) -> bool:
+def _active(hp: Any, values: dict[str, Any]) -> bool:
     for condition in hp.conditions:
         config = condition.get_config()
         if values.get(config["name"]) not in config["values"]:
@@ -92,13 +92,13 @@ def _active(hp, values: dict) -> bool:
     return True
 
 
-def hyperparameters(hypermodel) -> st.SearchStrategy[dict[str, Any]]:
+def hyperparameters(hypermodel: Any) -> st.SearchStrategy[dict[str, Any]]:
     """A strategy of hyperparameter values (dicts of the active ones) from
     the space of ``hypermodel`` (a build function or a HyperModel)."""
     strategies = [(hp, _strategy(hp)) for hp in space(hypermodel).space]  # parents before their children
 
     @st.composite
-    def values(draw) -> dict[str, Any]:
+    def values(draw: st.DrawFn) -> dict[str, Any]:
         drawn: dict[str, Any] = {}
         for hp, strategy in strategies:
             if _active(hp, drawn):
@@ -108,7 +108,7 @@ def hyperparameters(hypermodel) -> st.SearchStrategy[dict[str, Any]]:
     return values()
 
 
-def build(hypermodel, values: dict[str, Any]):
+def build(hypermodel: Any, values: dict[str, Any]) -> Any:
     """Build one configuration (what a trial builds)."""
     import keras_tuner
 
@@ -118,7 +118,9 @@ def build(hypermodel, values: dict[str, Any]):
     return model
 
 
-def train_briefly(hypermodel, values: dict[str, Any], *fit_args, epochs: int = 1, seed: int = 0, **fit_kwargs):
+def train_briefly(
+    hypermodel: Any, values: dict[str, Any], *fit_args: Any, epochs: int = 1, seed: int = 0, **fit_kwargs: Any
+) -> tuple[Any, Any]:
     """Build one configuration and train it briefly (seeded, quiet); returns
     ``(model, history)`` for properties such as "no configuration's loss is
     NaN after one epoch on a small batch"."""

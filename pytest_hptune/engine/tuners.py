@@ -7,6 +7,7 @@ import contextlib
 import copy
 import json
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import keras
@@ -38,7 +39,7 @@ errors = keras_tuner.errors
 
 
 @contextlib.contextmanager
-def _objective_named(name: str):
+def _objective_named(name: str) -> Iterator[None]:
     """Keras Tuner's own check of a dict from fit() names no metrics: say
     which the model reports (and the closest one)."""
     try:
@@ -68,7 +69,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         # Hyperband: only full-budget trials are judged, so only they lead.
         self.hptune_full_budget = hyperband_max_epochs(settings) if settings.kind == "hyperband" else None
 
-    def hptune_more(self, trial, scores: list[float]) -> bool:
+    def hptune_more(self, trial: Any, scores: list[float]) -> bool:
         """executions_per_trial='auto': one more execution for this trial?
         Only while it leads the completed trials (of the full budget) and the
         gates' verdict on its scores is not statistically decided."""
@@ -95,7 +96,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
             return not objective.better_than(other.score, stats.mean(scores))
         return True
 
-    def run_trial(self, trial, *fit_args, **fit_kwargs):
+    def run_trial(self, trial: Any, *fit_args: Any, **fit_kwargs: Any) -> list[Any]:
         # Like Tuner.run_trial, plus seeding, per-execution scores and fail-fast
         # checks after each execution.
         checkpoint = BestEpochWeights(
@@ -133,7 +134,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
             save_scores(self, trial.trial_id, scores)
         return results
 
-    def hptune_build_and_fit(self, trial, reuse: ModelReuse, *args, **kwargs):
+    def hptune_build_and_fit(self, trial: Any, reuse: ModelReuse, *args: Any, **kwargs: Any) -> Any:
         """Keras Tuner's build and fit of a trial's model, fitting the model that the
         trial's first execution traced where that is safe (reuse.py)."""
         if not reuse.enabled:
@@ -148,7 +149,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         compat.validate_fit_results(results, self.oracle.objective)
         return results
 
-    def hptune_save_build_config(self, trial_id: str, model) -> None:
+    def hptune_save_build_config(self, trial_id: str, model: Any) -> None:
         """Keras Tuner's build config (read by ``load_model``: Hyperband's
         next round, ``get_best_models``), written as Keras Tuner writes it
         after a fit, but only when it differs from what this trial's
@@ -160,7 +161,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
             atomic.write_text(compat.build_config_path(self, trial_id), config)
             written[trial_id] = config
 
-    def on_trial_end(self, trial):
+    def on_trial_end(self, trial: Any) -> None:
         if trial.status != COMPLETED:
             with tuning_directory_errors(self):
                 save_message(self, trial)
@@ -168,7 +169,7 @@ class HptuneTunerMixin(keras_tuner.Tuner):
         self.hptune_budget.after_trial(self.oracle)
         report_progress(self, trial)
 
-    def hptune_try_build(self, hp):
+    def hptune_try_build(self, hp: Any) -> Any:
         # Keras Tuner's _try_build, replaced (compat.OVERRIDES): its version runs gc.collect() twice per build (about a
         # quarter of a second each with TensorFlow loaded). Clearing the Keras
         # session is what matters for correctness; the dead models' reference
@@ -192,16 +193,16 @@ class HptuneTunerMixin(keras_tuner.Tuner):
 class HptuneHyperband(keras_tuner.Hyperband, HptuneTunerMixin):
     def __init__(
         self,
-        hypermodel,
-        objective,
-        max_trials,
-        max_epochs,
-        factor,
-        hyperband_iterations,
-        seed,
-        max_consecutive_failed_trials,
-        **kwargs,
-    ):
+        hypermodel: Any,
+        objective: Any,
+        max_trials: int,
+        max_epochs: int,
+        factor: int,
+        hyperband_iterations: int,
+        seed: int | None,
+        max_consecutive_failed_trials: int,
+        **kwargs: Any,
+    ) -> None:
         options = {name: kwargs.pop(name) for name in ORACLE_OPTIONS if name in kwargs}
         oracle = HptuneHyperbandOracle(
             objective,
@@ -270,7 +271,7 @@ def check_hypermodel(hypermodel: Any, settings: Settings) -> None:
         )
 
 
-def _unconstructible(what: str, kwargs: dict, exc: TypeError) -> SearchError | None:
+def _unconstructible(what: str, kwargs: dict[str, Any], exc: TypeError) -> SearchError | None:
     """A class of the user's that does not take the plugin's arguments."""
     if "argument" not in str(exc):
         return None
@@ -280,7 +281,7 @@ def _unconstructible(what: str, kwargs: dict, exc: TypeError) -> SearchError | N
     )
 
 
-def make_oracle(settings: Settings, search: dict):
+def make_oracle(settings: Settings, search: dict[str, Any]) -> Any:
     """The oracle of the sklearn tuner or of a Tuner subclass: by name, the
     user's Oracle class constructed with the search's arguments, or a copy of
     the user's Oracle (its objective; max_trials as resolved)."""
@@ -300,7 +301,7 @@ def make_oracle(settings: Settings, search: dict):
     return oracle
 
 
-def _construct(settings: Settings, search: dict, options: dict):
+def _construct(settings: Settings, search: dict[str, Any], options: dict[str, Any]) -> Any:
     """The tuner of a Tuner subclass of the user's, or of an Oracle of theirs."""
     user = settings.tuner if isinstance(settings.tuner, type) else None
     cls = user_tuner_class(user) if user is not None else HptuneTunerMixin
@@ -318,13 +319,13 @@ def _construct(settings: Settings, search: dict, options: dict):
 
 
 def build_tuner(
-    hypermodel,
+    hypermodel: Any,
     settings: Settings,
     directory: str,
     project_name: str,
-    fit_kwargs: dict,
+    fit_kwargs: dict[str, Any],
     overwrite: bool = True,
-):
+) -> Any:
     objective, provisional = objectives.initial(settings)
     common = dict(directory=directory, project_name=project_name, overwrite=overwrite)
     search = dict(

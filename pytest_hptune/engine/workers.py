@@ -27,7 +27,7 @@ class Workers:
     runs the test in one, and the chief's listening address."""
 
     count: int
-    command: list
+    command: list[str]
     cwd: str
     address: str = "127.0.0.1:0"
     timeout: float | None = None  # --hptune-worker-timeout (None: distributed.silence_limit's default)

@@ -10,6 +10,7 @@ import datetime
 import json
 import os
 import platform
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ __all__ = [
 ]
 
 
-def entry(record: dict) -> dict | None:
+def entry(record: dict[str, Any]) -> dict[str, Any] | None:
     """What a baseline keeps of a search: its best trial and its context,
     every judged trial's per-execution scores (``trials``: the search's own
     variance, which the search-level comparison counts; entries saved
@@ -74,7 +75,7 @@ def lock_path(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _locked(path: Path):
+def _locked(path: Path) -> Iterator[None]:
     """Hold an exclusive lock beside the file while it is read, merged and
     replaced: concurrent saves (a CI matrix, parallel jobs) lose nothing.
     The lock file is removed before the lock is released, so none is left
@@ -106,7 +107,7 @@ def _locked(path: Path):
         lock.close()
 
 
-def save(path: Path, keyed_records: list[tuple[str, dict]], versions: dict[str, str]) -> int:
+def save(path: Path, keyed_records: list[tuple[str, dict[str, Any]]], versions: dict[str, str]) -> int:
     """Merge these searches into the file (other entries are kept), under a
     lock, atomically. A file that exists but cannot be read is never
     replaced: BaselineError. Returns the number of entries written."""
@@ -132,7 +133,7 @@ def save(path: Path, keyed_records: list[tuple[str, dict]], versions: dict[str, 
     return written
 
 
-def save_records(path: Path, records: list[dict]) -> int:
+def save_records(path: Path, records: list[dict[str, Any]]) -> int:
     """Save every search of the session, keyed by test id and search number."""
     keyed = [(key(r["nodeid"], r.get("search", 0)), r) for r in records]
     backends = {r.get("backend") for r in records} - {None}

@@ -49,7 +49,7 @@ def _code(text: Any) -> str:
     return f"{fence}{text}{fence}"
 
 
-def _table_lines(record: dict) -> list[str]:
+def _table_lines(record: dict[str, Any]) -> list[str]:
     """The trials, best first, as a Markdown table."""
     lines = [
         "",
@@ -66,7 +66,7 @@ def _table_lines(record: dict) -> list[str]:
     return lines
 
 
-def _verdict_lines(record: dict) -> list[str]:
+def _verdict_lines(record: dict[str, Any]) -> list[str]:
     """Neighbours, advice, gates and the baseline comparison as a list."""
     extra = [f"- {_cell(line)}" for line in robustness_lines(record)]
     if not (record["gates"] or record.get("comparison") or extra or record.get("confirmation")):
@@ -84,7 +84,7 @@ def _verdict_lines(record: dict) -> list[str]:
     return lines
 
 
-def _search_lines(record: dict) -> list[str]:
+def _search_lines(record: dict[str, Any]) -> list[str]:
     s = record["settings"]
     objective = record["objective"]
     verdict = "passed" if record["passed"] else "**FAILED**"
@@ -103,7 +103,7 @@ def _search_lines(record: dict) -> list[str]:
     return lines + _table_lines(record) + _verdict_lines(record)
 
 
-def counts(records: list[dict]) -> str:
+def counts(records: list[dict[str, Any]]) -> str:
     """'3 search(es): 2 passed, 1 failed' and how many were not compared with
     a baseline: a search is passed or failed by its verdict, never skipped."""
     passed = sum(1 for r in records if r["passed"])
@@ -112,7 +112,7 @@ def counts(records: list[dict]) -> str:
     return text + (f", {missing} not compared with a baseline" if missing else "")
 
 
-def render(records: Iterable[dict]) -> str:
+def render(records: Iterable[dict[str, Any]]) -> str:
     records = list(records)
     lines = ["## pytest-hptune", "", counts(records) + "."]
     for record in records:
@@ -120,12 +120,12 @@ def render(records: Iterable[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(path: Path, records: list[dict]) -> None:
+def write(path: Path, records: list[dict[str, Any]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text(path, render(records))
 
 
-def append_step_summary(records: list[dict]) -> Path | None:
+def append_step_summary(records: list[dict[str, Any]]) -> Path | None:
     """Append to GitHub Actions' job summary when the variable is set."""
     target = os.environ.get(STEP_SUMMARY)
     if not target or not records:
@@ -147,7 +147,7 @@ class StepSummary:
     (read at the end of the session) and a search ran."""
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_hptune_write_reports(self, records: list[dict]) -> list[ReportOutcome]:
+    def pytest_hptune_write_reports(self, records: list[dict[str, Any]]) -> list[ReportOutcome]:
         try:
             summary = append_step_summary(records)
         except Exception as exc:  # a report never becomes an INTERNALERROR

@@ -99,7 +99,7 @@ class Reporter:
         self.state = state
 
     @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         """The records the fixture handed over (``PENDING_RECORDS``) move to
         the report, as a plain, JSON-serialisable attribute that
         pytest-xdist ships to the controller, and their JUnit XML properties

@@ -19,7 +19,7 @@ from ..verdict.record import best_trial, direction_suffix, signed
 from .tables import format_hyperparameters, format_order
 from .text import runs_text, trials_text
 
-Line = tuple[str, dict]
+Line = tuple[str, dict[str, Any]]
 MAX_ROWS = 10  # trials shown per search without -v
 
 
@@ -77,7 +77,7 @@ def _wrapped(label: str, items: list[str], width: int) -> list[Line]:
     return lines
 
 
-def _hyperband_lines(record: dict, width: int) -> list[Line]:
+def _hyperband_lines(record: dict[str, Any], width: int) -> list[Line]:
     info = record["tuner_info"]
     full = info["max_epochs"]
     brackets = "; ".join(" -> ".join(f"{r['trials']}x{r['epochs']}ep" for r in b["rounds"]) for b in info["brackets"])
@@ -101,7 +101,7 @@ def _hyperband_lines(record: dict, width: int) -> list[Line]:
     return lines
 
 
-def _runs_and_epochs(record: dict) -> tuple[str, str]:
+def _runs_and_epochs(record: dict[str, Any]) -> tuple[str, str]:
     """'3 trials x 2 executions' and 'epochs 5' (or their sklearn and
     Hyperband counterparts) for the header."""
     s = record["settings"]
@@ -118,7 +118,7 @@ def _runs_and_epochs(record: dict) -> tuple[str, str]:
     return runs, "epochs " + ("fit default" if s.get("epochs") is None else str(s["epochs"]))
 
 
-def _header_lines(record: dict, width: int) -> list[Line]:
+def _header_lines(record: dict[str, Any], width: int) -> list[Line]:
     """The search's tuner, objective, budget, seed and duration, wrapped."""
     objective = record["objective"]
     runs, epochs = _runs_and_epochs(record)
@@ -141,7 +141,7 @@ def _header_lines(record: dict, width: int) -> list[Line]:
     return lines
 
 
-def _context_lines(record: dict, width: int) -> list[Line]:
+def _context_lines(record: dict[str, Any], width: int) -> list[Line]:
     """Resume, distributed workers, the search space and Hyperband's plan."""
     info = record.get("tuner_info") or {}
     lines: list[Line] = []
@@ -173,7 +173,9 @@ def _context_lines(record: dict, width: int) -> list[Line]:
     return lines
 
 
-def _trial_lines(record: dict, trial: dict, id_width: int, hyperband: bool, width: int) -> list[Line]:
+def _trial_lines(
+    record: dict[str, Any], trial: dict[str, Any], id_width: int, hyperband: bool, width: int
+) -> list[Line]:
     """A trial's row of the table and its hyperparameters below it."""
     best = trial["trial_id"] == record["best_trial_id"]
     if trial["mean"] is not None and trial["status"] == "COMPLETED":
@@ -200,7 +202,7 @@ def _trial_lines(record: dict, trial: dict, id_width: int, hyperband: bool, widt
     return [(prefix + tail, markup), (_fit(" " * indent + detail, width), {})]
 
 
-def _table_lines(record: dict, width: int, verbose: bool) -> list[Line]:
+def _table_lines(record: dict[str, Any], width: int, verbose: bool) -> list[Line]:
     """The trials, best first (at most MAX_ROWS without -v)."""
     hyperband = "max_epochs" in (record.get("tuner_info") or {})
     id_width = max([5] + [len(t["trial_id"]) for t in record["trials"]])
@@ -221,13 +223,13 @@ def _table_lines(record: dict, width: int, verbose: bool) -> list[Line]:
     return lines
 
 
-def _paragraph(text: str, width: int, markup: dict | None = None) -> list[Line]:
+def _paragraph(text: str, width: int, markup: dict[str, Any] | None = None) -> list[Line]:
     """text wrapped under a two-space indent, continuation lines at six."""
     wrapped = textwrap.wrap(text, width, initial_indent="  ", subsequent_indent="      ")
     return [(line, dict(markup or {})) for line in wrapped]
 
 
-def _adaptive_lines(record: dict, width: int) -> list[Line]:
+def _adaptive_lines(record: dict[str, Any], width: int) -> list[Line]:
     """What executions_per_trial="auto" spent, and whether it decided."""
     adaptive = record.get("adaptive")
     if not adaptive:
@@ -254,7 +256,7 @@ def _adaptive_lines(record: dict, width: int) -> list[Line]:
     return _paragraph(text, width)
 
 
-def _neighbourhood_lines(record: dict, width: int) -> list[Line]:
+def _neighbourhood_lines(record: dict[str, Any], width: int) -> list[Line]:
     """The share of trials near the best, and the best's one-step neighbours."""
     lines: list[Line] = []
     near = record.get("near_best")
@@ -280,7 +282,7 @@ def _neighbourhood_lines(record: dict, width: int) -> list[Line]:
     return lines
 
 
-def _estimate_lines(record: dict, width: int) -> list[Line]:
+def _estimate_lines(record: dict[str, Any], width: int) -> list[Line]:
     """The expected best at more trials, and the confirmation with fresh seeds."""
     lines: list[Line] = []
     expected = record.get("expected_best")
@@ -311,7 +313,7 @@ def _estimate_lines(record: dict, width: int) -> list[Line]:
     return lines
 
 
-def _comparison_lines(record: dict, width: int) -> list[Line]:
+def _comparison_lines(record: dict[str, Any], width: int) -> list[Line]:
     """The comparison with the baseline file (--hptune-compare) and its notes."""
     comparison = record.get("comparison")
     if not comparison:
@@ -325,7 +327,7 @@ def _comparison_lines(record: dict, width: int) -> list[Line]:
     return lines
 
 
-def _warning_lines(record: dict, width: int) -> list[Line]:
+def _warning_lines(record: dict[str, Any], width: int) -> list[Line]:
     """What makes the gates' reading doubtful (identical scores, a validation
     set too small for max_std), said before the table and the gates."""
     lines: list[Line] = []
@@ -335,7 +337,7 @@ def _warning_lines(record: dict, width: int) -> list[Line]:
     return lines
 
 
-def _verdict_lines(record: dict, width: int) -> list[Line]:
+def _verdict_lines(record: dict[str, Any], width: int) -> list[Line]:
     """The advice, then each gate's verdict."""
     lines: list[Line] = []
     for item in record.get("advice") or ():
@@ -353,7 +355,7 @@ def _verdict_lines(record: dict, width: int) -> list[Line]:
     return lines
 
 
-def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[Line]:
+def format_search(record: dict[str, Any], width: int = 80, verbose: bool = False) -> list[Line]:
     """A search's block of the summary: (text, markup) lines at most width
     wide (60 at least), the test id whole on the first."""
     width = max(width, 60)
@@ -373,14 +375,14 @@ def format_search(record: dict, width: int = 80, verbose: bool = False) -> list[
     return lines
 
 
-def is_compact(record: dict) -> bool:
+def is_compact(record: dict[str, Any]) -> bool:
     """A search the default summary shows in one line: it passed, its
     comparison (if any) did not regress, nothing went wrong."""
     comparison = record.get("comparison") or {}
     return bool(record["passed"]) and not record.get("error") and comparison.get("status") in (None, "ok", "missing")
 
 
-def _verdict_word(record: dict) -> str:
+def _verdict_word(record: dict[str, Any]) -> str:
     comparison = record.get("comparison")
     if not comparison:
         return "passed"
@@ -393,7 +395,7 @@ def _verdict_word(record: dict) -> str:
     return f"passed, {NOT_COMPARED}"
 
 
-def compact_line(record: dict, width: int) -> list[Line]:
+def compact_line(record: dict[str, Any], width: int) -> list[Line]:
     """A passing search in one line (two when the test id is long): test,
     judged mean +- std, trials x executions, time, verdict."""
     best = best_trial(record)
@@ -415,7 +417,7 @@ def compact_line(record: dict, width: int) -> list[Line]:
 KEPT_IN_COMPACT = ("lost_trials",)
 
 
-def _kept_in_compact(record: dict, width: int) -> list[Line]:
+def _kept_in_compact(record: dict[str, Any], width: int) -> list[Line]:
     lines: list[Line] = []
     for item in record.get("advice") or ():
         if item["kind"] in KEPT_IN_COMPACT:
@@ -423,7 +425,7 @@ def _kept_in_compact(record: dict, width: int) -> list[Line]:
     return lines
 
 
-def format_summary(records: Iterable[dict], width: int, verbose: bool) -> list[Line]:
+def format_summary(records: Iterable[dict[str, Any]], width: int, verbose: bool) -> list[Line]:
     """Every search's block with -v; otherwise one line per passing search
     (compact_line) and the whole block for the others."""
     width = max(width, 60)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -29,7 +29,7 @@ class Layer:
     per_test: bool = False
 
 
-def check_keywords(kwargs: Mapping[str, Any], where: str, allowed=SPECS) -> None:
+def check_keywords(kwargs: Mapping[str, Any], where: str, allowed: Collection[str] = SPECS) -> None:
     unknown = [k for k in kwargs if k not in allowed]
     if unknown:
         hints = []
@@ -96,7 +96,7 @@ def _merge(layers_low_to_high: list[Layer]) -> tuple[dict[str, Any], dict[str, s
     return values, sources, per_test
 
 
-def _adaptive_bounds(values: dict, sources: dict, per_test: set) -> None:
+def _adaptive_bounds(values: dict[str, Any], sources: dict[str, Any], per_test: set[str]) -> None:
     """min/max_executions bound executions_per_trial='auto'. A test that sets
     them with a fixed count is told; a session-wide fixed count
     (--hptune-executions=3) overrides a test's 'auto' and its bounds quietly."""
@@ -116,7 +116,7 @@ def _adaptive_bounds(values: dict, sources: dict, per_test: set) -> None:
     low = values.get("min_executions", SPECS["min_executions"].default)
     high = values.get("max_executions", SPECS["max_executions"].default)
     if low > high:
-        where = lambda name: sources.get(name, "the default")  # noqa: E731
+        where: Callable[[str], Any] = lambda name: sources.get(name, "the default")  # noqa: E731
         raise SettingError(
             f"min_executions={low} (from {where('min_executions')}) is above "
             f"max_executions={high} (from {where('max_executions')}): "

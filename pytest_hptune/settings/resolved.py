@@ -5,7 +5,7 @@ never written here), and ``sources`` saying where each value came from."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
@@ -52,7 +52,7 @@ class Settings:
     objective: Any = FROM_TABLE
     direction: str | None = FROM_TABLE
     max_trials: int = FROM_TABLE
-    executions_per_trial: int | str = FROM_TABLE
+    executions_per_trial: int | str | None = FROM_TABLE
     min_executions: int = FROM_TABLE
     max_executions: int = FROM_TABLE
     epochs: int | None = FROM_TABLE
@@ -116,7 +116,7 @@ class Settings:
             return kind_of(self.oracle or "random")
         return self.kind
 
-    def tuner_kwargs(self, names) -> dict[str, Any]:
+    def tuner_kwargs(self, names: Iterable[str]) -> dict[str, Any]:
         """The given values among these settings, for a constructor."""
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 

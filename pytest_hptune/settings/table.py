@@ -242,7 +242,8 @@ GATE_NAMES = (
 )
 # Settings that judge trials without changing them (resume ignores them,
 # baselines do not report them as differences).
-VERDICT_SETTINGS = GATE_NAMES + (
+VERDICT_SETTINGS = (
+    *GATE_NAMES,
     "max_drop",
     "confidence",
     "near_best",

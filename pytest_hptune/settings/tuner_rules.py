@@ -197,7 +197,8 @@ def _agrees(tuner: Any, key: str, value: Any) -> bool:
     (executions_per_trial=1 for a tuner built with one execution, its own
     seed, its own class, ...): no conflict then."""
     if key in _NOTHING_ASKED:
-        return value == _NOTHING_ASKED[key]
+        agrees: bool = value == _NOTHING_ASKED[key]
+        return agrees
     if key == "tuner":
         return value is type(tuner) or (isinstance(value, str) and value == kind_of(tuner))
     if key == "executions_per_trial":  # Keras Tuner keeps one score a trial: the mean of its executions
@@ -278,7 +279,7 @@ def _check_direction(settings: Settings) -> None:
         )
 
 
-def sklearn_defaults(values: dict, sources: dict, per_test: set) -> None:
+def sklearn_defaults(values: dict[str, Any], sources: dict[str, Any], per_test: set[str]) -> None:
     """The scikit-learn tuner's executions are its folds and its objective is
     the fold score: reject per-test settings that say otherwise, and replace
     session-wide ones."""
@@ -314,7 +315,7 @@ def sklearn_defaults(values: dict, sources: dict, per_test: set) -> None:
     _sklearn_refusals(values, sources)
 
 
-def _sklearn_refusals(values: dict, sources: dict) -> None:
+def _sklearn_refusals(values: dict[str, Any], sources: dict[str, Any]) -> None:
     """Follow-up trainings the scikit-learn tuner does not run."""
     if values.get("confirm"):
         raise SettingError(
@@ -329,7 +330,7 @@ def _sklearn_refusals(values: dict, sources: dict) -> None:
         )
 
 
-def count_folds(settings: Settings, fit_args: tuple, fit_kwargs: Mapping[str, Any]) -> Settings:
+def count_folds(settings: Settings, fit_args: tuple[Any, ...], fit_kwargs: Mapping[str, Any]) -> Settings:
     """tuner='sklearn' with a splitter that counts its folds only from the
     data (LeaveOneGroupOut: from the groups): counted from hptune.search()'s
     (X, y, sample_weight, groups), as SklearnTuner.search() takes them, so

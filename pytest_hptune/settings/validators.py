@@ -9,7 +9,7 @@ cannot). The settings table (``table.py``) names each setting's pair.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 from .errors import SettingError
 from .kinds import is_tuner_instance, keras_tuner_bases
@@ -80,24 +80,24 @@ def threshold(name: str, value: Any, where: str) -> float | None:
 
 
 def std_threshold(name: str, value: Any, where: str) -> float | None:
-    value = threshold(name, value, where)
-    if value is not None and value < 0:
-        raise fail(name, value, where, "a number >= 0 (a standard deviation)")
-    return value
+    number = threshold(name, value, where)
+    if number is not None and number < 0:
+        raise fail(name, number, where, "a number >= 0 (a standard deviation)")
+    return number
 
 
 def share(name: str, value: Any, where: str) -> float | None:
-    value = threshold(name, value, where)
-    if value is not None and not 0 <= value <= 1:
-        raise fail(name, value, where, "a share between 0 and 1 (0.3: 30 % of the trials)")
-    return value
+    number = threshold(name, value, where)
+    if number is not None and not 0 <= number <= 1:
+        raise fail(name, number, where, "a share between 0 and 1 (0.3: 30 % of the trials)")
+    return number
 
 
 def positive(name: str, value: Any, where: str) -> float | None:
-    value = threshold(name, value, where)
-    if value is not None and value <= 0:
-        raise fail(name, value, where, "a number > 0")
-    return value
+    number = threshold(name, value, where)
+    if number is not None and number <= 0:
+        raise fail(name, number, where, "a number > 0")
+    return number
 
 
 def tuner(name: str, value: Any, where: str) -> Any:
@@ -294,17 +294,17 @@ def objective(name: str, value: Any, where: str) -> Any:
 
 
 def drop(name: str, value: Any, where: str) -> float:
-    value = threshold(name, value, where)
-    if value is None or value < 0:
-        raise fail(name, value, where, "a number >= 0 (the drop in score tolerated)")
-    return value
+    number = threshold(name, value, where)
+    if number is None or number < 0:
+        raise fail(name, number, where, "a number >= 0 (the drop in score tolerated)")
+    return number
 
 
 def confidence(name: str, value: Any, where: str) -> float:
-    value = threshold(name, value, where)
-    if value is None or not 0.5 <= value < 1:
-        raise fail(name, value, where, "a probability in [0.5, 1), e.g. 0.95")
-    return value
+    number = threshold(name, value, where)
+    if number is None or not 0.5 <= number < 1:
+        raise fail(name, number, where, "a probability in [0.5, 1), e.g. 0.95")
+    return number
 
 
 def parse_float(text: str) -> float:
@@ -319,7 +319,7 @@ def direction(name: str, value: Any, where: str) -> str | None:
         return None
     if value not in ("min", "max"):
         raise fail(name, value, where, "'min' or 'max' (or None to infer it)")
-    return value
+    return cast(str, value)
 
 
 def parse_int(text: str) -> int:

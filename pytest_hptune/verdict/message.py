@@ -3,6 +3,7 @@ much, the best trial and its executions."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .code_errors import ends_in_failed_trial_error
@@ -17,7 +18,7 @@ def num(value: Any) -> str:
     return str(value)
 
 
-def describe_neighbour(n: dict) -> str:
+def describe_neighbour(n: dict[str, Any]) -> str:
     """'learning_rate 0.001 -> 0.0001: 0.8123 (12.3 % worse)'."""
     if n.get("reference") and n.get("error"):
         return f"the best configuration retrained from scratch: FAILED: {n['error']}"
@@ -35,11 +36,11 @@ def describe_neighbour(n: dict) -> str:
     return head + f"{n['mean']:.4f} ({how})"
 
 
-def _fmt_scores(scores) -> str:
+def _fmt_scores(scores: Iterable[float]) -> str:
     return ", ".join(f"{s:.4f}" for s in scores)
 
 
-def failure_message(record: dict) -> str | None:
+def failure_message(record: dict[str, Any]) -> str | None:
     """Why this search fails its test, or None when it passes. Read from
     the search's record alone (the verdict's output), never from the
     engine's outcome."""
@@ -63,7 +64,7 @@ def failure_message(record: dict) -> str | None:
     return "\n".join(lines) or None
 
 
-def _raised(head: str, record: dict) -> list[str]:
+def _raised(head: str, record: dict[str, Any]) -> list[str]:
     """Trials whose build, fit or callback raised, beyond max_failed_trials:
     each with its configuration and its own traceback."""
     code_errors = record.get("code_errors") or {}
@@ -83,7 +84,7 @@ def _raised(head: str, record: dict) -> list[str]:
     return lines
 
 
-def _nothing_completed(head: str, record: dict) -> str:
+def _nothing_completed(head: str, record: dict[str, Any]) -> str:
     failed = failed_trials(record)
     # No trial was judged: every completed one stopped short of the full budget.
     partial = completed_trials(record)
@@ -114,7 +115,7 @@ def _nothing_completed(head: str, record: dict) -> str:
     return "\n".join(lines)
 
 
-def _regressed(head: str, comparison: dict, best: dict) -> list[str]:
+def _regressed(head: str, comparison: dict[str, Any], best: dict[str, Any]) -> list[str]:
     base = comparison["baseline"]
     what = "regressed against" if comparison["status"] == "regressed" else "could not show no drop against"
     lines = [f"{head} {what} its baseline ({comparison['path']}, {comparison['key']}):"]
@@ -138,7 +139,7 @@ def _regressed(head: str, comparison: dict, best: dict) -> list[str]:
     return lines + [f"  note: {note}" for note in comparison.get("notes", ())]
 
 
-def _gate_subjects(settings: dict, selection: dict | None = None) -> dict[str, str]:
+def _gate_subjects(settings: dict[str, Any], selection: dict[str, Any] | None = None) -> dict[str, str]:
     """What each gate measures of the best trial, for the message; the
     interval's level is the selection-adjusted one when the best of several
     trials is judged."""
@@ -154,7 +155,7 @@ def _gate_subjects(settings: dict, selection: dict | None = None) -> dict[str, s
     }
 
 
-def _failed_gates(head: str, record: dict, best: dict) -> list[str]:
+def _failed_gates(head: str, record: dict[str, Any], best: dict[str, Any]) -> list[str]:
     failed = [g for g in record["gates"] if not g["passed"]]
     objective = f"{record['objective']['name']}{direction_suffix(record['objective'])}"
     confirmation = record.get("confirmation")
