@@ -1,4 +1,5 @@
 import importlib
+import importlib.util
 import json
 import pkgutil
 import textwrap
@@ -14,8 +15,13 @@ import pytest_hptune
 # warned with the old one, and a test's monkeypatch of pytest_hptune.atomic
 # patched a module the engine no longer used. Every module imported once here
 # stays one module for the whole session, whatever order the tests run in.
+# A module of an optional extra is left out where the extra is not installed
+# (.ci/oldest installs no extras).
+OPTIONAL = {"pytest_hptune.strategies": "hypothesis", "pytest_hptune.engine.strategies": "hypothesis"}
 for _module in pkgutil.walk_packages(pytest_hptune.__path__, "pytest_hptune."):
-    importlib.import_module(_module.name)
+    _extra = OPTIONAL.get(_module.name)
+    if _extra is None or importlib.util.find_spec(_extra) is not None:
+        importlib.import_module(_module.name)
 
 pytest_plugins = ["pytester"]
 
