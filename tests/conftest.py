@@ -25,6 +25,20 @@ for _module in pkgutil.walk_packages(pytest_hptune.__path__, "pytest_hptune."):
 
 pytest_plugins = ["pytester"]
 
+# Two tests of one fast search each: what fails once per search fails twice.
+TWO_SEARCHES = """
+import pytest
+from models import FastModel
+
+@pytest.mark.hptune(max_trials=1, executions_per_trial=1)
+def test_one(hptune):
+    hptune.search(FastModel())
+
+@pytest.mark.hptune(max_trials=1, executions_per_trial=1)
+def test_two(hptune):
+    hptune.search(FastModel())
+"""
+
 # A model module written next to every pytester test file.
 # FastModel: a real (tiny) Keras build, but fit() returns a score computed from
 # the hyperparameters and the seeded global RNG, so searches cost milliseconds

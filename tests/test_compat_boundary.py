@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import TWO_SEARCHES
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "pytest_hptune"
@@ -222,20 +223,7 @@ def test_a_changed_parameter_fails_each_search_with_one_line(
     tuner = compat.module("engine.tuner").Tuner
     monkeypatch.setattr(tuner, "_build_hypermodel", lambda self, hp, strategy=None: None)
     monkeypatch.setattr(compat, "_checked", [])
-    project.makepyfile(
-        test_compat="""
-        import pytest
-        from models import FastModel
-
-        @pytest.mark.hptune(max_trials=1, executions_per_trial=1)
-        def test_one(hptune):
-            hptune.search(FastModel())
-
-        @pytest.mark.hptune(max_trials=1, executions_per_trial=1)
-        def test_two(hptune):
-            hptune.search(FastModel())
-        """
-    )
+    project.makepyfile(test_compat=TWO_SEARCHES)
     result = project.runpytest()
     result.assert_outcomes(failed=2)
     import keras_tuner

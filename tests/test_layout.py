@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import TWO_SEARCHES
 
 PACKAGE = Path(__file__).resolve().parent.parent / "pytest_hptune"
 HEAVY = ("keras", "keras_tuner", "tensorflow", "jax", "torch")
@@ -305,20 +306,7 @@ def test_a_missing_keras_tuner_internal_fails_each_search_with_one_line(
 
     monkeypatch.setattr(compat, "REQUIRED", (*compat.REQUIRED, ("engine.tuner", "Tuner._renamed_in_a_new_release")))
     monkeypatch.setattr(compat, "_checked", [])
-    project.makepyfile(
-        test_compat="""
-        import pytest
-        from models import FastModel
-
-        @pytest.mark.hptune(max_trials=1, executions_per_trial=1)
-        def test_one(hptune):
-            hptune.search(FastModel())
-
-        @pytest.mark.hptune(max_trials=1, executions_per_trial=1)
-        def test_two(hptune):
-            hptune.search(FastModel())
-        """
-    )
+    project.makepyfile(test_compat=TWO_SEARCHES)
     result = project.runpytest()
     result.assert_outcomes(failed=2)
     import keras_tuner

@@ -106,11 +106,16 @@ def p_values(observed: np.ndarray, null: np.ndarray) -> np.ndarray:
     return np.asarray((1.0 + count) / (null.shape[1] + 1.0))
 
 
+def _rank(alpha: float, draws: int) -> int:
+    """k = floor(alpha (B + 1)), with a slack: alpha (B + 1) is a whole
+    count up to rounding (1 - 0.8 is 0.19999...)."""
+    return int(np.floor(alpha * (draws + 1) + 1e-9))
+
+
 def significant(p_value: float, alpha: float, draws: int) -> bool:
-    """p <= alpha, with the slack ``critical`` takes: p (B + 1) is a whole
-    count and alpha (B + 1) is one up to rounding (1 - 0.8 is 0.19999...),
+    """p <= alpha by the rank ``critical`` uses: p (B + 1) is a whole count,
     so that the verdict and the interval agree at a tie."""
-    return bool(p_value * (draws + 1) <= np.floor(alpha * (draws + 1) + 1e-9) + 1e-9)
+    return bool(p_value * (draws + 1) <= _rank(alpha, draws) + 1e-9)
 
 
 def critical(null: np.ndarray, alpha: float) -> np.ndarray:
@@ -118,7 +123,7 @@ def critical(null: np.ndarray, alpha: float) -> np.ndarray:
     observed value (+ max_drop) lies below it (-inf when no p can be that
     small with B draws)."""
     b = null.shape[1]
-    k = int(np.floor(alpha * (b + 1) + 1e-9))
+    k = _rank(alpha, b)
     if k < 1:
         return np.full(null.shape[0], -np.inf)
     return np.partition(null, k - 1, axis=1)[:, k - 1]
@@ -127,7 +132,7 @@ def critical(null: np.ndarray, alpha: float) -> np.ndarray:
 def upper(null: np.ndarray, alpha: float) -> np.ndarray:
     """D*_(B + 1 - k): the mirror of ``critical`` for the interval's other end."""
     b = null.shape[1]
-    k = int(np.floor(alpha * (b + 1) + 1e-9))
+    k = _rank(alpha, b)
     if k < 1:
         return np.full(null.shape[0], np.inf)
     return np.partition(null, b - k, axis=1)[:, b - k]
